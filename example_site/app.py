@@ -1,0 +1,131 @@
+"""The example site's Flask app: sign-in with Flask-Login, a team directory, and the
+video-call widget on every page."""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import threading
+from typing import Any
+
+from flask import Flask, redirect, render_template, request, url_for
+from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_socketio import SocketIO
+
+from flask_videochat import VideoChat
+
+#: The extension, created once; each app made by :func:`create_app` registers it.
+videochat = VideoChat()
+
+#: Longest name accepted on the sign-in form.
+MAX_NAME = 80
+
+TEAMS = {
+    "Platform": "Keeps the lights on: servers, deploys, on-call.",
+    "Design": "Makes everything look and feel right.",
+    "Support": "Talks to customers every day.",
+}
+
+
+class Member(UserMixin):
+    """A person of the demo directory; in memory, keyed by the name they sign in with."""
+
+    def __init__(self, member_id: str, name: str) -> None:
+        self.id = member_id
+        self.display_name = name
+        self.team = list(TEAMS)[int(member_id) % len(TEAMS)]
+
+
+class Directory:
+    """In-memory members: signing in with a new name adds a member."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._by_id: dict[str, Member] = {}
+        self._by_name: dict[str, Member] = {}
+
+    def sign_in(self, name: str) -> Member:
+        with self._lock:
+            member = self._by_name.get(name)
+            if member is None:
+                member = Member(str(len(self._by_id) + 1), name)
+                self._by_id[member.id] = member
+                self._by_name[name] = member
+            return member
+
+    def get(self, member_id: str) -> Member | None:
+        return self._by_id.get(member_id)
+
+    def members(self) -> list[Member]:
+        return sorted(self._by_id.values(), key=lambda m: m.display_name.lower())
+
+
+def _env_config() -> dict[str, Any]:
+    """``VIDEOCHAT_*`` settings from the environment (JSON values, or plain strings)."""
+    config: dict[str, Any] = {}
+    for key, raw in os.environ.items():
+        if key.startswith("VIDEOCHAT_"):
+            try:
+                config[key] = json.loads(raw)
+            except ValueError:
+                config[key] = raw
+    return config
+
+
+def create_app(config: dict[str, Any] | None = None, *, async_mode: str | None = None) -> Flask:
+    """Build the site. ``config`` overrides the defaults and the environment."""
+    app = Flask(__name__)
+    app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_hex(16)
+    app.config.update(_env_config())
+    app.config.update(config or {})
+    directory = Directory()
+    app.extensions["directory"] = directory
+
+    login_manager = LoginManager(app)
+    login_manager.login_view = "login"
+    login_manager.user_loader(directory.get)
+    socketio = SocketIO(app, async_mode=async_mode)
+    videochat.init_app(app, socketio)
+
+    @app.get("/")
+    def home() -> str:
+        return render_template("home.html", teams=TEAMS)
+
+    @app.get("/people")
+    @login_required
+    def people() -> str:
+        return render_template("people.html", members=directory.members())
+
+    @app.route("/login", methods=["GET", "POST"])
+    def login() -> Any:
+        error = None
+        if request.method == "POST":
+            name = " ".join(request.form.get("name", "").split())
+            if not name:
+                error = "Please enter your name."
+            elif len(name) > MAX_NAME:
+                error = f"Names are at most {MAX_NAME} characters."
+            else:
+                login_user(directory.sign_in(name))
+                target = request.args.get("next", "")
+                # Only local paths: never redirect to another site.
+                if not target.startswith("/") or target.startswith("//"):
+                    target = url_for("home")
+                return redirect(target)
+        return render_template("login.html", error=error), 400 if error else 200
+
+    @app.post("/logout")
+    def logout() -> Any:
+        logout_user()
+        return redirect(url_for("home"))
+
+    @app.get("/healthz")
+    def health() -> dict[str, Any]:
+        return {"ok": True}
+
+    @app.errorhandler(404)
+    def not_found(_: Exception) -> Any:
+        return render_template("base.html", title="Not found"), 404
+
+    return app

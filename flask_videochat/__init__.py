@@ -1,0 +1,32 @@
+"""flask-videochat: browser-to-browser (WebRTC) video calls for Flask sites."""
+
+from __future__ import annotations
+
+from .calls import Call, CallBook, CallState, EndReason
+from .extension import VideoChat, VideoChatState
+from .namespace import NAMESPACE
+from .presence import MemoryPresence, PresenceStore, Status, User
+from .protocol import ErrorCode, ProtocolError
+from .signals import call_answered, call_ended, call_started
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "NAMESPACE",
+    "Call",
+    "CallBook",
+    "CallState",
+    "EndReason",
+    "ErrorCode",
+    "MemoryPresence",
+    "PresenceStore",
+    "ProtocolError",
+    "Status",
+    "User",
+    "VideoChat",
+    "VideoChatState",
+    "__version__",
+    "call_answered",
+    "call_ended",
+    "call_started",
+]

@@ -1,0 +1,284 @@
+"""The server-side call state machine, in plain Python (no Socket.IO here).
+
+The server is authoritative for every call::
+
+    invite -> RINGING --accept--> ACTIVE --hangup / party gone--> ENDED
+                 |--decline / cancel / ring timeout / party gone--> ENDED
+    invite to a user who is ringing or in a call -> ENDED (busy) at once
+
+:class:`CallBook` holds the live calls and applies transitions; each method returns
+the :class:`Call` it changed, or raises :class:`~flask_videochat.protocol.ProtocolError`
+and changes nothing. Ended calls are dropped from the book, so memory is bounded by
+the number of live calls.
+"""
+
+from __future__ import annotations
+
+import secrets
+import threading
+import time
+from dataclasses import dataclass
+from enum import Enum
+from typing import Callable
+
+from .presence import Status
+from .protocol import ErrorCode, ProtocolError
+
+
+class CallState(str, Enum):
+    """Where a call is in its life."""
+
+    RINGING = "ringing"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class EndReason(str, Enum):
+    """Why a call ended; sent to every party in ``call.ended``."""
+
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    HANGUP = "hangup"
+    PEER_DISCONNECTED = "peer_disconnected"
+
+
+#: Reason sent to the callee's other tabs when one tab answers (not a call end).
+ANSWERED_ELSEWHERE = "answered_elsewhere"
+
+
+@dataclass
+class Call:
+    """One 1:1 call. Times are seconds from the book's clock (monotonic)."""
+
+    id: str
+    caller_id: str
+    caller_sid: str
+    callee_id: str
+    created_at: float
+    state: CallState = CallState.RINGING
+    #: The callee tab that answered; ``None`` while ringing on every tab.
+    callee_sid: str | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    reason: EndReason | None = None
+
+    @property
+    def duration(self) -> float:
+        """Seconds between answer and end (``0.0`` for a call never answered)."""
+        if self.answered_at is None or self.ended_at is None:
+            return 0.0
+        return self.ended_at - self.answered_at
+
+    def has_party(self, user_id: str) -> bool:
+        """Whether ``user_id`` is the caller or the callee."""
+        return user_id in (self.caller_id, self.callee_id)
+
+    def other(self, user_id: str) -> str:
+        """The user id of the other party."""
+        return self.callee_id if user_id == self.caller_id else self.caller_id
+
+    def sid_of(self, user_id: str) -> str | None:
+        """The connection holding the call for ``user_id`` (``None``: callee ringing)."""
+        return self.caller_sid if user_id == self.caller_id else self.callee_sid
+
+
+def _not_found() -> ProtocolError:
+    return ProtocolError(ErrorCode.CALL_NOT_FOUND, "That call does not exist or has ended.")
+
+
+class CallBook:
+    """The live calls of one app, safe across threads.
+
+    :param clock: returns seconds; :func:`time.monotonic` unless a test passes its own.
+    :param new_id: makes call ids; 16 random URL-safe bytes unless a test passes its own.
+
+    Example::
+
+        book = CallBook()
+        call = book.invite("ada", "sid-a", "bob")
+        book.accept(call.id, "bob", "sid-b")
+        ended = book.hangup(call.id, "bob")
+        assert ended.reason is EndReason.HANGUP
+    """
+
+    def __init__(
+        self,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        new_id: Callable[[], str] = lambda: secrets.token_urlsafe(16),
+    ) -> None:
+        self._clock = clock
+        self._new_id = new_id
+        self._lock = threading.RLock()
+        self._calls: dict[str, Call] = {}
+        self._by_user: dict[str, str] = {}
+
+    # -- queries --------------------------------------------------------------
+
+    def live_call_of(self, user_id: str) -> Call | None:
+        """The ringing or active call of ``user_id``, or ``None``."""
+        with self._lock:
+            call_id = self._by_user.get(user_id)
+            return None if call_id is None else self._calls[call_id]
+
+    def status_of(self, user_id: str) -> Status:
+        """The presence status that ``user_id``'s calls give them."""
+        call = self.live_call_of(user_id)
+        if call is None:
+            return Status.AVAILABLE
+        return Status.IN_CALL if call.state is CallState.ACTIVE else Status.RINGING
+
+    def calls_on_connection(self, sid: str) -> list[Call]:
+        """Live calls held by connection ``sid`` (as caller or answering callee)."""
+        with self._lock:
+            return [c for c in self._calls.values() if sid in (c.caller_sid, c.callee_sid)]
+
+    def __len__(self) -> int:
+        with self._lock:
+            return len(self._calls)
+
+    def relay_target(self, call_id: str, user_id: str, sid: str) -> tuple[Call, str]:
+        """Check that ``sid`` may signal into ``call_id``; return the call and the
+        connection to relay to.
+
+        :raises ProtocolError: ``ERR_CALL_NOT_FOUND`` when the call does not exist or
+            ``sid`` does not hold it (not told apart, so ids cannot be probed);
+            ``ERR_INVALID_STATE`` while it is still ringing.
+        """
+        with self._lock:
+            call = self._party_call(call_id, user_id)
+            if call.state is not CallState.ACTIVE:
+                raise ProtocolError(
+                    ErrorCode.INVALID_STATE, "Signals can only be sent once the call is answered."
+                )
+            if call.sid_of(user_id) != sid:
+                raise _not_found()
+            peer_sid = call.sid_of(call.other(user_id))
+            assert peer_sid is not None
+            return call, peer_sid
+
+    # -- transitions ------------------------------------------------------------
+
+    def invite(self, caller_id: str, caller_sid: str, callee_id: str) -> Call:
+        """Start a call from ``caller_id`` (on connection ``caller_sid``) to ``callee_id``.
+
+        :returns: the call, ``RINGING``; or already ``ENDED`` with reason ``BUSY``
+            when the callee is ringing or in another call.
+        :raises ProtocolError: ``ERR_SELF_CALL``; ``ERR_ALREADY_IN_CALL`` when the
+            caller has a live call.
+        """
+        if caller_id == callee_id:
+            raise ProtocolError(ErrorCode.SELF_CALL, "You cannot call yourself.")
+        with self._lock:
+            if caller_id in self._by_user:
+                raise ProtocolError(
+                    ErrorCode.ALREADY_IN_CALL, "Hang up your current call before starting another."
+                )
+            now = self._clock()
+            call = Call(self._new_id(), caller_id, caller_sid, callee_id, created_at=now)
+            if callee_id in self._by_user:
+                return self._finish(call, EndReason.BUSY, now)
+            self._calls[call.id] = call
+            self._by_user[caller_id] = self._by_user[callee_id] = call.id
+            return call
+
+    def accept(self, call_id: str, user_id: str, sid: str) -> Call:
+        """The callee answers on connection ``sid``; the first tab to accept wins.
+
+        :raises ProtocolError: ``ERR_CALL_NOT_FOUND`` (no such live call for this
+            user, or the user is the caller); ``ERR_INVALID_STATE`` once answered.
+        """
+        with self._lock:
+            call = self._party_call(call_id, user_id)
+            if user_id != call.callee_id:
+                raise _not_found()
+            if call.state is not CallState.RINGING:
+                raise ProtocolError(ErrorCode.INVALID_STATE, "This call was already answered.")
+            call.state = CallState.ACTIVE
+            call.callee_sid = sid
+            call.answered_at = self._clock()
+            return call
+
+    def decline(self, call_id: str, user_id: str) -> Call:
+        """The callee refuses a ringing call (reason ``DECLINED``).
+
+        :raises ProtocolError: ``ERR_CALL_NOT_FOUND``; ``ERR_INVALID_STATE`` once answered.
+        """
+        return self._end_ringing(call_id, user_id, by_callee=True, reason=EndReason.DECLINED)
+
+    def cancel(self, call_id: str, user_id: str) -> Call:
+        """The caller gives up before an answer (reason ``CANCELLED``).
+
+        :raises ProtocolError: ``ERR_CALL_NOT_FOUND``; ``ERR_INVALID_STATE`` once answered.
+        """
+        return self._end_ringing(call_id, user_id, by_callee=False, reason=EndReason.CANCELLED)
+
+    def hangup(self, call_id: str, user_id: str, sid: str | None = None) -> Call:
+        """Either party ends the call. While ringing this is a cancel (caller) or a
+        decline (callee); once answered, reason ``HANGUP``, and only the connection
+        holding the call (``sid``, when given) may hang up.
+
+        :raises ProtocolError: ``ERR_CALL_NOT_FOUND``.
+        """
+        with self._lock:
+            call = self._party_call(call_id, user_id)
+            if call.state is CallState.RINGING:
+                is_callee = user_id == call.callee_id
+                reason = EndReason.DECLINED if is_callee else EndReason.CANCELLED
+                return self._end_ringing(call_id, user_id, by_callee=is_callee, reason=reason)
+            if sid is not None and call.sid_of(user_id) != sid:
+                raise _not_found()
+            return self._finish(call, EndReason.HANGUP, self._clock())
+
+    def expire(self, call_id: str) -> Call | None:
+        """The ring timeout ran out: end a still-ringing call (reason ``NO_ANSWER``).
+
+        :returns: the ended call, or ``None`` when it was answered or ended meanwhile.
+        """
+        with self._lock:
+            call = self._calls.get(call_id)
+            if call is None or call.state is not CallState.RINGING:
+                return None
+            return self._finish(call, EndReason.NO_ANSWER, self._clock())
+
+    def party_gone(self, call_id: str, user_id: str) -> Call | None:
+        """A party lost their connection for good (reason ``PEER_DISCONNECTED``).
+
+        :returns: the ended call, or ``None`` when it had already ended.
+        """
+        with self._lock:
+            call = self._calls.get(call_id)
+            if call is None or not call.has_party(user_id):
+                return None
+            return self._finish(call, EndReason.PEER_DISCONNECTED, self._clock())
+
+    # -- internals --------------------------------------------------------------
+
+    def _party_call(self, call_id: str, user_id: str) -> Call:
+        call = self._calls.get(call_id)
+        if call is None or not call.has_party(user_id):
+            raise _not_found()
+        return call
+
+    def _end_ringing(self, call_id: str, user_id: str, *, by_callee: bool, reason: EndReason) -> Call:
+        with self._lock:
+            call = self._party_call(call_id, user_id)
+            if (user_id == call.callee_id) != by_callee:
+                raise _not_found()
+            if call.state is not CallState.RINGING:
+                raise ProtocolError(
+                    ErrorCode.INVALID_STATE, "This call was already answered; hang up instead."
+                )
+            return self._finish(call, reason, self._clock())
+
+    def _finish(self, call: Call, reason: EndReason, now: float) -> Call:
+        call.state = CallState.ENDED
+        call.reason = reason
+        call.ended_at = now
+        if self._calls.pop(call.id, None) is not None:
+            for user_id in (call.caller_id, call.callee_id):
+                if self._by_user.get(user_id) == call.id:
+                    del self._by_user[user_id]
+        return call

@@ -1,0 +1,163 @@
+"""Message schemas, size limits and error codes of the signaling protocol.
+
+The wire format is documented in ``docs/protocol.md``. Every client-to-server
+payload is validated here with pydantic in strict mode: unknown fields, wrong types
+and oversize strings are refused before any state is touched.
+"""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import Any, Literal, Optional, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+
+#: Version of this protocol, sent to the browser in ``hello``.
+PROTOCOL_VERSION = 1
+
+#: Longest accepted SDP, in characters. A real audio+video SDP is 3 to 10 KB.
+MAX_SDP_LENGTH = 65_536
+#: Longest accepted ICE candidate-attribute, in characters (RFC 8839 section 5.1
+#: candidates are about 100 to 200 characters).
+MAX_CANDIDATE_LENGTH = 2_048
+#: Longest ``sdpMid``, in characters.
+MAX_MID_LENGTH = 64
+#: Longest ``usernameFragment``, in characters (ice-ufrag, RFC 8839 section 5.4).
+MAX_UFRAG_LENGTH = 256
+#: Highest ``sdpMLineIndex``.
+MAX_MLINE_INDEX = 1_023
+#: Longest user or call id, in characters.
+MAX_ID_LENGTH = 128
+
+
+class ErrorCode(str, Enum):
+    """Stable error codes sent in ``{"ok": false, "error": {"code": ...}}``."""
+
+    INVALID_PAYLOAD = "ERR_INVALID_PAYLOAD"
+    TOO_LARGE = "ERR_TOO_LARGE"
+    UNKNOWN_EVENT = "ERR_UNKNOWN_EVENT"
+    CALL_NOT_FOUND = "ERR_CALL_NOT_FOUND"
+    INVALID_STATE = "ERR_INVALID_STATE"
+    ALREADY_IN_CALL = "ERR_ALREADY_IN_CALL"
+    SELF_CALL = "ERR_SELF_CALL"
+    USER_OFFLINE = "ERR_USER_OFFLINE"
+    FORBIDDEN = "ERR_FORBIDDEN"
+    UNAUTHENTICATED = "ERR_UNAUTHENTICATED"
+    INTERNAL = "ERR_INTERNAL"
+
+
+class ProtocolError(Exception):
+    """A refused client event; becomes an error acknowledgement.
+
+    :param code: the stable :class:`ErrorCode`.
+    :param message: words for a person, shown by the widget.
+    """
+
+    def __init__(self, code: ErrorCode, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+    def ack(self) -> dict[str, Any]:
+        """The acknowledgement payload for this error."""
+        return error_ack(self.code, self.message)
+
+
+def error_ack(code: ErrorCode, message: str) -> dict[str, Any]:
+    """``{"ok": False, "error": {"code": code, "message": message}}``."""
+    return {"ok": False, "error": {"code": code.value, "message": message}}
+
+
+Id = StrictStr  # constrained below with Field
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class InvitePayload(_Payload):
+    """``call.invite``: ``{"to": user_id}``."""
+
+    to: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
+
+
+class CallIdPayload(_Payload):
+    """``call.accept``, ``call.decline``, ``call.cancel``, ``call.hangup``."""
+
+    call_id: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
+
+
+class SessionDescription(_Payload):
+    """An ``RTCSessionDescriptionInit`` (W3C WebRTC 1.0 section 4.8.1)."""
+
+    type: Literal["offer", "answer", "pranswer", "rollback"]
+    sdp: StrictStr = Field(default="", max_length=MAX_SDP_LENGTH)
+
+
+class IceCandidate(_Payload):
+    """An ``RTCIceCandidateInit`` (W3C WebRTC 1.0 section 4.8.2)."""
+
+    candidate: StrictStr = Field(max_length=MAX_CANDIDATE_LENGTH)
+    sdpMid: Optional[StrictStr] = Field(default=None, max_length=MAX_MID_LENGTH)  # noqa: N815
+    sdpMLineIndex: Optional[StrictInt] = Field(  # noqa: N815
+        default=None, ge=0, le=MAX_MLINE_INDEX
+    )
+    usernameFragment: Optional[StrictStr] = Field(  # noqa: N815
+        default=None, max_length=MAX_UFRAG_LENGTH
+    )
+
+
+class SignalPayload(_Payload):
+    """``signal``: exactly one of ``description`` or ``candidate`` for one call."""
+
+    call_id: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    description: Optional[SessionDescription] = None
+    candidate: Optional[IceCandidate] = None
+
+    def relayed(self, sender_id: str) -> dict[str, Any]:
+        """The payload forwarded to the other party, naming the sender."""
+        out: dict[str, Any] = {"call_id": self.call_id, "from": sender_id}
+        if self.description is not None:
+            out["description"] = self.description.model_dump()
+        else:
+            assert self.candidate is not None
+            out["candidate"] = self.candidate.model_dump()
+        return out
+
+
+Payload = Union[InvitePayload, CallIdPayload, SignalPayload]
+
+_TOO_LARGE_TYPES = {"string_too_long", "too_long", "less_than_equal"}
+
+
+def parse(model: type[Payload], data: Any) -> Payload:
+    """Validate ``data`` against ``model``.
+
+    :raises ProtocolError: ``ERR_TOO_LARGE`` for an oversize SDP or candidate,
+        ``ERR_INVALID_PAYLOAD`` for anything else that does not fit.
+    """
+    if not isinstance(data, dict):
+        raise ProtocolError(ErrorCode.INVALID_PAYLOAD, "The payload must be a JSON object.")
+    try:
+        parsed = model.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"]) or "payload"
+        size_fields = {"sdp", "candidate"}
+        if first["type"] in _TOO_LARGE_TYPES and first["loc"][-1:] and (
+            first["loc"][-1] in size_fields
+        ):
+            raise ProtocolError(
+                ErrorCode.TOO_LARGE, f"{where} is too large: {first['msg']}."
+            ) from None
+        raise ProtocolError(
+            ErrorCode.INVALID_PAYLOAD, f"Invalid {where}: {first['msg']}."
+        ) from None
+    if isinstance(parsed, SignalPayload) and (parsed.description is None) == (
+        parsed.candidate is None
+    ):
+        raise ProtocolError(
+            ErrorCode.INVALID_PAYLOAD,
+            "A signal carries exactly one of 'description' or 'candidate'.",
+        )
+    return parsed
