@@ -10,7 +10,13 @@ import threading
 from typing import Any
 
 from flask import Flask, redirect, render_template, request, url_for
-from flask_login import LoginManager, UserMixin, current_user, login_required, login_user, logout_user
+from flask_login import (
+    LoginManager,
+    UserMixin,
+    login_required,
+    login_user,
+    logout_user,
+)
 from flask_socketio import SocketIO
 
 from flask_videochat import VideoChat

@@ -262,7 +262,9 @@ class CallBook:
             raise _not_found()
         return call
 
-    def _end_ringing(self, call_id: str, user_id: str, *, by_callee: bool, reason: EndReason) -> Call:
+    def _end_ringing(
+        self, call_id: str, user_id: str, *, by_callee: bool, reason: EndReason
+    ) -> Call:
         with self._lock:
             call = self._party_call(call_id, user_id)
             if (user_id == call.callee_id) != by_callee:

@@ -1,0 +1,107 @@
+"""1:1 calls between real browsers: ring, accept, media both ways, hang up, decline,
+several tabs, hostile names, refused camera."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from flask_videochat.testing import BLUE, GREEN, RED
+
+
+def test_call_accept_media_flows_both_ways_then_hang_up(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    bob_id = ada.user_id_of(names("Bob"))
+    ada_id = bob.user_id_of(names("Ada"))
+
+    ada.call(bob_id)
+    expect(ada.hangup_button).to_be_visible()
+    ada.expect_status("Ringing")
+    bob.expect_ringing(names("Ada"))
+    bob.accept()
+    bob.expect_not_ringing()
+
+    ada.expect_in_call_with(bob_id)
+    bob.expect_in_call_with(ada_id)
+    ada.expect_remote_video_playing(bob_id)
+    bob.expect_remote_video_playing(ada_id)
+    ada.expect_remote_colour(bob_id, BLUE)
+    bob.expect_remote_colour(ada_id, RED)
+
+    bob.hang_up()
+    ada.expect_idle()
+    bob.expect_idle()
+    ada.expect_status("Call ended")
+    # Both are available again: each can call the other.
+    expect(ada.call_button(bob_id)).to_be_enabled()
+    expect(bob.call_button(ada_id)).to_be_enabled()
+    assert ada.stats()["state"] == "idle"
+
+
+def test_decline_reaches_the_caller(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    bob_id = ada.user_id_of(names("Bob"))
+
+    ada.call(bob_id)
+    bob.expect_ringing(names("Ada"))
+    bob.decline()
+    bob.expect_not_ringing()
+    ada.expect_status("declined")
+    ada.expect_idle()
+    bob.expect_idle()
+
+
+def test_callee_with_two_tabs_both_ring_first_accept_wins(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    bob_tab2 = type(bob)(bob.page.context.new_page())
+    bob_tab2.page.goto(bob.page.url)
+    bob_id = ada.user_id_of(names("Bob"))
+    ada_id = bob_tab2.user_id_of(names("Ada"))
+
+    ada.call(bob_id)
+    bob.expect_ringing(names("Ada"))
+    bob_tab2.expect_ringing(names("Ada"))
+    bob_tab2.accept()
+
+    bob.expect_not_ringing()
+    bob.expect_idle()
+    bob_tab2.expect_in_call_with(ada_id)
+    ada.expect_in_call_with(bob_id)
+    ada.expect_remote_video_playing(bob_id)
+    # Bob shows once in Ada's list although he has two tabs.
+    expect(ada.user_named(names("Bob"))).to_have_count(1)
+
+
+def test_hostile_display_name_is_shown_as_text(videochat_user, names):
+    hostile = "<img src=x onerror=alert(1)>"
+    dialogs: list[str] = []
+    ada = videochat_user(names("Ada"), colour=RED)
+    ada.page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    mallory = videochat_user(hostile + names(""), colour=GREEN)
+    mallory_id = ada.user_id_of(hostile)
+
+    expect(ada.user(mallory_id)).to_contain_text(hostile)
+    mallory.call(mallory.user_id_of(names("Ada")))
+    ada.expect_ringing(hostile)
+    expect(ada.incoming).to_contain_text(hostile)
+    assert ada.element.locator("img").count() == 0
+    assert dialogs == []
+    ada.decline()
+
+
+def test_refused_camera_shows_a_clear_message_and_still_receives(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), deny_media=True)
+    bob_id = ada.user_id_of(names("Bob"))
+    ada_id = bob.user_id_of(names("Ada"))
+
+    ada.call(bob_id)
+    bob.expect_ringing(names("Ada"))
+    bob.accept()
+    expect(bob.error).to_be_visible()
+    expect(bob.error).to_contain_text("refused")
+    bob.expect_in_call_with(ada_id)
+    bob.expect_remote_video_playing(ada_id)
+    bob.expect_remote_colour(ada_id, RED)

@@ -1,0 +1,432 @@
+"""Tools for testing a site that uses flask-videochat in real Chromium.
+
+The same tools drive flask-videochat's own end-to-end suite. They need the
+``test`` extra (``pip install flask-videochat[test]``): Playwright, with Chromium
+from the system (Debian's ``chromium`` package) when there is one.
+
+- :func:`launch_chromium` starts Chromium with a fake camera and microphone
+  (optionally a solid-colour camera from :func:`write_solid_y4m`, or refused access).
+- :class:`LiveServer` runs your site in a subprocess on a free port.
+- :class:`VideoChatPage` is a page object for the ``<video-chat>`` widget, with
+  ``expect_*`` methods that wait for what a person would see.
+
+The pytest fixtures built on them are in :mod:`flask_videochat.pytest_plugin`.
+
+Example::
+
+    with sync_playwright() as pw:
+        browser = launch_chromium(pw, video_file=write_solid_y4m(tmp / "red.y4m", RED))
+        page = VideoChatPage(browser.new_page())
+        page.page.goto(url)
+        page.expect_online("2")
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Locator, Page, Playwright
+
+#: Chromium switches for WebRTC tests on one machine: fake devices, no permission
+#: prompt, ICE over loopback, and no background traffic to Google's services.
+FAKE_MEDIA_ARGS: tuple[str, ...] = (
+    "--use-fake-device-for-media-stream",
+    "--allow-loopback-in-peer-connection",
+    "--autoplay-policy=no-user-gesture-required",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+)
+
+#: Colours of fake cameras, as RGB. Far apart, so a decoded frame is told apart.
+RED = (220, 40, 40)
+BLUE = (40, 70, 220)
+GREEN = (40, 190, 70)
+
+#: Seconds the ``expect_*`` helpers wait before failing.
+DEFAULT_TIMEOUT = 15.0
+
+
+def find_chromium() -> str | None:
+    """The system Chromium's path (``$VIDEOCHAT_CHROMIUM``, then ``chromium``,
+    ``chromium-browser`` on ``PATH``), or ``None`` to use Playwright's own browser."""
+    explicit = os.environ.get("VIDEOCHAT_CHROMIUM")
+    if explicit:
+        return explicit
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return found
+    return None
+
+
+def write_solid_y4m(path: str | os.PathLike[str], rgb: tuple[int, int, int], *,
+                    width: int = 320, height: int = 240, frames: int = 2) -> Path:
+    """Write a YUV4MPEG2 (``.y4m``) video of one solid colour, for Chromium's
+    ``--use-file-for-fake-video-capture`` (which loops it).
+
+    :param rgb: the colour, 0 to 255 per channel; converted to limited-range
+        BT.601 Y'CbCr 4:2:0, as Chromium decodes y4m files.
+    :returns: ``path``.
+    """
+    r, g, b = rgb
+    y = round(16 + (65.481 * r + 128.553 * g + 24.966 * b) / 255)
+    cb = round(128 + (-37.797 * r - 74.203 * g + 112.0 * b) / 255)
+    cr = round(128 + (112.0 * r - 93.786 * g - 18.214 * b) / 255)
+    luma = bytes([y]) * (width * height)
+    quarter = (width // 2) * (height // 2)
+    frame = b"FRAME\n" + luma + bytes([cb]) * quarter + bytes([cr]) * quarter
+    out = Path(path)
+    with out.open("wb") as f:
+        f.write(f"YUV4MPEG2 W{width} H{height} F30:1 Ip A1:1 C420jpeg\n".encode())
+        for _ in range(frames):
+            f.write(frame)
+    return out
+
+
+def chromium_args(*, video_file: str | os.PathLike[str] | None = None,
+                  deny_media: bool = False) -> list[str]:
+    """Chromium switches: :data:`FAKE_MEDIA_ARGS`, camera and microphone access
+    granted (or refused when ``deny_media``), and the fake camera from ``video_file``."""
+    args = list(FAKE_MEDIA_ARGS)
+    args.append("--use-fake-ui-for-media-stream" + ("=deny" if deny_media else ""))
+    if video_file is not None:
+        args.append(f"--use-file-for-fake-video-capture={os.fspath(video_file)}")
+    return args
+
+
+def launch_chromium(playwright: Playwright, *, video_file: str | os.PathLike[str] | None = None,
+                    deny_media: bool = False, headless: bool = True,
+                    extra_args: Sequence[str] = ()) -> Browser:
+    """Launch Chromium (the system one when :func:`find_chromium` finds it) with a
+    fake camera and microphone. One browser per simulated person: the fake camera
+    is a switch of the whole browser process.
+
+    :param video_file: a ``.y4m`` file for the camera (default: Chromium's test pattern).
+    :param deny_media: refuse camera and microphone access, as a person who
+        clicked "Block" would.
+    """
+    return playwright.chromium.launch(
+        executable_path=find_chromium(),
+        headless=headless,
+        args=[*chromium_args(video_file=video_file, deny_media=deny_media), *extra_args],
+    )
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class LiveServer:
+    """A site run in a subprocess until :meth:`stop`: ``command`` gets ``{port}``
+    substituted, and the server counts as up once ``health_path`` answers 200.
+
+    :raises RuntimeError: from :meth:`start` when it does not come up within
+        ``timeout`` seconds; the message holds its output.
+
+    Example::
+
+        server = LiveServer([sys.executable, "-m", "example_site", "--port", "{port}"])
+        with server:
+            page.goto(server.url + "/login")
+    """
+
+    def __init__(self, command: Sequence[str], *, health_path: str = "/healthz",
+                 env: dict[str, str] | None = None, timeout: float = 20.0,
+                 port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.command = [part.replace("{port}", str(self.port)) for part in command]
+        self.health_path = health_path
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
+        self.timeout = timeout
+        self._log = tempfile.TemporaryFile(mode="w+")
+        self._process: subprocess.Popen[str] | None = None
+
+    def start(self) -> LiveServer:
+        self._process = subprocess.Popen(
+            self.command, stdout=self._log, stderr=subprocess.STDOUT, env=self.env, text=True
+        )
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline:
+            if self._process.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(self.url + self.health_path, timeout=1) as r:
+                    if r.status == 200:
+                        return self
+            except (urllib.error.URLError, OSError):
+                time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{' '.join(self.command)} did not come up:\n{self.output()}")
+
+    def output(self) -> str:
+        """Everything the server printed so far."""
+        self._log.seek(0)
+        return self._log.read()
+
+    def stop(self) -> None:
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def example_site_command(host: str = "127.0.0.1") -> list[str]:
+    """The command running flask-videochat's demo site on ``{port}``."""
+    return [sys.executable, "-m", "example_site", "--host", host, "--port", "{port}"]
+
+
+def sign_in_with_form(page: Page, base_url: str, name: str, *, path: str = "/login",
+                      label: str = "Name", button: str = "Sign in") -> None:
+    """Sign in through a form with one text field (``label``) and a submit button."""
+    page.goto(base_url + path)
+    page.get_by_label(label).fill(name)
+    page.get_by_role("button", name=button).click()
+    page.wait_for_load_state()
+
+
+_STATS_JS = "el => el.getStats()"
+
+_COLOUR_JS = """v => {
+  if (!v.videoWidth) return null;
+  const c = document.createElement("canvas");
+  c.width = 32; c.height = 32;
+  const ctx = c.getContext("2d", {willReadFrequently: true});
+  ctx.drawImage(v, 0, 0, 32, 32);
+  const d = ctx.getImageData(8, 8, 16, 16).data;
+  const sum = [0, 0, 0];
+  for (let i = 0; i < d.length; i += 4) { sum[0] += d[i]; sum[1] += d[i+1]; sum[2] += d[i+2]; }
+  const n = d.length / 4;
+  return sum.map(s => Math.round(s / n));
+}"""
+
+
+class VideoChatPage:
+    """Page object for the ``<video-chat>`` widget, through its public
+    ``data-testid`` contract (``docs/testing.md``).
+
+    :param page: a Playwright page showing the widget.
+    :param timeout: seconds the ``expect_*`` methods wait.
+    """
+
+    def __init__(self, page: Page, *, timeout: float = DEFAULT_TIMEOUT) -> None:
+        self.page = page
+        self.timeout = timeout
+
+    # -- locators ---------------------------------------------------------------
+
+    @property
+    def element(self) -> Locator:
+        return self.page.locator("video-chat")
+
+    def _id(self, test_id: str) -> Locator:
+        return self.element.get_by_test_id(test_id)
+
+    @property
+    def presence(self) -> Locator:
+        return self._id("videochat-presence")
+
+    def user(self, user_id: str) -> Locator:
+        return self.presence.locator(f'[data-testid="videochat-user"][data-user-id="{user_id}"]')
+
+    def user_named(self, name: str) -> Locator:
+        """The online-list entry whose text contains ``name``."""
+        return self.presence.locator('[data-testid="videochat-user"]', has_text=name)
+
+    def user_id_of(self, name: str, *, timeout: float | None = None) -> str:
+        """Wait until ``name`` is online and return their user id."""
+        from playwright.sync_api import expect
+
+        entry = self.user_named(name)
+        expect(entry).to_have_count(1, timeout=self._ms(timeout))
+        value = entry.get_attribute("data-user-id")
+        assert value, f"the entry of {name!r} has no data-user-id"
+        return value
+
+    def call_button(self, user_id: str) -> Locator:
+        return self.user(user_id).get_by_test_id("videochat-call")
+
+    @property
+    def incoming(self) -> Locator:
+        return self._id("videochat-incoming")
+
+    @property
+    def accept_button(self) -> Locator:
+        return self._id("videochat-accept")
+
+    @property
+    def decline_button(self) -> Locator:
+        return self._id("videochat-decline")
+
+    @property
+    def hangup_button(self) -> Locator:
+        return self._id("videochat-hangup")
+
+    @property
+    def status(self) -> Locator:
+        return self._id("videochat-status")
+
+    @property
+    def error(self) -> Locator:
+        return self._id("videochat-error")
+
+    @property
+    def local_video(self) -> Locator:
+        return self._id("videochat-local-video")
+
+    def remote_video(self, user_id: str | None = None) -> Locator:
+        selector = '[data-testid="videochat-remote-video"]'
+        if user_id is not None:
+            selector += f'[data-user-id="{user_id}"]'
+        return self.element.locator(selector)
+
+    # -- actions ---------------------------------------------------------------
+
+    def call(self, user_id: str) -> None:
+        self.call_button(user_id).click()
+
+    def accept(self) -> None:
+        self.accept_button.click()
+
+    def decline(self) -> None:
+        self.decline_button.click()
+
+    def hang_up(self) -> None:
+        self.hangup_button.click()
+
+    def stats(self) -> dict[str, Any]:
+        """``<video-chat>.getStats()``: state and inbound RTP counters of the call."""
+        return self.element.evaluate(_STATS_JS)  # type: ignore[no-any-return]
+
+    def remote_colour(self, user_id: str | None = None) -> tuple[int, int, int] | None:
+        """Mean RGB of the middle of the remote video's current frame (``None``
+        before the first frame)."""
+        value = self.remote_video(user_id).evaluate(_COLOUR_JS)
+        return None if value is None else (value[0], value[1], value[2])
+
+    # -- expectations ---------------------------------------------------------------
+
+    def _ms(self, timeout: float | None) -> float:
+        return (self.timeout if timeout is None else timeout) * 1000
+
+    def expect_online(self, user_id: str, *, timeout: float | None = None) -> None:
+        """``user_id`` is listed as online, with a call button."""
+        from playwright.sync_api import expect
+
+        expect(self.user(user_id)).to_be_visible(timeout=self._ms(timeout))
+        expect(self.call_button(user_id)).to_be_visible(timeout=self._ms(timeout))
+
+    def expect_offline(self, user_id: str, *, timeout: float | None = None) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.user(user_id)).to_have_count(0, timeout=self._ms(timeout))
+
+    def expect_ringing(self, caller_name: str | None = None, *,
+                       timeout: float | None = None) -> None:
+        """The incoming-call panel shows, with accept and decline (and the caller's name)."""
+        from playwright.sync_api import expect
+
+        expect(self.incoming).to_be_visible(timeout=self._ms(timeout))
+        expect(self.accept_button).to_be_visible(timeout=self._ms(timeout))
+        expect(self.decline_button).to_be_visible(timeout=self._ms(timeout))
+        if caller_name is not None:
+            expect(self.incoming).to_contain_text(caller_name, timeout=self._ms(timeout))
+
+    def expect_not_ringing(self, *, timeout: float | None = None) -> None:
+        from playwright.sync_api import expect
+
+        expect(self.incoming).to_be_hidden(timeout=self._ms(timeout))
+
+    def expect_status(self, text: str, *, timeout: float | None = None) -> None:
+        """The call status reads ``text`` (a substring)."""
+        from playwright.sync_api import expect
+
+        expect(self.status).to_contain_text(text, timeout=self._ms(timeout))
+
+    def expect_in_call_with(self, user_id: str, *, timeout: float | None = None) -> None:
+        """In a call with ``user_id``: their video is shown and hang-up is offered."""
+        from playwright.sync_api import expect
+
+        expect(self.remote_video(user_id)).to_be_visible(timeout=self._ms(timeout))
+        expect(self.hangup_button).to_be_visible(timeout=self._ms(timeout))
+        self.page.wait_for_function(
+            "el => el.state === 'in-call'", arg=self.element.element_handle(),
+            timeout=self._ms(timeout),
+        )
+
+    def expect_idle(self, *, timeout: float | None = None) -> None:
+        """No call: no remote video, no incoming panel, no hang-up button."""
+        from playwright.sync_api import expect
+
+        expect(self.remote_video()).to_have_count(0, timeout=self._ms(timeout))
+        expect(self.incoming).to_be_hidden(timeout=self._ms(timeout))
+        expect(self.hangup_button).to_be_hidden(timeout=self._ms(timeout))
+
+    def expect_remote_video_playing(self, user_id: str, *, timeout: float | None = None,
+                                    interval: float = 1.0) -> dict[str, Any]:
+        """Media flows from ``user_id``: the remote ``<video>`` has a size and, between
+        two ``getStats()`` samples ``interval`` seconds apart, video ``framesDecoded``
+        and audio ``totalSamplesReceived`` both grew.
+
+        :returns: the second sample.
+        :raises AssertionError: not so within ``timeout`` seconds.
+        """
+        from playwright.sync_api import expect
+
+        expect(self.remote_video(user_id)).to_be_visible(timeout=self._ms(timeout))
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        before = self.stats()
+        while True:
+            self.page.wait_for_timeout(interval * 1000)
+            after = self.stats()
+            width = self.remote_video(user_id).evaluate("v => v.videoWidth")
+            if (width > 0
+                    and after["video"]["framesDecoded"] > before["video"]["framesDecoded"]
+                    and after["audio"]["totalSamplesReceived"]
+                    > before["audio"]["totalSamplesReceived"]):
+                return after
+            if time.monotonic() > deadline:
+                raise AssertionError(
+                    f"no media from {user_id}: videoWidth={width}, "
+                    f"before={before}, after={after}"
+                )
+            before = after
+
+    def expect_remote_colour(self, user_id: str, rgb: tuple[int, int, int], *,
+                             tolerance: int = 45, timeout: float | None = None) -> None:
+        """The remote video of ``user_id`` shows ``rgb`` (each channel within
+        ``tolerance``: video coding shifts colours a little)."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        seen = None
+        while time.monotonic() < deadline:
+            seen = self.remote_colour(user_id)
+            if seen is not None and all(abs(a - b) <= tolerance for a, b in zip(seen, rgb)):
+                return
+            self.page.wait_for_timeout(200)
+        raise AssertionError(f"remote video of {user_id} shows {seen}, expected about {rgb}")
