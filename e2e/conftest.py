@@ -15,13 +15,31 @@ from flask_videochat.testing import LiveServer, example_site_command
 
 
 @pytest.fixture(scope="session")
-def example_site() -> Iterator[LiveServer]:
-    """``python -m example_site`` on a free loopback port, for the whole session.
-    Its output is printed when a test fails (pytest shows captured output)."""
-    server = LiveServer(example_site_command(), env={"VIDEOCHAT_ICE_SERVERS": "[]"})
-    with server:
-        yield server
-    print(server.output())
+def example_sites() -> Iterator[dict[str, LiveServer]]:
+    """``python -m example_site`` servers on free loopback ports, started on first
+    use (one per async mode) and stopped at the end of the session."""
+    sites: dict[str, LiveServer] = {}
+    yield sites
+    for server in sites.values():
+        server.stop()
+
+
+@pytest.fixture
+def example_site(example_sites: dict[str, LiveServer],
+                 request: pytest.FixtureRequest) -> Iterator[LiveServer]:
+    """The example site on eventlet (or the async mode a test names with
+    ``@pytest.mark.parametrize("example_site", ["threading"], indirect=True)``).
+    Its log is printed when the test fails."""
+    mode = getattr(request, "param", "eventlet")
+    if mode not in example_sites:
+        example_sites[mode] = LiveServer(
+            example_site_command(async_mode=mode), env={"VIDEOCHAT_ICE_SERVERS": "[]"}
+        ).start()
+    server = example_sites[mode]
+    yield server
+    if getattr(request.node, "videochat_report_call", None) and \
+            request.node.videochat_report_call.failed:
+        print(f"--- example_site ({mode}) log ---\n{server.output()}")
 
 
 @pytest.fixture

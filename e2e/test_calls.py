@@ -3,12 +3,14 @@ several tabs, hostile names, refused camera."""
 
 from __future__ import annotations
 
+import pytest
 from playwright.sync_api import expect
 
 from flask_videochat.testing import BLUE, GREEN, RED
 
 
-def test_call_accept_media_flows_both_ways_then_hang_up(videochat_user, names):
+@pytest.mark.parametrize("example_site", ["eventlet", "threading"], indirect=True)
+def test_call_accept_media_flows_both_ways_then_hang_up(example_site, videochat_user, names):
     ada = videochat_user(names("Ada"), colour=RED)
     bob = videochat_user(names("Bob"), colour=BLUE)
     bob_id = ada.user_id_of(names("Bob"))

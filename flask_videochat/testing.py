@@ -197,9 +197,10 @@ class LiveServer:
         self.stop()
 
 
-def example_site_command(host: str = "127.0.0.1") -> list[str]:
+def example_site_command(host: str = "127.0.0.1", async_mode: str = "eventlet") -> list[str]:
     """The command running flask-videochat's demo site on ``{port}``."""
-    return [sys.executable, "-m", "example_site", "--host", host, "--port", "{port}"]
+    return [sys.executable, "-m", "example_site", "--host", host, "--port", "{port}",
+            "--async-mode", async_mode]
 
 
 def sign_in_with_form(page: Page, base_url: str, name: str, *, path: str = "/login",
