@@ -1,0 +1,349 @@
+/**
+ * The client side of calls: presence, the call state, local media and the peer
+ * connection, driven by the server's events (docs/protocol.md). No DOM here; the
+ * custom element renders what this controller reports.
+ * @module call
+ */
+
+import { Peer } from "./peer.js";
+import { getLocalMedia, stopStream } from "./media.js";
+import { SignalingError } from "./signaling.js";
+
+/** The call states, in the order a call goes through them. */
+export const STATES = Object.freeze(["idle", "calling", "ringing", "incoming", "connecting", "in-call"]);
+
+const log = (...args) => {
+  if (globalThis.localStorage?.getItem("videochat.debug") === "1") console.debug("[videochat:call]", ...args);
+};
+
+/**
+ * @fires CallController#ready        detail: {self: {id, name}}
+ * @fires CallController#presence     detail: {users: {id, name, status}[]} (sorted by name, without you)
+ * @fires CallController#state        detail: {state, callId, peer: {id, name}|null}
+ * @fires CallController#incoming     detail: {callId, from: {id, name}}
+ * @fires CallController#localstream  detail: {stream: MediaStream|null}
+ * @fires CallController#remotestream detail: {stream: MediaStream, peerId}
+ * @fires CallController#ended        detail: {callId, reason, peer, byMe}
+ * @fires CallController#error        detail: {code, message}
+ */
+export class CallController extends EventTarget {
+  /**
+   * @param {import("./signaling.js").Signaling} signaling
+   */
+  constructor(signaling) {
+    super();
+    this.signaling = signaling;
+    /** @type {{id: string, name: string}|null} */
+    this.self = null;
+    /** @type {Map<string, {id: string, name: string, status: string}>} */
+    this.users = new Map();
+    this.iceServers = [];
+    this.state = "idle";
+    /** The call of this tab, or null.
+     * @type {{id: string|null, peer: {id: string, name: string}, outgoing: boolean}|null} */
+    this.current = null;
+    this.localStream = null;
+    this.remoteStream = null;
+    this._media = null;
+    this._peer = null;
+    this._cancelRequested = false;
+    this._earlySignals = [];
+    this._handlers = {
+      hello: (e) => this._onHello(e.detail),
+      "presence.snapshot": (e) => this._onSnapshot(e.detail),
+      "presence.join": (e) => this._onJoin(e.detail),
+      "presence.leave": (e) => this._onLeave(e.detail),
+      "presence.status": (e) => this._onStatus(e.detail),
+      "call.incoming": (e) => this._onIncoming(e.detail),
+      "call.accepted": (e) => this._onAccepted(e.detail),
+      "call.ended": (e) => this._onEnded(e.detail),
+      signal: (e) => this._onSignal(e.detail),
+      refused: (e) => this._emit("error", e.detail),
+    };
+    for (const [name, fn] of Object.entries(this._handlers)) signaling.addEventListener(name, fn);
+  }
+
+  // -- actions -----------------------------------------------------------
+
+  /**
+   * Call a user: open the camera, ask the server to ring them.
+   * @param {string} userId
+   */
+  async call(userId) {
+    if (this.state !== "idle") return this._error("ERR_ALREADY_IN_CALL", "Hang up your current call first.");
+    const peer = this.users.get(userId) ?? { id: userId, name: userId };
+    this.current = { id: null, peer, outgoing: true };
+    this._cancelRequested = false;
+    this._setState("calling");
+    this._acquireMedia();
+    let ack;
+    try {
+      ack = await this.signaling.request("call.invite", { to: userId });
+    } catch (err) {
+      this._finish("failed", { byMe: true });
+      return this._error(err.code, err.message);
+    }
+    if (!this.current?.outgoing || (this.current.id !== null && this.current.id !== ack.call_id)) return;
+    this.current.id = ack.call_id;
+    if (ack.state === "ended") return this._finish(ack.reason, { byMe: false });
+    if (this._cancelRequested) return this.hangup();
+    if (this.state === "calling") this._setState("ringing");
+  }
+
+  /** Answer the incoming call; the first tab to answer gets it. */
+  async accept() {
+    if (this.state !== "incoming") return;
+    const callId = this.current.id;
+    this._setState("connecting");
+    let ack;
+    try {
+      ack = await this.signaling.request("call.accept", { call_id: callId });
+    } catch (err) {
+      this._finish("failed", { byMe: true });
+      return this._error(err.code, err.message);
+    }
+    if (!this.current || this.current.id !== callId) return;
+    this.current.peer = ack.peer;
+    const peer = this._createPeer(ack.polite);
+    const stream = await this._media;
+    if (this._peer === peer) peer.start(stream);
+  }
+
+  /** Refuse the incoming call. */
+  async decline() {
+    if (this.state !== "incoming") return;
+    const callId = this.current.id;
+    this._finish("declined-by-me", { byMe: true });
+    await this._quietly("call.decline", { call_id: callId });
+  }
+
+  /** Hang up, or cancel a call that is still ringing out, or decline one ringing in. */
+  async hangup() {
+    if (this.state === "incoming") return this.decline();
+    if (!this.current) return;
+    if (this.current.id === null) {
+      this._cancelRequested = true; // the invite is on its way; cancel when it is answered
+      return;
+    }
+    const { id } = this.current;
+    const event = this.state === "ringing" ? "call.cancel" : "call.hangup";
+    this._finish(this.state === "ringing" ? "cancelled-by-me" : "hangup", { byMe: true });
+    await this._quietly(event, { call_id: id });
+  }
+
+  /** Tell the server at once that this tab's call is over (page unload). */
+  abandon() {
+    if (this.current?.id && this.state !== "incoming") {
+      this.signaling.notify("call.hangup", { call_id: this.current.id });
+    }
+  }
+
+  /** @param {boolean} muted */
+  setMicrophoneMuted(muted) {
+    for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = !muted;
+  }
+
+  /** @param {boolean} off */
+  setCameraOff(off) {
+    for (const t of this.localStream?.getVideoTracks() ?? []) t.enabled = !off;
+  }
+
+  /** Whether the microphone is muted (or absent). */
+  get microphoneMuted() {
+    return !(this.localStream?.getAudioTracks().some((t) => t.enabled) ?? false);
+  }
+
+  /** Whether the camera is off (or absent). */
+  get cameraOff() {
+    return !(this.localStream?.getVideoTracks().some((t) => t.enabled) ?? false);
+  }
+
+  /**
+   * Counters of the current call, from `RTCPeerConnection.getStats()`.
+   * @returns {Promise<{state: string, callId: string|null, peerId: string|null, connectionState: string|null,
+   *   video: {framesDecoded: number, frameWidth: number, frameHeight: number, packetsReceived: number},
+   *   audio: {totalSamplesReceived: number, packetsReceived: number}}>}
+   */
+  async getStats() {
+    const out = {
+      state: this.state,
+      callId: this.current?.id ?? null,
+      peerId: this.current?.peer.id ?? null,
+      connectionState: this._peer?.connectionState ?? null,
+      video: { framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsReceived: 0 },
+      audio: { totalSamplesReceived: 0, packetsReceived: 0 },
+    };
+    const report = await this._peer?.getStats();
+    report?.forEach((s) => {
+      if (s.type !== "inbound-rtp") return;
+      if (s.kind === "video") {
+        out.video = {
+          framesDecoded: s.framesDecoded ?? 0,
+          frameWidth: s.frameWidth ?? 0,
+          frameHeight: s.frameHeight ?? 0,
+          packetsReceived: s.packetsReceived ?? 0,
+        };
+      } else if (s.kind === "audio") {
+        out.audio = { totalSamplesReceived: s.totalSamplesReceived ?? 0, packetsReceived: s.packetsReceived ?? 0 };
+      }
+    });
+    return out;
+  }
+
+  /** End everything and stop listening. Idempotent. */
+  destroy() {
+    if (!this._handlers) return;
+    this.abandon();
+    this._finish(null, { byMe: true, silent: true });
+    for (const [name, fn] of Object.entries(this._handlers)) this.signaling.removeEventListener(name, fn);
+    this._handlers = null;
+    this.dispatchEvent(new Event("close"));
+  }
+
+  // -- server events ---------------------------------------------------------
+
+  _onHello({ self, ice_servers: iceServers }) {
+    this.self = self;
+    this.iceServers = iceServers ?? [];
+    this._emit("ready", { self });
+  }
+
+  _onSnapshot({ users }) {
+    this.users = new Map(users.map((u) => [u.id, u]));
+    this._emitPresence();
+  }
+
+  _onJoin({ user }) {
+    if (user.id === this.self?.id) return;
+    this.users.set(user.id, user);
+    this._emitPresence();
+  }
+
+  _onLeave({ id }) {
+    if (this.users.delete(id)) this._emitPresence();
+  }
+
+  _onStatus({ id, status }) {
+    const user = this.users.get(id);
+    if (!user) return;
+    this.users.set(id, { ...user, status });
+    this._emitPresence();
+  }
+
+  _onIncoming({ call_id: callId, from }) {
+    if (this.state !== "idle") return; // another tab's business, or busy here
+    this.current = { id: callId, peer: from, outgoing: false };
+    this._setState("incoming");
+    this._emit("incoming", { callId, from });
+    this._acquireMedia(); // preview while ringing, so accepting is fast
+  }
+
+  _onAccepted({ call_id: callId, peer, polite }) {
+    if (!this._isCurrent(callId)) return;
+    this.current.peer = peer;
+    const p = this._createPeer(polite);
+    p.answerWith(this._media);
+    for (const msg of this._earlySignals.splice(0)) p.handleSignal(msg);
+  }
+
+  _onEnded({ call_id: callId, reason }) {
+    if (!this._isCurrent(callId)) return;
+    this._finish(reason, { byMe: false });
+  }
+
+  _onSignal({ call_id: callId, description, candidate }) {
+    if (!this._isCurrent(callId)) return;
+    const msg = description ? { description } : { candidate };
+    if (this._peer) this._peer.handleSignal(msg);
+    else this._earlySignals.push(msg);
+  }
+
+  // -- internals -----------------------------------------------------------
+
+  /** Whether `callId` is this tab's call. An answer can overtake the invite's
+   * acknowledgement; the only call an inviting tab can hear of is its own. */
+  _isCurrent(callId) {
+    if (this.current?.outgoing && this.current.id === null) this.current.id = callId;
+    return this.current !== null && this.current.id === callId;
+  }
+
+  _acquireMedia() {
+    if (this._media) return this._media;
+    const call = this.current;
+    this._media = getLocalMedia().then(({ stream, error }) => {
+      if (this.current !== call) {
+        stopStream(stream); // the call ended while the camera was starting
+        return null;
+      }
+      this.localStream = stream;
+      this._emit("localstream", { stream });
+      if (error) this._error(error.code, error.message);
+      return stream;
+    });
+    return this._media;
+  }
+
+  _createPeer(polite) {
+    const callId = this.current.id;
+    const peer = new Peer({
+      polite,
+      iceServers: this.iceServers,
+      send: (msg) => {
+        this.signaling.request("signal", { call_id: callId, ...msg }).catch((err) => log("signal refused", err));
+      },
+    });
+    peer.addEventListener("track", (e) => {
+      if (this._peer !== peer) return;
+      this.remoteStream = e.detail.stream;
+      this._emit("remotestream", { stream: e.detail.stream, peerId: this.current.peer.id });
+    });
+    peer.addEventListener("statechange", (e) => {
+      if (this._peer !== peer) return;
+      if (e.detail.connectionState === "connected") this._setState("in-call");
+    });
+    this._peer = peer;
+    if (this.state !== "connecting") this._setState("connecting");
+    return peer;
+  }
+
+  _finish(reason, { byMe, silent = false }) {
+    const call = this.current;
+    this.current = null;
+    this._peer?.destroy();
+    this._peer = null;
+    this._earlySignals = [];
+    this._media = null;
+    stopStream(this.localStream);
+    this.localStream = null;
+    this.remoteStream = null;
+    this._setState("idle");
+    if (!silent) this._emit("ended", { callId: call?.id ?? null, reason, peer: call?.peer ?? null, byMe, outgoing: call?.outgoing ?? false });
+  }
+
+  async _quietly(event, payload) {
+    try {
+      await this.signaling.request(event, payload);
+    } catch (err) {
+      if (err instanceof SignalingError && err.code !== "ERR_CALL_NOT_FOUND") log(event, "refused", err);
+    }
+  }
+
+  _setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this._emit("state", { state, callId: this.current?.id ?? null, peer: this.current?.peer ?? null });
+  }
+
+  _emitPresence() {
+    const users = [...this.users.values()].sort((a, b) => a.name.localeCompare(b.name));
+    this._emit("presence", { users });
+  }
+
+  _error(code, message) {
+    this._emit("error", { code, message });
+  }
+
+  _emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+}

@@ -1,0 +1,14 @@
+/**
+ * flask-videochat's browser side. Loading this module defines `<video-chat>`.
+ * @module index
+ */
+
+export { VideoChatElement, endMessage } from "./element.js";
+export { CallController, STATES } from "./call.js";
+export { Peer } from "./peer.js";
+export { Signaling, SignalingError } from "./signaling.js";
+export { getLocalMedia, mediaErrorCode, MEDIA_ERRORS } from "./media.js";
+
+import { VideoChatElement } from "./element.js";
+
+VideoChatElement.define();

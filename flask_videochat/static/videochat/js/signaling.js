@@ -1,0 +1,118 @@
+/**
+ * The Socket.IO connection to the server's `/videochat` namespace: the only module
+ * that calls `io()`. Turns server events into DOM events and client requests into
+ * acknowledged emits (docs/protocol.md).
+ * @module signaling
+ */
+
+import { io } from "../vendor/socket.io.esm.min.js";
+
+/** Milliseconds to wait for the server's acknowledgement of a request. */
+export const ACK_TIMEOUT_MS = 10000;
+
+/** Server-to-client events re-dispatched as DOM events of the same name. */
+export const SERVER_EVENTS = [
+  "hello",
+  "presence.snapshot",
+  "presence.join",
+  "presence.leave",
+  "presence.status",
+  "call.incoming",
+  "call.accepted",
+  "call.ended",
+  "signal",
+];
+
+/**
+ * A signaling error with a stable code (`ERR_*`) and words for a person.
+ */
+export class SignalingError extends Error {
+  /**
+   * @param {string} code
+   * @param {string} message
+   */
+  constructor(code, message) {
+    super(message);
+    this.name = "SignalingError";
+    this.code = code;
+  }
+}
+
+/**
+ * @fires Signaling#hello, #presence.snapshot, ... (every name in SERVER_EVENTS), detail: the payload
+ * @fires Signaling#connect
+ * @fires Signaling#disconnect  detail: {reason}
+ * @fires Signaling#refused     detail: {code, message} (the server refused us: not signed in)
+ * @fires Signaling#close
+ */
+export class Signaling extends EventTarget {
+  /**
+   * @param {object} options
+   * @param {string} options.namespace  the namespace URL, e.g. "/videochat"
+   * @param {string} [options.path]     the Socket.IO path, e.g. "/socket.io"
+   */
+  constructor({ namespace, path = "/socket.io" }) {
+    super();
+    this._socket = io(namespace, {
+      path,
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+    });
+    for (const name of SERVER_EVENTS) {
+      this._socket.on(name, (payload) => this.dispatchEvent(new CustomEvent(name, { detail: payload })));
+    }
+    this._socket.on("connect", () => this.dispatchEvent(new Event("connect")));
+    this._socket.on("disconnect", (reason) => this.dispatchEvent(new CustomEvent("disconnect", { detail: { reason } })));
+    this._socket.on("connect_error", (err) => {
+      if (err?.data?.code) {
+        // Refused by the server (not a network failure): retrying would not help.
+        this._socket.disconnect();
+        this.dispatchEvent(new CustomEvent("refused", { detail: { code: err.data.code, message: err.data.message } }));
+      }
+    });
+  }
+
+  /** Whether the socket is connected now. */
+  get connected() {
+    return this._socket.connected;
+  }
+
+  /**
+   * Emit `event` and wait for the acknowledgement.
+   * @param {string} event
+   * @param {object} payload
+   * @returns {Promise<object>} the ack fields on `{ok: true}`
+   * @throws {SignalingError} on `{ok: false}` (its code) or no answer (`ERR_TIMEOUT`)
+   */
+  async request(event, payload) {
+    let ack;
+    try {
+      ack = await this._socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+    } catch {
+      throw new SignalingError("ERR_TIMEOUT", "The server did not answer. Check your connection.");
+    }
+    if (!ack || ack.ok !== true) {
+      const error = ack?.error ?? {};
+      throw new SignalingError(error.code ?? "ERR_PROTOCOL", error.message ?? "The server refused the request.");
+    }
+    return ack;
+  }
+
+  /**
+   * Emit without waiting (used on page unload, when there is no time for an answer).
+   * @param {string} event
+   * @param {object} payload
+   */
+  notify(event, payload) {
+    this._socket.emit(event, payload, () => {});
+  }
+
+  /** Close the connection. Idempotent. */
+  destroy() {
+    if (!this._socket) return;
+    this._socket.removeAllListeners();
+    this._socket.disconnect();
+    this._socket = null;
+    this.dispatchEvent(new Event("close"));
+  }
+}

@@ -1,0 +1,106 @@
+"""Who is online (:class:`MemoryPresence`): one entry per user however many tabs
+they have; they join with their first connection and leave with their last."""
+
+from __future__ import annotations
+
+import pytest
+
+from flask_videochat import MemoryPresence, Status, User
+
+ADA = User("ada", "Ada Lovelace")
+BOB = User("bob", "Bob")
+
+
+@pytest.fixture
+def presence() -> MemoryPresence:
+    return MemoryPresence()
+
+
+def test_user_public_form_is_id_and_name() -> None:
+    assert ADA.public() == {"id": "ada", "name": "Ada Lovelace"}
+
+
+def test_first_connection_joins(presence: MemoryPresence) -> None:
+    assert presence.connect("a1", ADA) is True
+
+    assert presence.get("ada") == ADA
+    assert presence.user_of("a1") == ADA
+    assert presence.sids_of("ada") == frozenset({"a1"})
+    assert presence.users() == [(ADA, Status.AVAILABLE)]
+
+
+def test_more_tabs_are_the_same_user(presence: MemoryPresence) -> None:
+    presence.connect("a1", ADA)
+    assert presence.connect("a2", ADA) is False
+
+    assert presence.sids_of("ada") == frozenset({"a1", "a2"})
+    assert presence.user_of("a2") == ADA
+    assert presence.users() == [(ADA, Status.AVAILABLE)]
+
+
+def test_closing_one_of_two_tabs_does_not_leave(presence: MemoryPresence) -> None:
+    presence.connect("a1", ADA)
+    presence.connect("a2", ADA)
+
+    assert presence.disconnect("a1") == (ADA, False)
+
+    assert presence.get("ada") == ADA
+    assert presence.sids_of("ada") == frozenset({"a2"})
+    assert presence.user_of("a1") is None
+    assert presence.users() == [(ADA, Status.AVAILABLE)]
+
+
+def test_closing_the_last_tab_leaves(presence: MemoryPresence) -> None:
+    presence.connect("a1", ADA)
+    presence.connect("a2", ADA)
+    presence.disconnect("a1")
+
+    assert presence.disconnect("a2") == (ADA, True)
+
+    assert presence.get("ada") is None
+    assert presence.sids_of("ada") == frozenset()
+    assert presence.user_of("a2") is None
+    assert presence.users() == []
+
+
+def test_an_unknown_or_closed_connection_disconnects_as_nobody(presence: MemoryPresence) -> None:
+    assert presence.disconnect("nope") == (None, False)
+    presence.connect("a1", ADA)
+    presence.disconnect("a1")
+    assert presence.disconnect("a1") == (None, False)
+
+
+def test_users_are_independent(presence: MemoryPresence) -> None:
+    presence.connect("a1", ADA)
+    assert presence.connect("b1", BOB) is True
+
+    assert sorted(u.id for u, _ in presence.users()) == ["ada", "bob"]
+    assert presence.disconnect("b1") == (BOB, True)
+    assert presence.users() == [(ADA, Status.AVAILABLE)]
+
+
+def test_status_changes_are_reported_once(presence: MemoryPresence) -> None:
+    presence.connect("a1", ADA)
+    presence.connect("b1", BOB)
+
+    assert presence.set_status("ada", Status.RINGING) is True
+    assert presence.set_status("ada", Status.RINGING) is False
+    assert presence.set_status("ada", Status.IN_CALL) is True
+    assert dict((u.id, s) for u, s in presence.users()) == {
+        "ada": Status.IN_CALL, "bob": Status.AVAILABLE
+    }
+    assert presence.set_status("ada", Status.AVAILABLE) is True
+
+
+def test_status_of_an_offline_user_is_not_published(presence: MemoryPresence) -> None:
+    assert presence.set_status("ada", Status.IN_CALL) is False
+    assert presence.users() == []
+
+
+def test_a_user_who_comes_back_starts_available(presence: MemoryPresence) -> None:
+    presence.connect("a1", ADA)
+    presence.set_status("ada", Status.IN_CALL)
+    presence.disconnect("a1")
+
+    assert presence.connect("a2", ADA) is True
+    assert presence.users() == [(ADA, Status.AVAILABLE)]

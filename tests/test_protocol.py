@@ -1,0 +1,200 @@
+"""Payload validation (:func:`flask_videochat.protocol.parse`): what the server
+accepts from a browser, and the error code of everything it refuses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from flask_videochat.protocol import (
+    MAX_CANDIDATE_LENGTH,
+    MAX_ID_LENGTH,
+    MAX_MID_LENGTH,
+    MAX_MLINE_INDEX,
+    MAX_SDP_LENGTH,
+    MAX_UFRAG_LENGTH,
+    CallIdPayload,
+    ErrorCode,
+    InvitePayload,
+    Payload,
+    ProtocolError,
+    SignalPayload,
+    error_ack,
+    parse,
+)
+
+SDP = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
+CANDIDATE = "candidate:842163049 1 udp 1677729535 192.0.2.7 46154 typ srflx raddr 0.0.0.0 rport 0"
+FULL_CANDIDATE = {
+    "candidate": CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": "EsAw",
+}
+
+
+def refused(model: type[Payload], data: Any) -> ErrorCode:
+    """The code ``parse`` refuses ``data`` with (fails if it is accepted)."""
+    with pytest.raises(ProtocolError) as info:
+        parse(model, data)
+    assert info.value.message
+    return info.value.code
+
+
+# -- accepted --------------------------------------------------------------------
+
+
+def test_invite_payload() -> None:
+    assert parse(InvitePayload, {"to": "42"}) == InvitePayload(to="42")
+
+
+def test_call_id_payload() -> None:
+    assert parse(CallIdPayload, {"call_id": "abc"}).call_id == "abc"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("kind", ["offer", "answer", "pranswer"])
+def test_description_signal(kind: str) -> None:
+    payload = parse(SignalPayload, {"call_id": "c", "description": {"type": kind, "sdp": SDP}})
+    assert isinstance(payload, SignalPayload)
+    assert payload.relayed("ada") == {
+        "call_id": "c", "from": "ada", "description": {"type": kind, "sdp": SDP},
+    }
+
+
+def test_rollback_needs_no_sdp() -> None:
+    payload = parse(SignalPayload, {"call_id": "c", "description": {"type": "rollback"}})
+    assert isinstance(payload, SignalPayload)
+    assert payload.relayed("bob")["description"]["type"] == "rollback"
+
+
+def test_candidate_signal_relays_every_field() -> None:
+    payload = parse(SignalPayload, {"call_id": "c", "candidate": FULL_CANDIDATE})
+    assert isinstance(payload, SignalPayload)
+    assert payload.relayed("bob") == {"call_id": "c", "from": "bob", "candidate": FULL_CANDIDATE}
+
+
+def test_candidate_optional_fields_may_be_null_or_absent() -> None:
+    nulls = {"candidate": CANDIDATE, "sdpMid": None, "sdpMLineIndex": None,
+             "usernameFragment": None}
+    assert parse(SignalPayload, {"call_id": "c", "candidate": nulls})
+    payload = parse(SignalPayload, {"call_id": "c", "candidate": {"candidate": CANDIDATE}})
+    assert isinstance(payload, SignalPayload)
+    assert payload.relayed("bob")["candidate"] == nulls
+
+
+def test_limits_exactly_at_the_boundary_are_accepted() -> None:
+    assert parse(InvitePayload, {"to": "u" * MAX_ID_LENGTH})
+    assert parse(CallIdPayload, {"call_id": "c" * MAX_ID_LENGTH})
+    assert parse(SignalPayload, {
+        "call_id": "c" * MAX_ID_LENGTH,
+        "description": {"type": "offer", "sdp": "s" * MAX_SDP_LENGTH},
+    })
+    assert parse(SignalPayload, {"call_id": "c", "candidate": {
+        "candidate": "x" * MAX_CANDIDATE_LENGTH,
+        "sdpMid": "m" * MAX_MID_LENGTH,
+        "sdpMLineIndex": MAX_MLINE_INDEX,
+        "usernameFragment": "f" * MAX_UFRAG_LENGTH,
+    }})
+
+
+def test_documented_limits() -> None:
+    # docs/protocol.md "Limits" and the hello message promise these numbers.
+    assert (MAX_SDP_LENGTH, MAX_CANDIDATE_LENGTH, MAX_MID_LENGTH, MAX_UFRAG_LENGTH,
+            MAX_MLINE_INDEX, MAX_ID_LENGTH) == (65_536, 2_048, 64, 256, 1_023, 128)
+
+
+# -- refused ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("data", ["42", 42, None, ["to", "42"], [{"to": "42"}], True, 1.5])
+@pytest.mark.parametrize("model", [InvitePayload, CallIdPayload, SignalPayload])
+def test_not_an_object(model: type[Payload], data: Any) -> None:
+    assert refused(model, data) is ErrorCode.INVALID_PAYLOAD
+
+
+def cand(**fields: Any) -> dict[str, Any]:
+    """A signal carrying ``FULL_CANDIDATE`` with ``fields`` changed."""
+    return {"call_id": "c", "candidate": {**FULL_CANDIDATE, **fields}}
+
+
+def desc(**fields: Any) -> dict[str, Any]:
+    """A signal carrying an offer with ``fields`` changed."""
+    return {"call_id": "c", "description": {"type": "offer", "sdp": SDP, **fields}}
+
+
+INVALID: dict[str, tuple[type[Payload], Any]] = {
+    # missing fields
+    "invite-empty-object": (InvitePayload, {}),
+    "call-id-missing": (CallIdPayload, {}),
+    "signal-call-id-missing": (SignalPayload, {"description": {"type": "offer", "sdp": SDP}}),
+    "description-type-missing": (SignalPayload, {"call_id": "c", "description": {"sdp": SDP}}),
+    "candidate-candidate-missing": (SignalPayload, {"call_id": "c", "candidate": {"sdpMid": "0"}}),
+    # unknown fields, at every level
+    "invite-unknown-field": (InvitePayload, {"to": "42", "video": True}),
+    "call-id-unknown-field": (CallIdPayload, {"call_id": "c", "reason": "x"}),
+    "signal-unknown-field": (SignalPayload, {**desc(), "sdp": SDP}),
+    "description-unknown-field": (SignalPayload, desc(extra="x")),
+    "candidate-unknown-field": (SignalPayload, cand(port=3478)),
+    # wrong types
+    "int-to": (InvitePayload, {"to": 42}),
+    "int-call-id": (CallIdPayload, {"call_id": 7}),
+    "null-call-id": (CallIdPayload, {"call_id": None}),
+    "list-call-id": (CallIdPayload, {"call_id": ["c"]}),
+    "bool-sdp-mline-index": (SignalPayload, cand(sdpMLineIndex=True)),
+    "float-sdp-mline-index": (SignalPayload, cand(sdpMLineIndex=1.0)),
+    "string-sdp-mline-index": (SignalPayload, cand(sdpMLineIndex="0")),
+    "int-sdp-mid": (SignalPayload, cand(sdpMid=0)),
+    "int-candidate": (SignalPayload, cand(candidate=1)),
+    "bytes-like-sdp": (SignalPayload, desc(sdp=["v=0"])),
+    "description-not-object": (SignalPayload, {"call_id": "c", "description": SDP}),
+    "candidate-not-object": (SignalPayload, {"call_id": "c", "candidate": CANDIDATE}),
+    "unknown-sdp-type": (SignalPayload, desc(type="bogus")),
+    # out of range, not a size limit of SDP or candidate
+    "empty-to": (InvitePayload, {"to": ""}),
+    "empty-call-id": (CallIdPayload, {"call_id": ""}),
+    "empty-signal-call-id": (SignalPayload, {**desc(), "call_id": ""}),
+    "oversize-to": (InvitePayload, {"to": "u" * (MAX_ID_LENGTH + 1)}),
+    "oversize-call-id": (CallIdPayload, {"call_id": "c" * (MAX_ID_LENGTH + 1)}),
+    "oversize-signal-call-id": (SignalPayload, {**desc(), "call_id": "c" * (MAX_ID_LENGTH + 1)}),
+    "oversize-sdp-mid": (SignalPayload, cand(sdpMid="m" * (MAX_MID_LENGTH + 1))),
+    "oversize-ufrag": (SignalPayload, cand(usernameFragment="f" * (MAX_UFRAG_LENGTH + 1))),
+    "mline-index-too-high": (SignalPayload, cand(sdpMLineIndex=MAX_MLINE_INDEX + 1)),
+    "mline-index-negative": (SignalPayload, cand(sdpMLineIndex=-1)),
+    # exactly one of description and candidate
+    "neither": (SignalPayload, {"call_id": "c"}),
+    "neither-explicit-nulls": (SignalPayload, {"call_id": "c", "description": None,
+                                               "candidate": None}),
+    "both": (SignalPayload, {**desc(), "candidate": FULL_CANDIDATE}),
+}
+
+
+@pytest.mark.parametrize("case", list(INVALID))
+def test_invalid_payloads(case: str) -> None:
+    model, data = INVALID[case]
+    assert refused(model, data) is ErrorCode.INVALID_PAYLOAD
+
+
+@pytest.mark.parametrize(
+    "data",
+    [
+        desc(sdp="s" * (MAX_SDP_LENGTH + 1)),
+        cand(candidate="x" * (MAX_CANDIDATE_LENGTH + 1)),
+    ],
+    ids=["sdp", "candidate"],
+)
+def test_oversize_sdp_and_candidate_are_too_large(data: dict[str, Any]) -> None:
+    assert refused(SignalPayload, data) is ErrorCode.TOO_LARGE
+
+
+def test_error_messages_name_the_field_and_do_not_echo_the_input() -> None:
+    with pytest.raises(ProtocolError) as info:
+        parse(SignalPayload, desc(sdp="SECRET" * 20_000))
+    assert "sdp" in info.value.message
+    assert "SECRET" not in info.value.message
+    assert len(info.value.message) < 300
+
+
+def test_error_ack_shape() -> None:
+    error = ProtocolError(ErrorCode.USER_OFFLINE, "That person is not online.")
+    expected = {"ok": False, "error": {"code": "ERR_USER_OFFLINE",
+                                       "message": "That person is not online."}}
+    assert error.ack() == expected
+    assert error_ack(ErrorCode.USER_OFFLINE, "That person is not online.") == expected
