@@ -95,15 +95,40 @@ def test_hostile_display_name_is_shown_as_text(videochat_user, names):
 
 def test_refused_camera_shows_a_clear_message_and_still_receives(videochat_user, names):
     ada = videochat_user(names("Ada"), colour=RED)
-    bob = videochat_user(names("Bob"), deny_media=True)
+    # Bob allowed his microphone but blocked his camera.
+    bob = videochat_user(names("Bob"), media_access="site-settings", permissions=["microphone"])
     bob_id = ada.user_id_of(names("Bob"))
     ada_id = bob.user_id_of(names("Ada"))
 
     ada.call(bob_id)
     bob.expect_ringing(names("Ada"))
-    bob.accept()
+    # Told while it rings, before accepting.
     expect(bob.error).to_be_visible()
-    expect(bob.error).to_contain_text("refused")
+    expect(bob.error).to_contain_text("Camera access was refused")
+    bob.accept()
     bob.expect_in_call_with(ada_id)
+    ada.expect_in_call_with(bob_id)
+    # Bob still sees and hears Ada, and Ada hears Bob.
     bob.expect_remote_video_playing(ada_id)
     bob.expect_remote_colour(ada_id, RED)
+    ada.expect_remote_audio_playing(bob_id)
+    expect(bob.error).to_contain_text("Camera access was refused")
+
+
+def test_refused_camera_and_microphone_shows_a_clear_message(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), media_access="denied")
+    bob_id = ada.user_id_of(names("Bob"))
+
+    ada.call(bob_id)
+    bob.expect_ringing(names("Ada"))
+    expect(bob.error).to_be_visible()
+    expect(bob.error).to_contain_text("Camera and microphone access was refused")
+    # Bob can still answer (to receive only); the call goes on until hung up.
+    bob.accept()
+    bob.expect_not_ringing()
+    expect(bob.hangup_button).to_be_visible()
+    ada.expect_status(names("Bob"))
+    ada.hang_up()
+    bob.expect_idle()
+    ada.expect_idle()

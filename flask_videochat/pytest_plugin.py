@@ -13,12 +13,14 @@ Fixtures:
     ``sign_in(page, base_url, name)``; default: a form at ``/login`` with a ``Name``
     field and a ``Sign in`` button. Override it for your own sign-in.
 ``videochat_launch``
-    ``launch(video_file=None, deny_media=False) -> Browser``: a Chromium with fake
-    media; closed after the test.
+    ``launch(video_file=None, media_access="granted") -> Browser``: a Chromium with
+    fake media; closed after the test.
 ``videochat_user``
-    ``user(name, *, colour=None, deny_media=False, path="/") -> VideoChatPage``: a
-    person signed in, in their own browser (own fake camera, solid ``colour``),
-    on ``path``. ``page.context.new_page()`` opens another tab for that person.
+    ``user(name, *, colour=None, media_access="granted", permissions=None, path="/")
+    -> VideoChatPage``: a person signed in, in their own browser (own fake camera,
+    solid ``colour``), on ``path``. With ``media_access="site-settings"``,
+    ``permissions`` (e.g. ``["microphone"]``) are what the person allowed.
+    ``page.context.new_page()`` opens another tab for that person.
 
 On a failed test, each browser context's Playwright trace is kept under
 ``test-results/<test name>/`` (open with ``playwright show-trace``).
@@ -75,7 +77,7 @@ def videochat_playwright() -> Iterator[Playwright]:
 @pytest.fixture
 def videochat_launch(videochat_playwright: Playwright,
                      request: pytest.FixtureRequest) -> Iterator[Callable[..., Browser]]:
-    """``launch(video_file=None, deny_media=False) -> Browser``; traces of every
+    """``launch(video_file=None, media_access="granted") -> Browser``; traces of every
     context are saved when the test fails."""
     browsers: list[Browser] = []
     contexts: list[BrowserContext] = []
@@ -129,16 +131,21 @@ def videochat_sign_in() -> Callable[[Page, str, str], None]:
 def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url: str,
                    videochat_sign_in: Callable[[Page, str, str], None],
                    tmp_path: Path) -> Callable[..., VideoChatPage]:
-    """``user(name, *, colour=None, deny_media=False, path="/") -> VideoChatPage``."""
+    """``user(name, *, colour=None, media_access="granted", permissions=None,
+    path="/") -> VideoChatPage``."""
 
     def user(name: str, *, colour: tuple[int, int, int] | None = None,
-             deny_media: bool = False, path: str = "/") -> VideoChatPage:
+             media_access: str = "granted", permissions: list[str] | None = None,
+             path: str = "/") -> VideoChatPage:
         video = None
         if colour is not None:
             video = write_solid_y4m(tmp_path / f"camera-{len(list(tmp_path.iterdir()))}.y4m",
                                     colour)
-        browser = videochat_launch(video_file=video, deny_media=deny_media)
-        page = browser.new_context().new_page()
+        browser = videochat_launch(video_file=video, media_access=media_access)
+        # An explicit permissions list (even empty) overrides the browser's answer
+        # for every other permission: pass it only when asked.
+        options = {} if permissions is None else {"permissions": permissions}
+        page = browser.new_context(**options).new_page()
         videochat_sign_in(page, videochat_base_url, name)
         page.goto(videochat_base_url + path)
         return VideoChatPage(page)

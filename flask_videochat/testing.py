@@ -97,32 +97,46 @@ def write_solid_y4m(path: str | os.PathLike[str], rgb: tuple[int, int, int], *,
     return out
 
 
+#: ``media_access`` values: every request granted, every request refused, or no
+#: automatic answer (grant some with Playwright's context ``permissions=``, as a
+#: person who allowed only the microphone would).
+MEDIA_ACCESS = ("granted", "denied", "site-settings")
+
+
 def chromium_args(*, video_file: str | os.PathLike[str] | None = None,
-                  deny_media: bool = False) -> list[str]:
-    """Chromium switches: :data:`FAKE_MEDIA_ARGS`, camera and microphone access
-    granted (or refused when ``deny_media``), and the fake camera from ``video_file``."""
+                  media_access: str = "granted") -> list[str]:
+    """Chromium switches: :data:`FAKE_MEDIA_ARGS`, camera and microphone access as
+    ``media_access`` says (see :data:`MEDIA_ACCESS`), the fake camera from ``video_file``.
+
+    :raises ValueError: an unknown ``media_access``.
+    """
+    if media_access not in MEDIA_ACCESS:
+        raise ValueError(f"media_access must be one of {MEDIA_ACCESS}, got {media_access!r}")
     args = list(FAKE_MEDIA_ARGS)
-    args.append("--use-fake-ui-for-media-stream" + ("=deny" if deny_media else ""))
+    if media_access == "granted":
+        args.append("--use-fake-ui-for-media-stream")
+    elif media_access == "denied":
+        args.append("--use-fake-ui-for-media-stream=deny")
     if video_file is not None:
         args.append(f"--use-file-for-fake-video-capture={os.fspath(video_file)}")
     return args
 
 
 def launch_chromium(playwright: Playwright, *, video_file: str | os.PathLike[str] | None = None,
-                    deny_media: bool = False, headless: bool = True,
+                    media_access: str = "granted", headless: bool = True,
                     extra_args: Sequence[str] = ()) -> Browser:
     """Launch Chromium (the system one when :func:`find_chromium` finds it) with a
     fake camera and microphone. One browser per simulated person: the fake camera
     is a switch of the whole browser process.
 
     :param video_file: a ``.y4m`` file for the camera (default: Chromium's test pattern).
-    :param deny_media: refuse camera and microphone access, as a person who
-        clicked "Block" would.
+    :param media_access: ``"granted"``, ``"denied"`` (as a person who clicked
+        "Block"), or ``"site-settings"`` (grant chosen permissions per context).
     """
     return playwright.chromium.launch(
         executable_path=find_chromium(),
         headless=headless,
-        args=[*chromium_args(video_file=video_file, deny_media=deny_media), *extra_args],
+        args=[*chromium_args(video_file=video_file, media_access=media_access), *extra_args],
     )
 
 
@@ -182,6 +196,8 @@ class LiveServer:
         return self._log.read()
 
     def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s). Its output stays
+        readable through :meth:`output` until the object is garbage-collected."""
         if self._process is not None and self._process.poll() is None:
             self._process.terminate()
             try:
@@ -189,6 +205,10 @@ class LiveServer:
             except subprocess.TimeoutExpired:
                 self._process.kill()
                 self._process.wait()
+
+    def __del__(self) -> None:
+        self.stop()
+        self._log.close()
 
     def __enter__(self) -> LiveServer:
         return self.start()
@@ -401,23 +421,40 @@ class VideoChatPage:
         from playwright.sync_api import expect
 
         expect(self.remote_video(user_id)).to_be_visible(timeout=self._ms(timeout))
+        return self._expect_growth(user_id, ("video", "audio"), timeout, interval)
+
+    _COUNTERS = {"video": "framesDecoded", "audio": "totalSamplesReceived"}
+
+    def _expect_growth(self, user_id: str, kinds: tuple[str, ...], timeout: float | None,
+                       interval: float) -> dict[str, Any]:
         deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
         before = self.stats()
         while True:
             self.page.wait_for_timeout(interval * 1000)
             after = self.stats()
-            width = self.remote_video(user_id).evaluate("v => v.videoWidth")
-            if (width > 0
-                    and after["video"]["framesDecoded"] > before["video"]["framesDecoded"]
-                    and after["audio"]["totalSamplesReceived"]
-                    > before["audio"]["totalSamplesReceived"]):
+            grew = all(
+                after[kind][self._COUNTERS[kind]] > before[kind][self._COUNTERS[kind]]
+                for kind in kinds
+            )
+            if "video" in kinds:
+                grew = grew and self.remote_video(user_id).evaluate("v => v.videoWidth") > 0
+            if grew and after["peerId"] == user_id:
                 return after
             if time.monotonic() > deadline:
                 raise AssertionError(
-                    f"no media from {user_id}: videoWidth={width}, "
-                    f"before={before}, after={after}"
+                    f"no {'+'.join(kinds)} from {user_id}: before={before}, after={after}"
                 )
             before = after
+
+    def expect_remote_audio_playing(self, user_id: str, *, timeout: float | None = None,
+                                    interval: float = 1.0) -> dict[str, Any]:
+        """Audio flows from ``user_id`` (``totalSamplesReceived`` grows between two
+        samples ``interval`` seconds apart), whether or not video does.
+
+        :returns: the second sample.
+        :raises AssertionError: not so within ``timeout`` seconds.
+        """
+        return self._expect_growth(user_id, ("audio",), timeout, interval)
 
     def expect_remote_colour(self, user_id: str, rgb: tuple[int, int, int], *,
                              tolerance: int = 45, timeout: float | None = None) -> None:

@@ -13,13 +13,19 @@ export const DEFAULT_CONSTRAINTS = {
 /** Error codes and the words shown for them. */
 export const MEDIA_ERRORS = {
   ERR_PERMISSION_DENIED:
-    "Camera and microphone access was refused. Allow it in your browser's site settings to be seen and heard; you can still see and hear others.",
+    "Camera and microphone access was refused. Allow them in your browser's site settings to be seen and heard; you can still see and hear others.",
+  ERR_CAMERA_DENIED:
+    "Camera access was refused, so others can hear you but not see you. Allow the camera in your browser's site settings to be seen.",
+  ERR_MICROPHONE_DENIED:
+    "Microphone access was refused, so others can see you but not hear you. Allow the microphone in your browser's site settings to be heard.",
   ERR_NO_DEVICE: "No camera or microphone was found. You can still see and hear others.",
-  ERR_DEVICE_IN_USE: "Your camera or microphone is in use by another application. Close it and try again; you can still see and hear others.",
+  ERR_DEVICE_IN_USE:
+    "Your camera or microphone is in use by another application. Close it and try again; you can still see and hear others.",
   ERR_OVERCONSTRAINED: "Your camera cannot provide the requested video. You can still see and hear others.",
+  ERR_CAMERA_UNAVAILABLE: "Your camera could not be started (missing or in use): you are heard but not seen.",
+  ERR_MICROPHONE_UNAVAILABLE: "Your microphone could not be started (missing or in use): you are seen but not heard.",
   ERR_INSECURE_CONTEXT: "Video calls need a secure (https) page.",
   ERR_MEDIA: "Your camera and microphone could not be started. You can still see and hear others.",
-  ERR_CAMERA_ONLY_AUDIO: "No camera is available: you join with audio only.",
 };
 
 /**
@@ -31,13 +37,10 @@ export function mediaErrorCode(err) {
   switch (err?.name) {
     case "NotAllowedError":
     case "SecurityError":
-    case "PermissionDeniedError":
       return "ERR_PERMISSION_DENIED";
     case "NotFoundError":
-    case "DevicesNotFoundError":
       return "ERR_NO_DEVICE";
     case "NotReadableError":
-    case "TrackStartError":
     case "AbortError":
       return "ERR_DEVICE_IN_USE";
     case "OverconstrainedError":
@@ -47,35 +50,36 @@ export function mediaErrorCode(err) {
   }
 }
 
+const error = (code) => ({ code, message: MEDIA_ERRORS[code] });
+
 /**
- * Get the camera and microphone, falling back to one of them, then to nothing.
- * Never throws: a person without devices can still receive.
+ * Get the camera and microphone. When that fails, try the microphone alone, then
+ * the camera alone (one of them may be refused, missing or busy), then give up:
+ * never throws, because a person without devices can still receive.
  * @param {MediaStreamConstraints} [constraints]
  * @returns {Promise<{stream: MediaStream|null, error: {code: string, message: string}|null}>}
  */
 export async function getLocalMedia(constraints = DEFAULT_CONSTRAINTS) {
-  if (!navigator.mediaDevices?.getUserMedia) {
-    return { stream: null, error: { code: "ERR_INSECURE_CONTEXT", message: MEDIA_ERRORS.ERR_INSECURE_CONTEXT } };
-  }
+  if (!navigator.mediaDevices?.getUserMedia) return { stream: null, error: error("ERR_INSECURE_CONTEXT") };
   let first;
   try {
     return { stream: await navigator.mediaDevices.getUserMedia(constraints), error: null };
   } catch (err) {
     first = mediaErrorCode(err);
   }
-  if (first === "ERR_PERMISSION_DENIED") {
-    return { stream: null, error: { code: first, message: MEDIA_ERRORS[first] } };
-  }
-  for (const fallback of [{ audio: constraints.audio }, { video: true }]) {
+  const denied = first === "ERR_PERMISSION_DENIED";
+  const fallbacks = [
+    [{ audio: constraints.audio }, denied ? "ERR_CAMERA_DENIED" : "ERR_CAMERA_UNAVAILABLE"],
+    [{ video: constraints.video }, denied ? "ERR_MICROPHONE_DENIED" : "ERR_MICROPHONE_UNAVAILABLE"],
+  ];
+  for (const [partial, code] of fallbacks) {
     try {
-      const stream = await navigator.mediaDevices.getUserMedia(fallback);
-      const code = fallback.audio ? "ERR_CAMERA_ONLY_AUDIO" : first;
-      return { stream, error: { code, message: MEDIA_ERRORS[code] } };
+      return { stream: await navigator.mediaDevices.getUserMedia(partial), error: error(code) };
     } catch {
-      // try the next fallback
+      // try the next one
     }
   }
-  return { stream: null, error: { code: first, message: MEDIA_ERRORS[first] } };
+  return { stream: null, error: error(first) };
 }
 
 /**
