@@ -12,7 +12,7 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from flask import current_app, request
-from flask_socketio import Namespace, join_room
+from flask_socketio import ConnectionRefusedError, Namespace, join_room
 
 from . import signals
 from .calls import ANSWERED_ELSEWHERE, Call, CallState
@@ -30,6 +30,7 @@ from .protocol import (
     error_ack,
     parse,
 )
+from .signals import notify
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -103,10 +104,21 @@ class VideoChatNamespace(Namespace):
 
     def trigger_event(self, event: str, *args: Any) -> Any:
         """Route protocol events (``call.invite``...) to ``on_call_invite``...;
-        unknown events get ``ERR_UNKNOWN_EVENT``."""
-        if event in ("connect", "disconnect"):
+        unknown events get ``ERR_UNKNOWN_EVENT``.
+
+        python-socketio also hands over *client* events named ``connect`` or
+        ``disconnect``; they must not run the lifecycle handlers (a client could fake
+        leaving). The real ones are told apart by the connection's state: a real
+        ``connect`` comes for a connection not yet in presence, a real ``disconnect``
+        while python-socketio marks the connection as disconnecting."""
+        if event in ("connect", "disconnect") and args and self._lifecycle(event, args[0]):
             return super().trigger_event(event, *args)
         return super().trigger_event(EVENTS.get(event, "unknown_event"), *args)
+
+    def _lifecycle(self, event: str, sid: str) -> bool:
+        if event == "connect":
+            return self.state.presence.user_of(sid) is None
+        return not self.server.manager.is_connected(sid, self.namespace)
 
     def on_unknown_event(self, *args: Any) -> dict[str, Any]:
         return error_ack(ErrorCode.UNKNOWN_EVENT, "This event is not part of the protocol.")
@@ -186,9 +198,9 @@ class VideoChatNamespace(Namespace):
             raise ProtocolError(ErrorCode.FORBIDDEN, "You are not allowed to call this person.")
         call = state.calls.invite(user.id, request.sid, callee.id)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
-        signals.call_started.send(app, call=call)
+        notify(signals.call_started, app, call=call)
         if call.state is CallState.ENDED:
-            signals.call_ended.send(app, call=call, reason=call.reason.value, duration=0.0)
+            notify(signals.call_ended, app, call=call, reason=call.reason.value, duration=0.0)
             return {"call_id": call.id, "state": "ended", "reason": call.reason.value}
         self._emit("call.incoming", {
             "call_id": call.id,
@@ -208,7 +220,7 @@ class VideoChatNamespace(Namespace):
         self._emit("call.accepted", {"call_id": call.id, "peer": user.public(), "polite": False},
                    to=call.caller_sid)
         self._refresh_status(call.caller_id, call.callee_id)
-        signals.call_answered.send(current_app._get_current_object(), call=call)  # type: ignore[attr-defined]
+        notify(signals.call_answered, current_app._get_current_object(), call=call)  # type: ignore[attr-defined]
         return {"call_id": call.id, "peer": self._public(call.caller_id), "polite": True}
 
     @acknowledged(CallIdPayload)
@@ -245,8 +257,8 @@ class VideoChatNamespace(Namespace):
         self._emit("call.ended", message, to=call.caller_sid)
         self._emit("call.ended", message, to=call.callee_sid or user_room(call.callee_id))
         self._refresh_status(call.caller_id, call.callee_id)
-        signals.call_ended.send(
-            current_app._get_current_object(),  # type: ignore[attr-defined]
+        notify(
+            signals.call_ended, current_app._get_current_object(),  # type: ignore[attr-defined]
             call=call, reason=call.reason.value, duration=call.duration,
         )
 

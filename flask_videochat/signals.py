@@ -11,7 +11,12 @@ Example::
 
 from __future__ import annotations
 
-from blinker import Namespace
+import logging
+from typing import Any
+
+from blinker import Namespace, Signal
+
+log = logging.getLogger("flask_videochat")
 
 _signals = Namespace()
 
@@ -26,3 +31,14 @@ call_answered = _signals.signal("videochat.call-answered")
 #: ``reason`` is an :class:`~flask_videochat.calls.EndReason` value, ``duration`` the
 #: seconds between answer and end (``0.0`` when never answered).
 call_ended = _signals.signal("videochat.call-ended")
+
+
+def notify(signal: Signal, sender: Any, **kwargs: Any) -> None:
+    """Send ``signal`` to each receiver in turn; a receiver that raises is logged
+    and does not stop the others, nor the call transition that sent the signal
+    (host code must not leave a call half-made)."""
+    for receiver in signal.receivers_for(sender):
+        try:
+            receiver(sender, **kwargs)
+        except Exception:
+            log.exception("videochat: a receiver of %s failed", signal.name)
