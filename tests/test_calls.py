@@ -5,20 +5,17 @@ nothing."""
 from __future__ import annotations
 
 import itertools
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import pytest
 
 from flask_videochat import Call, CallBook, CallState, EndReason, ErrorCode, ProtocolError, Status
-from conftest import FakeClock
+
+if TYPE_CHECKING:
+    from conftest import FakeClock
 
 #: Connection ids: Ada's tab; Bob's two tabs; Cy's tab.
 ADA, BOB, BOB2, CY = "sid-ada", "sid-bob", "sid-bob-2", "sid-cy"
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
 
 
 @pytest.fixture
@@ -62,7 +59,11 @@ def test_invite_books_a_ringing_call_for_both(book: CallBook, clock: FakeClock) 
     call = book.invite("ada", ADA, "bob")
 
     assert (call.id, call.state, call.caller_id, call.caller_sid, call.callee_id) == (
-        "call-1", CallState.RINGING, "ada", ADA, "bob"
+        "call-1",
+        CallState.RINGING,
+        "ada",
+        ADA,
+        "bob",
     )
     assert call.callee_sid is None
     assert call.created_at == clock.now
@@ -233,8 +234,11 @@ def test_hanging_up_an_answered_call_records_its_duration(
     assert_free(book, "ada", "bob")
 
 
-@pytest.mark.parametrize(("user_id", "sid"), [("bob", BOB2), ("ada", "sid-ada-2")],
-                         ids=["callee-other-tab", "caller-other-tab"])
+@pytest.mark.parametrize(
+    ("user_id", "sid"),
+    [("bob", BOB2), ("ada", "sid-ada-2")],
+    ids=["callee-other-tab", "caller-other-tab"],
+)
 def test_only_the_connection_holding_the_call_can_hang_it_up(
     book: CallBook, active: Call, user_id: str, sid: str
 ) -> None:
@@ -318,7 +322,9 @@ def test_party_gone_for_an_ended_call_or_a_stranger_does_nothing(
     ids=["accept", "decline", "cancel", "hangup", "relay"],
 )
 def test_a_third_user_cannot_touch_the_call(
-    book: CallBook, ringing: Call, answered: bool,
+    book: CallBook,
+    ringing: Call,
+    answered: bool,
     action: Callable[[CallBook, str], object],
 ) -> None:
     if answered:
@@ -345,8 +351,11 @@ def test_signals_go_to_the_other_partys_connection(book: CallBook, active: Call)
     assert book.relay_target(active.id, "bob", BOB) == (active, ADA)
 
 
-@pytest.mark.parametrize(("user_id", "sid"), [("bob", BOB2), ("ada", "sid-ada-2")],
-                         ids=["callee-other-tab", "caller-other-tab"])
+@pytest.mark.parametrize(
+    ("user_id", "sid"),
+    [("bob", BOB2), ("ada", "sid-ada-2")],
+    ids=["callee-other-tab", "caller-other-tab"],
+)
 def test_a_tab_not_holding_the_call_cannot_signal(
     book: CallBook, active: Call, user_id: str, sid: str
 ) -> None:
@@ -365,11 +374,15 @@ def test_status_follows_the_call(book: CallBook) -> None:
     assert_free(book, "ada", "bob", "cy")
     call = book.invite("ada", ADA, "bob")
     assert [book.status_of(u) for u in ("ada", "bob", "cy")] == [
-        Status.RINGING, Status.RINGING, Status.AVAILABLE
+        Status.RINGING,
+        Status.RINGING,
+        Status.AVAILABLE,
     ]
     book.accept(call.id, "bob", BOB)
     assert [book.status_of(u) for u in ("ada", "bob", "cy")] == [
-        Status.IN_CALL, Status.IN_CALL, Status.AVAILABLE
+        Status.IN_CALL,
+        Status.IN_CALL,
+        Status.AVAILABLE,
     ]
     book.hangup(call.id, "bob", BOB)
     assert_free(book, "ada", "bob", "cy")

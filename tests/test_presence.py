@@ -87,7 +87,8 @@ def test_status_changes_are_reported_once(presence: MemoryPresence) -> None:
     assert presence.set_status("ada", Status.RINGING) is False
     assert presence.set_status("ada", Status.IN_CALL) is True
     assert dict((u.id, s) for u, s in presence.users()) == {
-        "ada": Status.IN_CALL, "bob": Status.AVAILABLE
+        "ada": Status.IN_CALL,
+        "bob": Status.AVAILABLE,
     }
     assert presence.set_status("ada", Status.AVAILABLE) is True
 

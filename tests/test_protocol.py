@@ -27,7 +27,10 @@ from flask_videochat.protocol import (
 SDP = "v=0\r\no=- 4611731400430051336 2 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n"
 CANDIDATE = "candidate:842163049 1 udp 1677729535 192.0.2.7 46154 typ srflx raddr 0.0.0.0 rport 0"
 FULL_CANDIDATE = {
-    "candidate": CANDIDATE, "sdpMid": "0", "sdpMLineIndex": 0, "usernameFragment": "EsAw",
+    "candidate": CANDIDATE,
+    "sdpMid": "0",
+    "sdpMLineIndex": 0,
+    "usernameFragment": "EsAw",
 }
 
 
@@ -55,7 +58,9 @@ def test_description_signal(kind: str) -> None:
     payload = parse(SignalPayload, {"call_id": "c", "description": {"type": kind, "sdp": SDP}})
     assert isinstance(payload, SignalPayload)
     assert payload.relayed("ada") == {
-        "call_id": "c", "from": "ada", "description": {"type": kind, "sdp": SDP},
+        "call_id": "c",
+        "from": "ada",
+        "description": {"type": kind, "sdp": SDP},
     }
 
 
@@ -72,8 +77,12 @@ def test_candidate_signal_relays_every_field() -> None:
 
 
 def test_candidate_optional_fields_may_be_null_or_absent() -> None:
-    nulls = {"candidate": CANDIDATE, "sdpMid": None, "sdpMLineIndex": None,
-             "usernameFragment": None}
+    nulls = {
+        "candidate": CANDIDATE,
+        "sdpMid": None,
+        "sdpMLineIndex": None,
+        "usernameFragment": None,
+    }
     assert parse(SignalPayload, {"call_id": "c", "candidate": nulls})
     payload = parse(SignalPayload, {"call_id": "c", "candidate": {"candidate": CANDIDATE}})
     assert isinstance(payload, SignalPayload)
@@ -83,22 +92,37 @@ def test_candidate_optional_fields_may_be_null_or_absent() -> None:
 def test_limits_exactly_at_the_boundary_are_accepted() -> None:
     assert parse(InvitePayload, {"to": "u" * MAX_ID_LENGTH})
     assert parse(CallIdPayload, {"call_id": "c" * MAX_ID_LENGTH})
-    assert parse(SignalPayload, {
-        "call_id": "c" * MAX_ID_LENGTH,
-        "description": {"type": "offer", "sdp": "s" * MAX_SDP_LENGTH},
-    })
-    assert parse(SignalPayload, {"call_id": "c", "candidate": {
-        "candidate": "x" * MAX_CANDIDATE_LENGTH,
-        "sdpMid": "m" * MAX_MID_LENGTH,
-        "sdpMLineIndex": MAX_MLINE_INDEX,
-        "usernameFragment": "f" * MAX_UFRAG_LENGTH,
-    }})
+    assert parse(
+        SignalPayload,
+        {
+            "call_id": "c" * MAX_ID_LENGTH,
+            "description": {"type": "offer", "sdp": "s" * MAX_SDP_LENGTH},
+        },
+    )
+    assert parse(
+        SignalPayload,
+        {
+            "call_id": "c",
+            "candidate": {
+                "candidate": "x" * MAX_CANDIDATE_LENGTH,
+                "sdpMid": "m" * MAX_MID_LENGTH,
+                "sdpMLineIndex": MAX_MLINE_INDEX,
+                "usernameFragment": "f" * MAX_UFRAG_LENGTH,
+            },
+        },
+    )
 
 
 def test_documented_limits() -> None:
     # docs/protocol.md "Limits" and the hello message promise these numbers.
-    assert (MAX_SDP_LENGTH, MAX_CANDIDATE_LENGTH, MAX_MID_LENGTH, MAX_UFRAG_LENGTH,
-            MAX_MLINE_INDEX, MAX_ID_LENGTH) == (65_536, 2_048, 64, 256, 1_023, 128)
+    assert (
+        MAX_SDP_LENGTH,
+        MAX_CANDIDATE_LENGTH,
+        MAX_MID_LENGTH,
+        MAX_UFRAG_LENGTH,
+        MAX_MLINE_INDEX,
+        MAX_ID_LENGTH,
+    ) == (65_536, 2_048, 64, 256, 1_023, 128)
 
 
 # -- refused ---------------------------------------------------------------------
@@ -160,8 +184,10 @@ INVALID: dict[str, tuple[type[Payload], Any]] = {
     "mline-index-negative": (SignalPayload, cand(sdpMLineIndex=-1)),
     # exactly one of description and candidate
     "neither": (SignalPayload, {"call_id": "c"}),
-    "neither-explicit-nulls": (SignalPayload, {"call_id": "c", "description": None,
-                                               "candidate": None}),
+    "neither-explicit-nulls": (
+        SignalPayload,
+        {"call_id": "c", "description": None, "candidate": None},
+    ),
     "both": (SignalPayload, {**desc(), "candidate": FULL_CANDIDATE}),
 }
 
@@ -194,7 +220,9 @@ def test_error_messages_name_the_field_and_do_not_echo_the_input() -> None:
 
 def test_error_ack_shape() -> None:
     error = ProtocolError(ErrorCode.USER_OFFLINE, "That person is not online.")
-    expected = {"ok": False, "error": {"code": "ERR_USER_OFFLINE",
-                                       "message": "That person is not online."}}
+    expected = {
+        "ok": False,
+        "error": {"code": "ERR_USER_OFFLINE", "message": "That person is not online."},
+    }
     assert error.ack() == expected
     assert error_ack(ErrorCode.USER_OFFLINE, "That person is not online.") == expected
