@@ -132,3 +132,13 @@ def test_refused_camera_and_microphone_shows_a_clear_message(videochat_user, nam
     ada.hang_up()
     bob.expect_idle()
     ada.expect_idle()
+
+
+def test_a_visitor_who_is_not_signed_in_is_asked_to_sign_in(videochat_launch, example_site):
+    page = videochat_launch().new_context().new_page()
+    page.goto(example_site.url + "/")
+    widget = page.locator("video-chat")
+    expect(widget.get_by_test_id("videochat-status")).to_have_text("Sign in to make video calls.")
+    widget.get_by_role("link", name="Sign in").click()
+    expect(page).to_have_url(example_site.url + "/login")
+    expect(widget.get_by_test_id("videochat-presence")).to_be_hidden()

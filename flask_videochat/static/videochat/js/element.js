@@ -264,10 +264,8 @@ export class VideoChatElement extends HTMLElement {
   _showSignedOut() {
     const { signin, body, dot } = this._ui;
     const url = this.getAttribute("sign-in-url");
-    signin.replaceChildren(
-      h("p", { "data-testid": "videochat-status", class: "vc-status" }, "Sign in to make video calls."),
-      ...(url ? [h("a", { class: "vc-btn vc-accept", href: url }, "Sign in")] : []),
-    );
+    this._ui.status.textContent = "Sign in to make video calls.";
+    signin.replaceChildren(this._ui.status, ...(url ? [h("a", { class: "vc-btn vc-accept", href: url }, "Sign in")] : []));
     signin.hidden = false;
     body.hidden = true;
     dot.hidden = true;
