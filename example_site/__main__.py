@@ -20,7 +20,7 @@ def main(argv: "list[str] | None" = None) -> None:
     if args.async_mode == "eventlet":
         # eventlet's maintainers deprecate it for new projects; the demo uses it as
         # asked (the extension does not depend on it). Do not alarm demo users.
-        warnings.filterwarnings("ignore", message="Eventlet is deprecated")
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         import eventlet
 
         eventlet.monkey_patch()  # before Flask and the app are imported

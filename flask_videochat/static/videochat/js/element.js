@@ -39,8 +39,8 @@ function initials(name) {
 /** A stable hue for a person, so their avatar keeps its colour. */
 function hue(id) {
   let n = 0;
-  for (const ch of String(id)) n = (n * 31 + ch.codePointAt(0)) % 360;
-  return n;
+  for (const ch of String(id)) n = (n * 31 + ch.codePointAt(0)) % 9973;
+  return Math.round((n * 137.508) % 360); // golden angle: neighbouring ids far apart
 }
 
 function avatar(user, size = "") {
