@@ -142,3 +142,45 @@ def test_a_visitor_who_is_not_signed_in_is_asked_to_sign_in(videochat_launch, ex
     widget.get_by_role("link", name="Sign in").click()
     expect(page).to_have_url(example_site.url + "/login")
     expect(widget.get_by_test_id("videochat-presence")).to_be_hidden()
+
+
+def test_mute_and_camera_toggles_disable_the_local_tracks(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    bob_id = ada.user_id_of(names("Bob"))
+    ada.call(bob_id)
+    bob.expect_ringing(names("Ada"))
+    bob.accept()
+    ada.expect_in_call_with(bob_id)
+
+    tracks = "v => v.srcObject.getTracks().filter(t => t.kind === '{}').map(t => t.enabled)"
+    mute = ada.element.get_by_test_id("videochat-mute")
+    camera = ada.element.get_by_test_id("videochat-camera")
+    expect(mute).to_have_attribute("aria-pressed", "false")
+    mute.click()
+    expect(mute).to_have_attribute("aria-pressed", "true")
+    expect(mute).to_have_accessible_name("Unmute microphone")
+    assert ada.local_video.evaluate(tracks.format("audio")) == [False]
+    camera.click()
+    expect(camera).to_have_attribute("aria-pressed", "true")
+    assert ada.local_video.evaluate(tracks.format("video")) == [False]
+    mute.click()
+    camera.click()
+    assert ada.local_video.evaluate(tracks.format("audio")) == [True]
+    assert ada.local_video.evaluate(tracks.format("video")) == [True]
+    bob.expect_remote_video_playing(bob.user_id_of(names("Ada")))
+
+
+def test_closing_the_page_ends_the_call_for_the_other_side(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    bob_id = ada.user_id_of(names("Bob"))
+    ada.call(bob_id)
+    bob.expect_ringing(names("Ada"))
+    bob.accept()
+    ada.expect_in_call_with(bob_id)
+
+    bob.page.close(run_before_unload=True)
+    ada.expect_idle(timeout=2)
+    ada.expect_status("hung up")
+    ada.expect_offline(bob_id)
