@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from flask_videochat.testing import BLUE, GREEN, RED
+from flask_videochat.testing import BLUE, GREEN, RED, answered_call
 
 
 @pytest.mark.parametrize("example_site", ["eventlet", "threading"], indirect=True)
@@ -147,11 +147,7 @@ def test_a_visitor_who_is_not_signed_in_is_asked_to_sign_in(videochat_launch, ex
 def test_mute_and_camera_toggles_disable_the_local_tracks(videochat_user, names):
     ada = videochat_user(names("Ada"), colour=RED)
     bob = videochat_user(names("Bob"), colour=BLUE)
-    bob_id = ada.user_id_of(names("Bob"))
-    ada.call(bob_id)
-    bob.expect_ringing(names("Ada"))
-    bob.accept()
-    ada.expect_in_call_with(bob_id)
+    ada_id, _ = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
 
     tracks = "v => v.srcObject.getTracks().filter(t => t.kind === '{}').map(t => t.enabled)"
     mute = ada.element.get_by_test_id("videochat-mute")
@@ -168,17 +164,13 @@ def test_mute_and_camera_toggles_disable_the_local_tracks(videochat_user, names)
     camera.click()
     assert ada.local_video.evaluate(tracks.format("audio")) == [True]
     assert ada.local_video.evaluate(tracks.format("video")) == [True]
-    bob.expect_remote_video_playing(bob.user_id_of(names("Ada")))
+    bob.expect_remote_video_playing(ada_id)
 
 
 def test_closing_the_page_ends_the_call_for_the_other_side(videochat_user, names):
     ada = videochat_user(names("Ada"), colour=RED)
     bob = videochat_user(names("Bob"), colour=BLUE)
-    bob_id = ada.user_id_of(names("Bob"))
-    ada.call(bob_id)
-    bob.expect_ringing(names("Ada"))
-    bob.accept()
-    ada.expect_in_call_with(bob_id)
+    _, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
 
     bob.page.close(run_before_unload=True)
     ada.expect_idle(timeout=2)

@@ -232,6 +232,23 @@ def sign_in_with_form(page: Page, base_url: str, name: str, *, path: str = "/log
     page.wait_for_load_state()
 
 
+def answered_call(caller: VideoChatPage, callee: VideoChatPage, *, caller_name: str,
+                  callee_name: str) -> tuple[str, str]:
+    """``caller`` calls ``callee`` (found by name in the online list), ``callee``
+    accepts, and both reach "in call".
+
+    :returns: ``(caller_id, callee_id)``.
+    """
+    callee_id = caller.user_id_of(callee_name)
+    caller_id = callee.user_id_of(caller_name)
+    caller.call(callee_id)
+    callee.expect_ringing(caller_name)
+    callee.accept()
+    caller.expect_in_call_with(callee_id)
+    callee.expect_in_call_with(caller_id)
+    return caller_id, callee_id
+
+
 _STATS_JS = "el => el.getStats()"
 
 _COLOUR_JS = """v => {
