@@ -21,8 +21,10 @@ VIDEOCHAT_RING_TIMEOUT: float = 30
 #: server (and TURN for strict NATs) for calls across the internet.
 VIDEOCHAT_ICE_SERVERS: list[dict[str, Any]] = []
 
-#: Seconds a call survives after one party's signaling connection drops, before it
-#: ends with reason ``peer_disconnected``. Default: 10. ``0`` ends it at once.
+#: Seconds the server waits after the connection holding one party's call drops
+#: (without a hang-up) before it ends the call with reason ``peer_disconnected``.
+#: Default: 10. ``0`` ends it at once. (A reconnecting browser does not take its
+#: call back yet: resuming is planned, and this is the window it will use.)
 VIDEOCHAT_RECONNECT_GRACE: float = 10
 
 #: Whether visitors who are not signed in to the host app may connect, as a guest

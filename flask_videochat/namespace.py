@@ -55,6 +55,12 @@ EVENTS: dict[str, str] = {
 UNAUTHENTICATED_MESSAGE = "Sign in to make video calls."
 
 
+def current_sid() -> str:
+    """The Socket.IO session id of the connection being handled (Flask-SocketIO
+    sets ``request.sid``, which Flask's type hints do not know)."""
+    return request.sid  # type: ignore[attr-defined,no-any-return]
+
+
 def user_room(user_id: str) -> str:
     """The Socket.IO room holding every connection of one user."""
     return f"videochat:user:{user_id}"
@@ -71,7 +77,7 @@ def acknowledged(schema: type[Payload]) -> Callable[[Handler], Callable[..., dic
         @functools.wraps(handler)
         def wrapper(self: VideoChatNamespace, *args: Any) -> dict[str, Any]:
             try:
-                user = self.state.presence.user_of(request.sid)
+                user = self.state.presence.user_of(current_sid())
                 if user is None:
                     raise ProtocolError(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
                 if len(args) != 1:
@@ -145,7 +151,7 @@ class VideoChatNamespace(Namespace):
                 UNAUTHENTICATED_MESSAGE,
                 {"code": ErrorCode.UNAUTHENTICATED.value, "message": UNAUTHENTICATED_MESSAGE},
             )
-        sid = request.sid
+        sid = current_sid()
         first = state.presence.connect(sid, user)
         join_room(user_room(user.id))
         settings = state.settings
@@ -171,7 +177,7 @@ class VideoChatNamespace(Namespace):
     def on_disconnect(self, reason: Any = None) -> None:
         """Forget the connection; calls it held end after the reconnect grace."""
         state = self.state
-        sid = request.sid
+        sid = current_sid()
         user, last = state.presence.disconnect(sid)
         if user is None:
             return
@@ -196,10 +202,11 @@ class VideoChatNamespace(Namespace):
             raise ProtocolError(ErrorCode.USER_OFFLINE, "That person is not online.")
         if not state.can_call(user, callee):
             raise ProtocolError(ErrorCode.FORBIDDEN, "You are not allowed to call this person.")
-        call = state.calls.invite(user.id, request.sid, callee.id)
+        call = state.calls.invite(user.id, current_sid(), callee.id)
         app = current_app._get_current_object()  # type: ignore[attr-defined]
         notify(signals.call_started, app, call=call)
         if call.state is CallState.ENDED:
+            assert call.reason is not None
             notify(signals.call_ended, app, call=call, reason=call.reason.value, duration=0.0)
             return {"call_id": call.id, "state": "ended", "reason": call.reason.value}
         self._emit("call.incoming", {
@@ -213,7 +220,7 @@ class VideoChatNamespace(Namespace):
 
     @acknowledged(CallIdPayload)
     def on_call_accept(self, user: User, payload: CallIdPayload) -> dict[str, Any]:
-        sid = request.sid
+        sid = current_sid()
         call = self.state.calls.accept(payload.call_id, user.id, sid)
         self._emit("call.ended", {"call_id": call.id, "reason": ANSWERED_ELSEWHERE},
                    to=user_room(user.id), skip_sid=sid)
@@ -235,12 +242,12 @@ class VideoChatNamespace(Namespace):
 
     @acknowledged(CallIdPayload)
     def on_call_hangup(self, user: User, payload: CallIdPayload) -> dict[str, Any]:
-        self._ended(self.state.calls.hangup(payload.call_id, user.id, request.sid))
+        self._ended(self.state.calls.hangup(payload.call_id, user.id, current_sid()))
         return {"call_id": payload.call_id}
 
     @acknowledged(SignalPayload)
     def on_signal(self, user: User, payload: SignalPayload) -> dict[str, Any]:
-        _, peer_sid = self.state.calls.relay_target(payload.call_id, user.id, request.sid)
+        _, peer_sid = self.state.calls.relay_target(payload.call_id, user.id, current_sid())
         self._emit("signal", payload.relayed(user.id), to=peer_sid)
         return {}
 

@@ -144,8 +144,11 @@ def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url:
         browser = videochat_launch(video_file=video, media_access=media_access)
         # An explicit permissions list (even empty) overrides the browser's answer
         # for every other permission: pass it only when asked.
-        options = {} if permissions is None else {"permissions": permissions}
-        page = browser.new_context(**options).new_page()
+        if permissions is None:
+            context = browser.new_context()
+        else:
+            context = browser.new_context(permissions=permissions)
+        page = context.new_page()
         videochat_sign_in(page, videochat_base_url, name)
         page.goto(videochat_base_url + path)
         return VideoChatPage(page)

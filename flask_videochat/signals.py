@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from blinker import Namespace, Signal
+from blinker import NamedSignal, Namespace
 
 log = logging.getLogger("flask_videochat")
 
@@ -33,7 +33,7 @@ call_answered = _signals.signal("videochat.call-answered")
 call_ended = _signals.signal("videochat.call-ended")
 
 
-def notify(signal: Signal, sender: Any, **kwargs: Any) -> None:
+def notify(signal: NamedSignal, sender: Any, **kwargs: Any) -> None:
     """Send ``signal`` to each receiver in turn; a receiver that raises is logged
     and does not stop the others, nor the call transition that sent the signal
     (host code must not leave a call half-made)."""

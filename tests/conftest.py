@@ -74,15 +74,6 @@ TEST_CONFIG: dict[str, Any] = {
 WAIT_TIMEOUT = 5.0
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    # eventlet >= 0.36 warns once, on import, with EventletDeprecationWarning, a
-    # subclass of Warning (not DeprecationWarning) whose message starts with a newline,
-    # so setup.cfg's "ignore:.*eventlet.*:DeprecationWarning" does not match it. We
-    # test under eventlet on purpose (the example site runs on it): ignore exactly
-    # that message.
-    config.addinivalue_line("filterwarnings", "ignore:(?s)\\s*Eventlet is deprecated:Warning")
-
-
 class Member(UserMixin):
     """A user of the host app, as Flask-Login sees it."""
 
@@ -298,6 +289,7 @@ def make_host(async_mode: str, tmp_path: Any) -> MakeHost:
 
         app.add_url_rule("/login", "login", login_view, methods=["GET", "POST"])
         socketio = SocketIO(app, async_mode=async_mode)
+        assert socketio.async_mode == async_mode
         ext = videochat or VideoChat()
         if identity_loader is not None:
             ext.identity_loader(identity_loader)
