@@ -47,7 +47,10 @@ def test_decline_reaches_the_caller(videochat_user, names):
 
     ada.call(bob_id)
     bob.expect_ringing(names("Ada"))
+    # A background tab shows the call in its title.
+    expect(bob.page).to_have_title(f"{names('Ada')} is calling…")
     bob.decline()
+    expect(bob.page).not_to_have_title(f"{names('Ada')} is calling…")
     bob.expect_not_ringing()
     ada.expect_status("declined")
     ada.expect_idle()

@@ -6,6 +6,7 @@
  */
 
 import { CallController } from "./call.js";
+import { Ringtone } from "./ringtone.js";
 import { Signaling } from "./signaling.js";
 
 /** Words for each presence status. */
@@ -79,6 +80,8 @@ export class VideoChatElement extends HTMLElement {
     this._controller = null;
     this._signaling = null;
     this._lastMessage = "";
+    this._ringtone = new Ringtone();
+    this._pageTitle = null;
     this._build();
   }
 
@@ -145,6 +148,7 @@ export class VideoChatElement extends HTMLElement {
 
   disconnectedCallback() {
     window.removeEventListener("pagehide", this._onPageHide);
+    this._ring(false);
     this._controller?.destroy();
     this._signaling?.destroy();
     this._controller = this._signaling = null;
@@ -309,6 +313,7 @@ export class VideoChatElement extends HTMLElement {
     const peer = c?.current?.peer ?? null;
     const name = peer?.name ?? "";
     ui.incoming.hidden = state !== "incoming";
+    this._ring(state === "incoming", name);
     if (state === "incoming") {
       ui.incomingName.textContent = name;
       ui.incomingAvatar.replaceWith((ui.incomingAvatar = avatar(peer, "vc-large")));
@@ -338,6 +343,19 @@ export class VideoChatElement extends HTMLElement {
       b.disabled = state !== "idle" || status !== "available";
     }
     this._renderControls();
+  }
+
+  /** Ring (sound, and the page title for a background tab) while a call comes in. */
+  _ring(on, name = "") {
+    if (on) {
+      this._ringtone.start();
+      if (this._pageTitle === null) this._pageTitle = document.title;
+      document.title = `${name} is calling…`;
+    } else {
+      this._ringtone.stop();
+      if (this._pageTitle !== null) document.title = this._pageTitle;
+      this._pageTitle = null;
+    }
   }
 
   get ui() {

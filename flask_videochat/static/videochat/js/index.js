@@ -8,6 +8,7 @@ export { CallController, STATES } from "./call.js";
 export { Peer } from "./peer.js";
 export { Signaling, SignalingError } from "./signaling.js";
 export { getLocalMedia, mediaErrorCode, MEDIA_ERRORS } from "./media.js";
+export { Ringtone } from "./ringtone.js";
 
 import { VideoChatElement } from "./element.js";
 
