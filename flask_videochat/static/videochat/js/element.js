@@ -226,6 +226,7 @@ export class VideoChatElement extends HTMLElement {
     ui.placeholder = h("div", { class: "vc-placeholder" });
     ui.local = h("video", { class: "vc-local", "data-testid": "videochat-local-video", autoplay: true, playsinline: true, part: "local-video" });
     ui.local.muted = true;
+    ui.localOff = h("span", { class: "vc-local vc-local-off", "aria-hidden": "true" }, "Camera off");
     ui.mute = h("button", { type: "button", class: "vc-btn vc-round", "data-testid": "videochat-mute", "aria-pressed": "false", "aria-label": "Mute microphone", part: "button mute" }, "Mic");
     ui.camera = h("button", { type: "button", class: "vc-btn vc-round", "data-testid": "videochat-camera", "aria-pressed": "false", "aria-label": "Turn camera off", part: "button camera" }, "Cam");
     ui.hangup = h("button", { type: "button", class: "vc-btn vc-hangup", "data-testid": "videochat-hangup", "aria-label": "Hang up", part: "button hangup", hidden: true }, "Hang up");
@@ -238,6 +239,7 @@ export class VideoChatElement extends HTMLElement {
       ui.placeholder,
       ui.peerName,
       ui.local,
+      ui.localOff,
       ui.previewLabel,
       h("div", { class: "vc-controls" }, ui.mute, ui.camera, ui.hangup),
     );
@@ -322,7 +324,10 @@ export class VideoChatElement extends HTMLElement {
     ui.hangup.hidden = state === "idle" || state === "incoming";
     ui.stage.dataset.state = state;
     ui.placeholder.replaceChildren(...(peer ? [avatar(peer, "vc-large"), h("span", {}, name)] : []));
-    const showingVideo = state === "in-call" && Boolean(ui.remoteSlot.firstChild);
+    // The remote <video> stays (it plays the audio); the avatar covers it when the
+    // other person sends no video.
+    const remoteVideo = c?.remoteStream?.getVideoTracks().length > 0;
+    const showingVideo = state === "in-call" && Boolean(ui.remoteSlot.firstChild) && remoteVideo;
     ui.placeholder.hidden = showingVideo;
     ui.peerName.textContent = name;
     ui.peerName.hidden = !showingVideo;
@@ -370,11 +375,17 @@ export class VideoChatElement extends HTMLElement {
     mute.setAttribute("aria-pressed", String(muted));
     mute.setAttribute("aria-label", muted ? "Unmute microphone" : "Mute microphone");
     mute.textContent = muted ? "Unmute" : "Mute";
+    const hasMicrophone = Boolean(c?.localStream?.getAudioTracks().length);
+    const hasCamera = Boolean(c?.localStream?.getVideoTracks().length);
     camera.setAttribute("aria-pressed", String(off));
     camera.setAttribute("aria-label", off ? "Turn camera on" : "Turn camera off");
-    camera.textContent = off ? "Camera on" : "Camera off";
-    mute.disabled = !c?.localStream?.getAudioTracks().length;
-    camera.disabled = !c?.localStream?.getVideoTracks().length;
+    camera.textContent = !hasCamera ? "No camera" : off ? "Camera on" : "Camera off";
+    if (!hasMicrophone) mute.textContent = "No mic";
+    mute.disabled = !hasMicrophone;
+    camera.disabled = !hasCamera;
+    // No frozen or black preview: say the camera is off instead.
+    this._ui.local.hidden = off;
+    this._ui.localOff.hidden = !off;
   }
 
   _showRemote({ stream, peerId }) {
