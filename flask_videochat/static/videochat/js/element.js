@@ -427,8 +427,8 @@ export class VideoChatElement extends HTMLElement {
 export function endMessage({ reason, peer, byMe, outgoing }) {
   const name = peer?.name ?? "The other person";
   switch (reason) {
-    case "declined":
-      return `${name} declined the call.`;
+    case "declined": // on the callee's side: declined in another tab
+      return outgoing ? `${name} declined the call.` : "You declined the call.";
     case "declined-by-me":
       return "You declined the call.";
     case "busy":
