@@ -80,7 +80,7 @@ export class CallController extends EventTarget {
     try {
       ack = await this.signaling.request("call.invite", { to: userId });
     } catch (err) {
-      this._finish("failed", { byMe: true });
+      if (this.current?.outgoing && this.current.id === null) this._finish("failed", { byMe: true });
       return this._error(err.code, err.message);
     }
     if (!this.current?.outgoing || (this.current.id !== null && this.current.id !== ack.call_id)) return;
@@ -99,6 +99,8 @@ export class CallController extends EventTarget {
     try {
       ack = await this.signaling.request("call.accept", { call_id: callId });
     } catch (err) {
+      // Already ended here (another tab answered, the caller cancelled): nothing to add.
+      if (this.current?.id !== callId) return;
       this._finish("failed", { byMe: true });
       return this._error(err.code, err.message);
     }
@@ -126,8 +128,9 @@ export class CallController extends EventTarget {
       return;
     }
     const { id } = this.current;
-    const event = this.state === "ringing" ? "call.cancel" : "call.hangup";
-    this._finish(this.state === "ringing" ? "cancelled-by-me" : "hangup", { byMe: true });
+    const ringingOut = this.state === "ringing" || this.state === "calling";
+    const event = ringingOut ? "call.cancel" : "call.hangup";
+    this._finish(ringingOut ? "cancelled-by-me" : "hangup", { byMe: true });
     await this._quietly(event, { call_id: id });
   }
 

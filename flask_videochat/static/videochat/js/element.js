@@ -81,6 +81,7 @@ export class VideoChatElement extends HTMLElement {
     this._signaling = null;
     this._lastMessage = "";
     this._ringtone = new Ringtone();
+    this._mediaSettled = false;
     this._pageTitle = null;
     this._build();
   }
@@ -183,6 +184,7 @@ export class VideoChatElement extends HTMLElement {
       this._fire("state", e.detail);
     });
     c.addEventListener("localstream", (e) => {
+      this._mediaSettled = true;
       this._ui.local.srcObject = e.detail.stream;
       this._renderControls();
     });
@@ -190,6 +192,7 @@ export class VideoChatElement extends HTMLElement {
     c.addEventListener("ended", (e) => {
       this._lastMessage = endMessage(e.detail);
       this._removeRemote();
+      this._mediaSettled = false;
       this._ui.local.srcObject = null;
       this._render();
       this._fire("ended", e.detail);
@@ -383,9 +386,10 @@ export class VideoChatElement extends HTMLElement {
     if (!hasMicrophone) mute.textContent = "No mic";
     mute.disabled = !hasMicrophone;
     camera.disabled = !hasCamera;
-    // No frozen or black preview: say the camera is off instead.
-    this._ui.local.hidden = off;
-    this._ui.localOff.hidden = !off;
+    // No frozen or black preview: once the camera has been asked for, say it is off.
+    const showOff = this._mediaSettled && off;
+    this._ui.local.hidden = showOff;
+    this._ui.localOff.hidden = !showOff;
   }
 
   _showRemote({ stream, peerId }) {
@@ -445,6 +449,8 @@ export function endMessage({ reason, peer, byMe, outgoing }) {
       return `${name} lost the connection. Call ended.`;
     case "answered_elsewhere":
       return "Answered in another tab.";
+    case "failed":
+      return "The call could not be made.";
     default:
       return "Call ended.";
   }
