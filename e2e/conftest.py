@@ -7,6 +7,7 @@ this file only says where the site is.
 from __future__ import annotations
 
 import itertools
+import uuid
 from typing import Iterator
 
 import pytest
@@ -33,7 +34,9 @@ def example_site(example_sites: dict[str, LiveServer],
     mode = getattr(request, "param", "eventlet")
     if mode not in example_sites:
         example_sites[mode] = LiveServer(
-            example_site_command(async_mode=mode), env={"VIDEOCHAT_ICE_SERVERS": "[]"}
+            example_site_command(async_mode=mode),
+            # Rooms of three, so that a fourth person finds one full.
+            env={"VIDEOCHAT_ICE_SERVERS": "[]", "VIDEOCHAT_ROOM_CAPACITY": "3"},
         ).start()
     server = example_sites[mode]
     yield server
@@ -45,6 +48,12 @@ def example_site(example_sites: dict[str, LiveServer],
 @pytest.fixture
 def videochat_base_url(example_site: LiveServer) -> str:
     return example_site.url
+
+
+@pytest.fixture
+def room_name(request: pytest.FixtureRequest) -> str:
+    """A room name unique to this test."""
+    return f"room-{next(Names._count)}-{uuid.uuid4().hex[:6]}"
 
 
 @pytest.fixture

@@ -338,6 +338,41 @@ class VideoChatPage:
     def local_video(self) -> Locator:
         return self._id("videochat-local-video")
 
+    @property
+    def room(self) -> Locator:
+        return self._id("videochat-room")
+
+    @property
+    def join_button(self) -> Locator:
+        return self._id("videochat-join")
+
+    @property
+    def leave_button(self) -> Locator:
+        return self._id("videochat-leave")
+
+    @property
+    def add_participant_button(self) -> Locator:
+        return self._id("videochat-add-participant")
+
+    def tile(self, user_id: str | None = None) -> Locator:
+        """The room tile of ``user_id`` (every remote tile when ``None``)."""
+        selector = '[data-testid="videochat-tile"]'
+        if user_id is not None:
+            selector += f'[data-user-id="{user_id}"]'
+        return self.element.locator(selector)
+
+    @property
+    def chat_input(self) -> Locator:
+        return self._id("videochat-chat-input")
+
+    @property
+    def chat_send_button(self) -> Locator:
+        return self._id("videochat-chat-send")
+
+    @property
+    def chat_messages(self) -> Locator:
+        return self._id("videochat-chat-message")
+
     def remote_video(self, user_id: str | None = None) -> Locator:
         selector = '[data-testid="videochat-remote-video"]'
         if user_id is not None:
@@ -357,6 +392,23 @@ class VideoChatPage:
 
     def hang_up(self) -> None:
         self.hangup_button.click()
+
+    def join(self) -> None:
+        """Click "Join room" (the page shows a room widget)."""
+        self.join_button.click()
+
+    def leave(self) -> None:
+        self.leave_button.click()
+
+    def send_chat(self, text: str) -> None:
+        self.chat_input.fill(text)
+        self.chat_send_button.click()
+
+    def add_participant(self, user_id: str) -> None:
+        """Open "Add person" and ring ``user_id`` into the call or room."""
+        self.add_participant_button.click()
+        panel = self._id("videochat-add-panel")
+        panel.locator(f'li[data-user-id="{user_id}"]').get_by_test_id("videochat-invite").click()
 
     def stats(self) -> dict[str, Any]:
         """``<video-chat>.getStats()``: state and inbound RTP counters of the call."""
@@ -449,19 +501,52 @@ class VideoChatPage:
         while True:
             self.page.wait_for_timeout(interval * 1000)
             after = self.stats()
-            grew = all(
-                after[kind][self._COUNTERS[kind]] > before[kind][self._COUNTERS[kind]]
+            old, new = before["peers"].get(user_id), after["peers"].get(user_id)
+            grew = old is not None and new is not None and all(
+                new[kind][self._COUNTERS[kind]] > old[kind][self._COUNTERS[kind]]
                 for kind in kinds
             )
             if "video" in kinds:
                 grew = grew and self.remote_video(user_id).evaluate("v => v.videoWidth") > 0
-            if grew and after["peerId"] == user_id:
+            if grew:
                 return after
             if time.monotonic() > deadline:
                 raise AssertionError(
                     f"no {'+'.join(kinds)} from {user_id}: before={before}, after={after}"
                 )
             before = after
+
+    def expect_in_room(self, user_ids: Sequence[str], *, timeout: float | None = None) -> None:
+        """In a room whose other members are exactly ``user_ids``: one tile each (and
+        no other), and the leave button offered."""
+        from playwright.sync_api import expect
+
+        ms = self._ms(timeout)
+        expect(self.room).to_be_visible(timeout=ms)
+        expect(self.leave_button).to_be_visible(timeout=ms)
+        for user_id in user_ids:
+            expect(self.tile(user_id)).to_be_visible(timeout=ms)
+        expect(self.tile()).to_have_count(len(user_ids), timeout=ms)
+
+    def expect_no_tile(self, user_id: str, *, timeout: float | None = None) -> None:
+        """The tile of ``user_id`` is gone (they left)."""
+        from playwright.sync_api import expect
+
+        expect(self.tile(user_id)).to_have_count(0, timeout=self._ms(timeout))
+
+    def expect_chat_message(self, text: str, *, sender: str | None = None,
+                            timeout: float | None = None) -> None:
+        """A chat message whose text is exactly ``text`` is shown (as text), from
+        ``sender`` (a name, or "You") when given."""
+        from playwright.sync_api import expect
+
+        message = self.chat_messages.filter(
+            has=self.page.locator(".vc-chat-text", has_text=text)
+        ).last
+        expect(message).to_be_visible(timeout=self._ms(timeout))
+        expect(message.locator(".vc-chat-text")).to_have_text(text)
+        if sender is not None:
+            expect(message.locator(".vc-chat-from")).to_have_text(sender)
 
     def expect_remote_audio_playing(self, user_id: str, *, timeout: float | None = None,
                                     interval: float = 1.0) -> dict[str, Any]:

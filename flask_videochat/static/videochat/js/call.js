@@ -12,6 +12,9 @@ import { SignalingError } from "./signaling.js";
 /** The call states, in the order a call goes through them. */
 export const STATES = Object.freeze(["idle", "calling", "ringing", "incoming", "connecting", "in-call"]);
 
+/** Chat messages kept per call in the browser. */
+export const MAX_MESSAGES = 200;
+
 const log = (...args) => {
   if (globalThis.localStorage?.getItem("videochat.debug") === "1") console.debug("[videochat:call]", ...args);
 };
@@ -24,6 +27,9 @@ const log = (...args) => {
  * @fires CallController#localstream  detail: {stream: MediaStream|null}
  * @fires CallController#remotestream detail: {stream: MediaStream, peerId}
  * @fires CallController#ended        detail: {callId, reason, peer, byMe}
+ * @fires CallController#chat         detail: {message: {id, from: {id, name}, text, ts}}
+ * @fires CallController#upgraded     detail: {room, capacity, members, history, peerId, peer, stream}
+ *   (the call became a room: the peer connection and the local stream are handed over, not closed)
  * @fires CallController#error        detail: {code, message}
  */
 export class CallController extends EventTarget {
@@ -48,6 +54,8 @@ export class CallController extends EventTarget {
     this._peer = null;
     this._cancelRequested = false;
     this._earlySignals = [];
+    /** Chat messages of the current call, oldest first. */
+    this.messages = [];
     this._handlers = {
       hello: (e) => this._onHello(e.detail),
       "presence.snapshot": (e) => this._onSnapshot(e.detail),
@@ -58,6 +66,8 @@ export class CallController extends EventTarget {
       "call.accepted": (e) => this._onAccepted(e.detail),
       "call.ended": (e) => this._onEnded(e.detail),
       signal: (e) => this._onSignal(e.detail),
+      "call.upgraded": (e) => this._onUpgraded(e.detail),
+      "chat.message": (e) => this._onChat(e.detail),
       refused: (e) => this._emit("error", e.detail),
     };
     for (const [name, fn] of Object.entries(this._handlers)) signaling.addEventListener(name, fn);
@@ -141,6 +151,39 @@ export class CallController extends EventTarget {
     }
   }
 
+  /**
+   * Ring a third person into the answered call: the server turns the call into a
+   * room (both of you stay connected) and invites them.
+   * @param {string} userId
+   * @returns {Promise<{room: string, state: string, reason?: string}|null>} null when refused (an `error` event says why)
+   */
+  async addParticipant(userId) {
+    if (this.state !== "in-call" && this.state !== "connecting") return null;
+    try {
+      const ack = await this.signaling.request("call.add", { call_id: this.current.id, to: userId });
+      return { room: ack.room, state: ack.state, reason: ack.reason };
+    } catch (err) {
+      this._error(err.code, err.message);
+      return null;
+    }
+  }
+
+  /**
+   * Send a chat message to the other party of the answered call.
+   * @param {string} text
+   * @returns {Promise<boolean>} whether the server took it (an `error` event says why not)
+   */
+  async sendChat(text) {
+    if (!this.current?.id || (this.state !== "in-call" && this.state !== "connecting")) return false;
+    try {
+      await this.signaling.request("chat.send", { call_id: this.current.id, text });
+      return true;
+    } catch (err) {
+      this._error(err.code, err.message);
+      return false;
+    }
+  }
+
   /** @param {boolean} muted */
   setMicrophoneMuted(muted) {
     for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = !muted;
@@ -162,34 +205,29 @@ export class CallController extends EventTarget {
   }
 
   /**
-   * Counters of the current call, from `RTCPeerConnection.getStats()`.
+   * Counters of the current call, from `RTCPeerConnection.getStats()`. `peers` has
+   * the same counters keyed by the other person's user id (as in a room).
    * @returns {Promise<{state: string, callId: string|null, peerId: string|null, connectionState: string|null,
    *   video: {framesDecoded: number, frameWidth: number, frameHeight: number, packetsReceived: number},
-   *   audio: {totalSamplesReceived: number, packetsReceived: number}}>}
+   *   audio: {totalSamplesReceived: number, packetsReceived: number},
+   *   peers: Object<string, {connectionState: string, video: object, audio: object}>}>}
    */
   async getStats() {
+    const peerId = this.current?.peer.id ?? null;
     const out = {
       state: this.state,
       callId: this.current?.id ?? null,
-      peerId: this.current?.peer.id ?? null,
+      peerId,
       connectionState: this._peer?.connectionState ?? null,
       video: { framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsReceived: 0 },
       audio: { totalSamplesReceived: 0, packetsReceived: 0 },
+      peers: {},
     };
-    const report = await this._peer?.getStats();
-    report?.forEach((s) => {
-      if (s.type !== "inbound-rtp") return;
-      if (s.kind === "video") {
-        out.video = {
-          framesDecoded: s.framesDecoded ?? 0,
-          frameWidth: s.frameWidth ?? 0,
-          frameHeight: s.frameHeight ?? 0,
-          packetsReceived: s.packetsReceived ?? 0,
-        };
-      } else if (s.kind === "audio") {
-        out.audio = { totalSamplesReceived: s.totalSamplesReceived ?? 0, packetsReceived: s.packetsReceived ?? 0 };
-      }
-    });
+    if (this._peer && peerId !== null) {
+      const counters = await this._peer.counters();
+      Object.assign(out, { video: counters.video, audio: counters.audio });
+      out.peers[peerId] = counters;
+    }
     return out;
   }
 
@@ -254,6 +292,27 @@ export class CallController extends EventTarget {
     this._finish(reason, { byMe: false });
   }
 
+  _onUpgraded({ call_id: callId, room, capacity, members, history }) {
+    if (!this._isCurrent(callId) || !this._peer) return;
+    const handover = { room, capacity, members, history, peerId: this.current.peer.id, peer: this._peer, stream: this.localStream };
+    // Forget the call without closing what the room takes over.
+    this._peer = null;
+    this.localStream = null;
+    this._media = null;
+    this.remoteStream = null;
+    this.current = null;
+    this.messages = [];
+    this._emit("upgraded", handover);
+    this._setState("idle");
+  }
+
+  _onChat({ call_id: callId, message }) {
+    if (callId === undefined || !this.current || this.current.id !== callId) return;
+    this.messages.push(message);
+    if (this.messages.length > MAX_MESSAGES) this.messages.shift();
+    this._emit("chat", { message });
+  }
+
   _onSignal({ call_id: callId, description, candidate }) {
     if (!this._isCurrent(callId)) return;
     const msg = description ? { description } : { candidate };
@@ -315,6 +374,7 @@ export class CallController extends EventTarget {
     this._peer?.destroy();
     this._peer = null;
     this._earlySignals = [];
+    this.messages = [];
     this._media = null;
     stopStream(this.localStream);
     this.localStream = null;

@@ -1,12 +1,16 @@
 /**
  * `<video-chat>`: the widget. An online list with a call button per person, an
- * incoming-call panel, the call stage (remote video, your preview, controls) and
- * the call state in words. Renders only with `textContent`: names are untrusted.
+ * incoming-call panel, the call stage (remote video, your preview, controls), the
+ * room view (tiles, participants), the chat panel and the state in words. Renders only with `textContent`: names are untrusted.
  * @module element
  */
 
 import { CallController } from "./call.js";
+import { ChatView } from "./chat-view.js";
+import { avatar, h } from "./dom.js";
 import { Ringtone } from "./ringtone.js";
+import { RoomController } from "./room.js";
+import { RoomView } from "./room-view.js";
 import { Signaling } from "./signaling.js";
 
 /** Words for each presence status. */
@@ -15,54 +19,25 @@ export const STATUS_WORDS = { available: "Available", ringing: "On the phone", i
 const STYLESHEET = new URL("../css/videochat.css", import.meta.url).href;
 
 /**
- * Create an element with attributes and children (strings become text nodes).
- * @param {string} tag
- * @param {Record<string, string|boolean>} [attrs]
- * @param {...(Node|string)} children
- */
-function h(tag, attrs = {}, ...children) {
-  const el = document.createElement(tag);
-  for (const [name, value] of Object.entries(attrs)) {
-    if (value === false || value == null) continue;
-    el.setAttribute(name, value === true ? "" : value);
-  }
-  el.append(...children);
-  return el;
-}
-
-/** Up to two initials of a name, for the avatar. */
-function initials(name) {
-  const words = String(name).match(/[\p{L}\p{N}]+/gu) ?? [];
-  const letters = words.slice(0, 2).map((w) => [...w][0]);
-  return letters.join("").toUpperCase() || "?";
-}
-
-/** A stable hue for a person, so their avatar keeps its colour. */
-function hue(id) {
-  let n = 0;
-  for (const ch of String(id)) n = (n * 31 + ch.codePointAt(0)) % 9973;
-  return Math.round((n * 137.508) % 360); // golden angle: neighbouring ids far apart
-}
-
-function avatar(user, size = "") {
-  const el = h("span", { class: `vc-avatar ${size}`, "aria-hidden": "true", part: "avatar" }, initials(user.name));
-  el.style.setProperty("--vc-hue", String(hue(user.id)));
-  return el;
-}
-
-/**
  * The `<video-chat>` custom element.
  *
  * Attributes: `namespace` (Socket.IO namespace URL, default "/videochat"),
  * `socket-path` (default "/socket.io"), `signed-out` (show a sign-in message, do
- * not connect), `sign-in-url`.
+ * not connect), `sign-in-url`, `room` (room mode: a preview and a Join button for
+ * that room).
  *
- * @fires videochat-ready     detail: {self: {id, name}}
- * @fires videochat-presence  detail: {users: {id, name, status}[]}
- * @fires videochat-incoming  detail: {callId, from: {id, name}}
- * @fires videochat-state     detail: {state, callId, peer}
- * @fires videochat-ended     detail: {callId, reason, peer, byMe}
- * @fires videochat-error     detail: {code, message}
+ * @fires videochat-ready        detail: {self: {id, name}}
+ * @fires videochat-presence     detail: {users: {id, name, status}[]}
+ * @fires videochat-incoming     detail: {callId, from: {id, name}}
+ * @fires videochat-state        detail: {state, callId, peer}
+ * @fires videochat-ended        detail: {callId, reason, peer, byMe}
+ * @fires videochat-invite       detail: {room, from: {id, name}, members} (someone rings you into a room)
+ * @fires videochat-room-state   detail: {state: "idle"|"joining"|"joined", room}
+ * @fires videochat-members      detail: {members: {id, name, mic, cam}[]} (the others in your room)
+ * @fires videochat-member-left  detail: {id, reason}
+ * @fires videochat-left         detail: {room, reason, byMe}
+ * @fires videochat-chat         detail: {message: {id, from: {id, name}, text, ts}}
+ * @fires videochat-error        detail: {code, message}
  * All events bubble and cross the shadow boundary (`composed`).
  */
 export class VideoChatElement extends HTMLElement {
@@ -78,8 +53,10 @@ export class VideoChatElement extends HTMLElement {
     super();
     this.attachShadow({ mode: "open" });
     this._controller = null;
+    this._room = null;
     this._signaling = null;
     this._lastMessage = "";
+    this._roomNote = "";
     this._ringtone = new Ringtone();
     this._mediaSettled = false;
     this._pageTitle = null;
@@ -88,8 +65,12 @@ export class VideoChatElement extends HTMLElement {
 
   // -- public API ---------------------------------------------------------------
 
-  /** The call state: "idle", "calling", "ringing", "incoming", "connecting" or "in-call". */
+  /** The state: a call state ("idle", "calling", "ringing", "incoming",
+   * "connecting", "in-call"), or "joining" / "in-room" while in a room. */
   get state() {
+    const room = this._room?.state ?? "idle";
+    if (room === "joined") return "in-room";
+    if (room === "joining") return "joining";
     return this._controller?.state ?? "idle";
   }
 
@@ -98,19 +79,27 @@ export class VideoChatElement extends HTMLElement {
     return this._controller?.self ?? null;
   }
 
+  /** The room you are in (or joining), or null. */
+  get currentRoom() {
+    return this._room?.room ?? null;
+  }
+
   /** Call a person by user id. @param {string} userId */
   call(userId) {
     return this._controller?.call(String(userId));
   }
 
-  /** Accept the ringing call. */
+  /** Accept the ringing call, or the invitation into a room. */
   accept() {
-    return this._controller?.accept();
+    if (this._controller?.state === "incoming") return this._controller.accept();
+    if (this._room?.invite) return this._room.join(this._room.invite.room);
+    return undefined;
   }
 
-  /** Decline the ringing call. */
+  /** Decline the ringing call, or the invitation into a room. */
   decline() {
-    return this._controller?.decline();
+    if (this._controller?.state === "incoming") return this._controller.decline();
+    return this._room?.declineInvite();
   }
 
   /** Hang up, or cancel a call still ringing out. */
@@ -118,27 +107,78 @@ export class VideoChatElement extends HTMLElement {
     return this._controller?.hangup();
   }
 
+  /**
+   * Join a room (default: the `room` attribute's).
+   * @param {string} [name]
+   * @returns {Promise<boolean>} whether you are in
+   */
+  joinRoom(name = this.getAttribute("room")) {
+    if (!this._room || !name || this._controller?.state !== "idle") return Promise.resolve(false);
+    return this._room.join(String(name));
+  }
+
+  /** Leave the room. */
+  leaveRoom() {
+    return this._room?.leave();
+  }
+
+  /**
+   * Ring someone into your room, or turn your 1:1 call into a room with them.
+   * @param {string} userId
+   */
+  invite(userId) {
+    this._ui.addPanel.hidden = true;
+    const name = this._controller?.users.get(String(userId))?.name ?? String(userId);
+    const done = (result) => {
+      if (!result) return;
+      this._roomNote = result.state === "ended" ? `${name} is busy.` : `Ringing ${name}…`;
+      this._render();
+    };
+    if (this._room?.state === "joined") return this._room.inviteUser(String(userId)).then(done);
+    return this._controller?.addParticipant(String(userId)).then(done);
+  }
+
+  /**
+   * Send a chat message to your call or room.
+   * @param {string} text
+   * @returns {Promise<boolean>} whether the server took it
+   */
+  sendChat(text) {
+    if (this._room?.state === "joined") return this._room.sendChat(String(text));
+    return this._controller?.sendChat(String(text)) ?? Promise.resolve(false);
+  }
+
   /** Mute or unmute your microphone. @param {boolean} muted */
   setMicrophoneMuted(muted) {
-    this._controller?.setMicrophoneMuted(Boolean(muted));
+    this._media()?.setMicrophoneMuted(Boolean(muted));
     this._renderControls();
+    this._renderRoom();
   }
 
   /** Turn your camera off or on. @param {boolean} off */
   setCameraOff(off) {
-    this._controller?.setCameraOff(Boolean(off));
+    this._media()?.setCameraOff(Boolean(off));
     this._renderControls();
+    this._renderRoom();
   }
 
-  /** Counters of the current call (see CallController#getStats). */
-  getStats() {
-    return this._controller ? this._controller.getStats() : Promise.resolve({ state: "idle" });
+  /**
+   * Counters of the current call or room: `{state, peers: {userId: {connectionState,
+   * video, audio}}}`, plus `callId`, `peerId`, `video`, `audio` in a 1:1 call and
+   * `room` in a room (see CallController#getStats, RoomController#getStats).
+   */
+  async getStats() {
+    if (this._room && this._room.state !== "idle") return { ...(await this._room.getStats()), state: this.state };
+    return this._controller ? this._controller.getStats() : { state: "idle", peers: {} };
   }
 
   // -- lifecycle -----------------------------------------------------------
 
   connectedCallback() {
-    this._onPageHide = () => this._controller?.abandon();
+    this._onPageHide = () => {
+      this._controller?.abandon();
+      this._room?.abandon();
+    };
     window.addEventListener("pagehide", this._onPageHide);
     if (this.hasAttribute("signed-out")) {
       this._showSignedOut();
@@ -151,8 +191,9 @@ export class VideoChatElement extends HTMLElement {
     window.removeEventListener("pagehide", this._onPageHide);
     this._ring(false);
     this._controller?.destroy();
+    this._room?.destroy();
     this._signaling?.destroy();
-    this._controller = this._signaling = null;
+    this._controller = this._room = this._signaling = null;
   }
 
   // -- wiring ---------------------------------------------------------------
@@ -163,15 +204,20 @@ export class VideoChatElement extends HTMLElement {
       path: this.getAttribute("socket-path") || "/socket.io",
     });
     const c = (this._controller = new CallController(this._signaling));
+    const r = (this._room = new RoomController(this._signaling));
     this._signaling.addEventListener("disconnect", () => this._setConnection(false));
     this._signaling.addEventListener("connect", () => this._setConnection(true));
     this._signaling.addEventListener("refused", (e) => {
       if (e.detail.code === "ERR_UNAUTHENTICATED") this._showSignedOut();
     });
+    this._signaling.addEventListener("hello", (e) => {
+      this._chat.input.maxLength = e.detail.limits?.chat ?? this._chat.input.maxLength;
+    });
     c.addEventListener("ready", (e) => {
       this._ui.me.textContent = e.detail.self.name;
       this._ui.me.hidden = false;
       this._setConnection(true);
+      if (this._roomMode && r.state === "idle") r.preview();
       this._fire("ready", e.detail);
     });
     c.addEventListener("presence", (e) => {
@@ -183,37 +229,101 @@ export class VideoChatElement extends HTMLElement {
       this._render();
       this._fire("state", e.detail);
     });
-    c.addEventListener("localstream", (e) => {
-      this._mediaSettled = true;
-      this._ui.local.srcObject = e.detail.stream;
-      this._renderControls();
-    });
+    c.addEventListener("localstream", (e) => this._showLocal(e.detail.stream));
     c.addEventListener("remotestream", (e) => this._showRemote(e.detail));
+    c.addEventListener("chat", (e) => this._showChat(e.detail));
+    c.addEventListener("upgraded", (e) => {
+      this._removeRemote(); // the room's tile plays that stream now
+      r.adopt(e.detail);
+    });
     c.addEventListener("ended", (e) => {
       this._lastMessage = endMessage(e.detail);
       this._removeRemote();
+      this._chat.clear();
       this._mediaSettled = false;
-      this._ui.local.srcObject = null;
+      this._ui.local.srcObject = r.localStream;
       this._render();
       this._fire("ended", e.detail);
     });
     c.addEventListener("error", (e) => this._showError(e.detail));
+
+    r.addEventListener("state", (e) => {
+      if (e.detail.state !== "idle") this._lastMessage = "";
+      if (e.detail.state === "joining") this._chat.clear();
+      this._render();
+      this._fire("room-state", e.detail);
+    });
+    r.addEventListener("members", (e) => {
+      this._renderRoom();
+      this._render();
+      this._fire("members", e.detail);
+    });
+    r.addEventListener("memberleft", (e) => {
+      this._roomView.removeTile(e.detail.id);
+      this._fire("member-left", e.detail);
+    });
+    r.addEventListener("remotestream", (e) => this._roomView.setStream(e.detail.peerId, e.detail.stream));
+    r.addEventListener("peerstate", (e) => this._roomView.setConnection(e.detail.peerId, e.detail.connectionState));
+    r.addEventListener("localstream", (e) => this._showLocal(e.detail.stream));
+    r.addEventListener("chat", (e) => this._showChat(e.detail));
+    r.addEventListener("invite", (e) => {
+      this._render();
+      this._fire("invite", e.detail);
+    });
+    r.addEventListener("inviteended", (e) => this._onInviteEnded(e.detail));
+    r.addEventListener("left", (e) => {
+      const { reason, byMe } = e.detail;
+      this._lastMessage = reason === "joined_elsewhere" ? "You joined from another tab." : byMe ? "You left the room." : "You are no longer in the room.";
+      this._roomView.clear();
+      this._chat.clear();
+      this._roomNote = "";
+      this._render();
+      this._fire("left", e.detail);
+      if (this._roomMode) r.preview();
+    });
+    r.addEventListener("error", (e) => this._showError(e.detail));
+  }
+
+  /** Whether this widget shows one room (the `room` attribute). */
+  get _roomMode() {
+    return this.hasAttribute("room");
+  }
+
+  /** The controller whose microphone and camera the controls act on. */
+  _media() {
+    if (this._room && (this._room.state !== "idle" || (this._roomMode && this._controller?.state === "idle"))) return this._room;
+    return this._controller;
   }
 
   _fire(name, detail) {
     this.dispatchEvent(new CustomEvent(`videochat-${name}`, { detail, bubbles: true, composed: true }));
   }
 
+  _onInviteEnded({ room, id, reason }) {
+    const self = this._controller?.self?.id;
+    if (id !== self && room === this._room?.room) {
+      const name = this._controller?.users.get(id)?.name ?? "They";
+      const words = { declined: `${name} declined.`, no_answer: `${name} did not answer.`, busy: `${name} is busy.` };
+      this._roomNote = words[reason] ?? "";
+    } else if (id === self && reason === "no_answer") {
+      this._lastMessage = "You missed an invitation to a call.";
+    }
+    this._render();
+  }
+
   // -- DOM -----------------------------------------------------------------
 
   _build() {
     const ui = (this._ui = {});
+    const button = (testid, cls, label, text, part, attrs = {}) =>
+      h("button", { type: "button", class: `vc-btn ${cls}`, "data-testid": testid, "aria-label": label, part: `button ${part}`, ...attrs }, text);
     ui.me = h("span", { class: "vc-me", hidden: true });
     ui.dot = h("span", { class: "vc-dot", title: "Connecting…", "aria-hidden": "true" });
     ui.error = h("p", { class: "vc-error", role: "alert", "data-testid": "videochat-error", part: "error", hidden: true });
     ui.status = h("p", { class: "vc-status", "aria-live": "polite", "data-testid": "videochat-status", part: "status" }, "Connecting…");
 
     ui.incomingName = h("strong");
+    ui.incomingWhat = h("span", {}, " is calling…");
     ui.incomingAvatar = h("span");
     ui.accept = h("button", { type: "button", class: "vc-btn vc-accept", "data-testid": "videochat-accept", part: "button accept" }, "Accept");
     ui.decline = h("button", { type: "button", class: "vc-btn vc-decline", "data-testid": "videochat-decline", part: "button decline" }, "Decline");
@@ -221,7 +331,7 @@ export class VideoChatElement extends HTMLElement {
       "section",
       { class: "vc-incoming", "data-testid": "videochat-incoming", "aria-label": "Incoming call", part: "incoming", hidden: true },
       ui.incomingAvatar,
-      h("p", { class: "vc-incoming-text" }, ui.incomingName, h("span", {}, " is calling…")),
+      h("p", { class: "vc-incoming-text" }, ui.incomingName, ui.incomingWhat),
       h("div", { class: "vc-incoming-actions" }, ui.decline, ui.accept),
     );
 
@@ -230,23 +340,51 @@ export class VideoChatElement extends HTMLElement {
     ui.local = h("video", { class: "vc-local", "data-testid": "videochat-local-video", autoplay: true, playsinline: true, part: "local-video" });
     ui.local.muted = true;
     ui.localOff = h("span", { class: "vc-local vc-local-off", "aria-hidden": "true" }, "Camera off");
-    ui.mute = h("button", { type: "button", class: "vc-btn vc-round", "data-testid": "videochat-mute", "aria-pressed": "false", "aria-label": "Mute microphone", part: "button mute" }, "Mic");
-    ui.camera = h("button", { type: "button", class: "vc-btn vc-round", "data-testid": "videochat-camera", "aria-pressed": "false", "aria-label": "Turn camera off", part: "button camera" }, "Cam");
-    ui.hangup = h("button", { type: "button", class: "vc-btn vc-hangup", "data-testid": "videochat-hangup", "aria-label": "Hang up", part: "button hangup", hidden: true }, "Hang up");
+    ui.mute = button("videochat-mute", "vc-round", "Mute microphone", "Mic", "mute", { "aria-pressed": "false" });
+    ui.camera = button("videochat-camera", "vc-round", "Turn camera off", "Cam", "camera", { "aria-pressed": "false" });
+    ui.add = button("videochat-add-participant", "vc-round", "Add someone to this call", "Add", "add", { "aria-expanded": "false" });
+    ui.hangup = button("videochat-hangup", "vc-hangup", "Hang up", "Hang up", "hangup", { hidden: true });
+    ui.leave = button("videochat-leave", "vc-hangup", "Leave the room", "Leave", "leave", { hidden: true });
+    ui.controls = h("div", { class: "vc-controls" }, ui.mute, ui.camera, ui.add, ui.hangup, ui.leave);
     ui.peerName = h("span", { class: "vc-peer-name", part: "peer-name" });
     ui.previewLabel = h("span", { class: "vc-preview-label" }, "Your camera");
+    ui.selfSlot = h("div", { class: "vc-self" }, ui.local, ui.localOff);
     ui.stage = h(
       "section",
       { class: "vc-stage", "aria-label": "Call", part: "stage", hidden: true },
       ui.remoteSlot,
       ui.placeholder,
       ui.peerName,
-      ui.local,
-      ui.localOff,
+      ui.selfSlot,
       ui.previewLabel,
-      h("div", { class: "vc-controls" }, ui.mute, ui.camera, ui.hangup),
+      ui.controls,
     );
 
+    ui.join = h("button", { type: "button", class: "vc-btn vc-accept vc-join", "data-testid": "videochat-join", part: "button join" }, "Join room");
+    ui.lobbyTitle = h("strong", { class: "vc-room-name" });
+    ui.lobbyStage = h("div", { class: "vc-lobby-stage" });
+    ui.lobby = h(
+      "section",
+      { class: "vc-lobby", "aria-label": "Join the room", part: "lobby", hidden: true },
+      h("p", { class: "vc-lobby-title" }, "Room ", ui.lobbyTitle),
+      ui.lobbyStage,
+      ui.join,
+    );
+
+    this._roomView = new RoomView();
+    this._chat = new ChatView({ send: (text) => this.sendChat(text) });
+
+    ui.addList = h("ul", { class: "vc-list vc-add-list", "aria-label": "People you can add" });
+    ui.addEmpty = h("p", { class: "vc-empty" }, "Nobody else is available right now.");
+    ui.addPanel = h(
+      "section",
+      { class: "vc-add-panel", "aria-label": "Add someone", "data-testid": "videochat-add-panel", part: "add-panel", hidden: true },
+      h("h3", { class: "vc-heading" }, "Add someone to this call"),
+      ui.addList,
+      ui.addEmpty,
+    );
+
+    ui.onlineHeading = h("h3", { class: "vc-heading" }, "Online now");
     ui.list = h("ul", { class: "vc-list", "data-testid": "videochat-presence", "aria-label": "People online", part: "presence" });
     ui.empty = h("p", { class: "vc-empty" }, "Nobody else is online right now.");
     ui.signin = h("div", { class: "vc-signin", hidden: true });
@@ -254,10 +392,31 @@ export class VideoChatElement extends HTMLElement {
     ui.accept.addEventListener("click", () => this.accept());
     ui.decline.addEventListener("click", () => this.decline());
     ui.hangup.addEventListener("click", () => this.hangup());
-    ui.mute.addEventListener("click", () => this.setMicrophoneMuted(!this._controller?.microphoneMuted));
-    ui.camera.addEventListener("click", () => this.setCameraOff(!this._controller?.cameraOff));
+    ui.leave.addEventListener("click", () => this.leaveRoom());
+    ui.join.addEventListener("click", () => this.joinRoom());
+    ui.mute.addEventListener("click", () => this.setMicrophoneMuted(!this._media()?.microphoneMuted));
+    ui.camera.addEventListener("click", () => this.setCameraOff(!this._media()?.cameraOff));
+    ui.add.addEventListener("click", () => {
+      ui.addPanel.hidden = !ui.addPanel.hidden;
+      ui.add.setAttribute("aria-expanded", String(!ui.addPanel.hidden));
+      this._renderAddList();
+    });
 
-    ui.body = h("div", { class: "vc-body" }, ui.incoming, ui.stage, ui.status, ui.error, h("h3", { class: "vc-heading" }, "Online now"), ui.list, ui.empty);
+    ui.body = h(
+      "div",
+      { class: "vc-body" },
+      ui.incoming,
+      ui.lobby,
+      ui.stage,
+      this._roomView.root,
+      ui.addPanel,
+      ui.status,
+      ui.error,
+      this._chat.root,
+      ui.onlineHeading,
+      ui.list,
+      ui.empty,
+    );
     this.shadowRoot.append(
       h("link", { rel: "stylesheet", href: STYLESHEET }),
       h(
@@ -289,7 +448,6 @@ export class VideoChatElement extends HTMLElement {
 
   _renderPresence(users) {
     const { list, empty } = this._ui;
-    const busy = this.state !== "idle";
     list.replaceChildren(
       ...users.map((user) => {
         const button = h(
@@ -297,7 +455,7 @@ export class VideoChatElement extends HTMLElement {
           { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-call", "aria-label": `Call ${user.name}`, part: "button call" },
           "Call",
         );
-        button.disabled = busy || user.status !== "available";
+        button.disabled = this.state !== "idle" || user.status !== "available";
         button.addEventListener("click", () => this.call(user.id));
         return h(
           "li",
@@ -309,48 +467,129 @@ export class VideoChatElement extends HTMLElement {
       }),
     );
     empty.hidden = users.length > 0;
+    this._renderAddList();
+  }
+
+  /** The people who can be added to your call or room: online, available, not in it. */
+  _renderAddList() {
+    const { addList, addEmpty, addPanel } = this._ui;
+    if (addPanel.hidden) return;
+    const inRoom = this._room?.members ?? new Map();
+    const candidates = [...(this._controller?.users.values() ?? [])].filter(
+      (u) => u.status === "available" && !inRoom.has(u.id),
+    ).sort((a, b) => a.name.localeCompare(b.name));
+    addList.replaceChildren(
+      ...candidates.map((user) => {
+        const button = h("button", { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-invite", "aria-label": `Add ${user.name}`, part: "button invite" }, "Add");
+        button.addEventListener("click", () => this.invite(user.id));
+        return h("li", { class: "vc-user", "data-user-id": user.id, part: "user" }, avatar(user), h("span", { class: "vc-user-text" }, h("span", { class: "vc-name" }, user.name)), button);
+      }),
+    );
+    addEmpty.hidden = candidates.length > 0;
   }
 
   _render() {
     const c = this._controller;
+    const r = this._room;
     const { ui } = this;
-    const state = this.state;
+    const callState = c?.state ?? "idle";
+    const roomState = r?.state ?? "idle";
+    const inRoom = roomState !== "idle";
+    const invite = !inRoom && callState === "idle" ? r?.invite ?? null : null;
     const peer = c?.current?.peer ?? null;
     const name = peer?.name ?? "";
-    ui.incoming.hidden = state !== "incoming";
-    this._ring(state === "incoming", name);
-    if (state === "incoming") {
-      ui.incomingName.textContent = name;
-      ui.incomingAvatar.replaceWith((ui.incomingAvatar = avatar(peer, "vc-large")));
+
+    // Incoming: a 1:1 call, or an invitation into a room.
+    const ringing = callState === "incoming" || invite !== null;
+    ui.incoming.hidden = !ringing;
+    const caller = callState === "incoming" ? peer : invite?.from ?? null;
+    this._ring(ringing, caller?.name ?? "");
+    if (ringing) {
+      ui.incomingName.textContent = caller.name;
+      ui.incomingWhat.textContent = invite
+        ? ` invites you to a call with ${invite.members} ${invite.members === 1 ? "person" : "people"}…`
+        : " is calling…";
+      ui.incomingAvatar.replaceWith((ui.incomingAvatar = avatar(caller, "vc-large")));
     }
-    ui.stage.hidden = state === "idle";
-    ui.hangup.hidden = state === "idle" || state === "incoming";
-    ui.stage.dataset.state = state;
+
+    // The 1:1 stage.
+    const staged = !inRoom && (callState !== "idle" || invite !== null);
+    ui.stage.hidden = !staged;
+    ui.stage.dataset.state = invite ? "incoming" : callState;
+    ui.hangup.hidden = inRoom || callState === "idle" || callState === "incoming";
+    ui.leave.hidden = !inRoom;
+    ui.add.hidden = !(inRoom ? roomState === "joined" : callState === "in-call" || callState === "connecting");
+    if (ui.add.hidden) ui.addPanel.hidden = true;
     ui.placeholder.replaceChildren(...(peer ? [avatar(peer, "vc-large"), h("span", {}, name)] : []));
     // The remote <video> stays (it plays the audio); the avatar covers it when the
     // other person sends no video.
     const remoteVideo = c?.remoteStream?.getVideoTracks().length > 0;
-    const showingVideo = state === "in-call" && Boolean(ui.remoteSlot.firstChild) && remoteVideo;
+    const showingVideo = callState === "in-call" && Boolean(ui.remoteSlot.firstChild) && remoteVideo;
     ui.placeholder.hidden = showingVideo;
     ui.peerName.textContent = name;
     ui.peerName.hidden = !showingVideo;
-    ui.previewLabel.hidden = state !== "incoming";
+    ui.previewLabel.hidden = !ringing;
+
+    // Room mode: the lobby before joining; the room once joining.
+    const lobby = this._roomMode && !inRoom && callState === "idle" && invite === null;
+    ui.lobby.hidden = !lobby;
+    ui.lobbyTitle.textContent = this.getAttribute("room") ?? "";
+    ui.join.disabled = !c?.self;
+    this._roomView.root.hidden = !inRoom;
+    this._roomView.setRoom(roomTitle(r?.room));
+
+    // Your preview, the controls and the chat live in whichever view is shown.
+    if (inRoom) this._place(ui.selfSlot, this._roomView.selfTile);
+    else if (lobby) this._place(ui.selfSlot, ui.lobbyStage);
+    else this._place(ui.selfSlot, ui.stage, ui.previewLabel);
+    if (inRoom) this._place(ui.controls, this._roomView.controlsSlot);
+    else this._place(ui.controls, ui.stage);
+    const chatting = roomState === "joined" || callState === "in-call" || callState === "connecting";
+    this._chat.root.hidden = !chatting;
+    if (inRoom) this._place(this._chat.root, this._roomView.side);
+    else this._place(this._chat.root, ui.body, ui.onlineHeading);
+
+    const others = [...(r?.members.values() ?? [])].map((m) => m.name);
     const words = {
-      idle: this._lastMessage || "Ready. Pick someone to call.",
+      idle: this._lastMessage || (this._roomMode ? "Ready to join? Check your camera, then join." : "Ready. Pick someone to call."),
       calling: `Calling ${name}…`,
       ringing: `Ringing ${name}…`,
       incoming: `${name} is calling…`,
       connecting: `Connecting to ${name}…`,
       "in-call": `In call with ${name}`,
+      joining: `Joining ${roomTitle(r?.room)}…`,
+      "in-room": others.length ? `In ${roomTitle(r?.room)} with ${listWords(others)}` : `Waiting for others to join ${roomTitle(r?.room)}…`,
     };
-    ui.status.textContent = words[state];
+    const state = this.state;
+    let status = words[state] ?? "";
+    if (invite) status = `${invite.from.name} invites you to a call…`;
+    if (inRoom && this._roomNote) status += ` · ${this._roomNote}`;
+    ui.status.textContent = status;
     if (state !== "idle") this._lastMessage = "";
-    if (state === "calling" || state === "incoming") this._hideError();
+    if (state === "calling" || state === "incoming" || state === "joining") this._hideError();
     for (const b of ui.list.querySelectorAll("button")) {
-      const status = b.closest("li")?.dataset.status;
-      b.disabled = state !== "idle" || status !== "available";
+      const presence = b.closest("li")?.dataset.status;
+      b.disabled = state !== "idle" || presence !== "available";
     }
     this._renderControls();
+  }
+
+  /** Move `node` into `parent` (before `before`) unless it is there already. A
+   * playing video moved synchronously keeps playing. */
+  _place(node, parent, before = null) {
+    if (node.parentNode === parent && (before === null || node.nextSibling === before)) return;
+    parent.insertBefore(node, before);
+  }
+
+  _renderRoom() {
+    const r = this._room;
+    if (!r || r.state === "idle") return;
+    this._roomView.setMembers([...r.members.values()], {
+      self: this._controller?.self ?? null,
+      mic: !r.microphoneMuted,
+      cam: !r.cameraOff,
+    });
+    this._renderAddList();
   }
 
   /** Ring (sound, and the page title for a background tab) while a call comes in. */
@@ -371,15 +610,15 @@ export class VideoChatElement extends HTMLElement {
   }
 
   _renderControls() {
-    const c = this._controller;
+    const m = this._media();
     const { mute, camera } = this._ui;
-    const muted = c?.microphoneMuted ?? false;
-    const off = c?.cameraOff ?? false;
+    const muted = m?.microphoneMuted ?? false;
+    const off = m?.cameraOff ?? false;
     mute.setAttribute("aria-pressed", String(muted));
     mute.setAttribute("aria-label", muted ? "Unmute microphone" : "Mute microphone");
     mute.textContent = muted ? "Unmute" : "Mute";
-    const hasMicrophone = Boolean(c?.localStream?.getAudioTracks().length);
-    const hasCamera = Boolean(c?.localStream?.getVideoTracks().length);
+    const hasMicrophone = Boolean(m?.localStream?.getAudioTracks().length);
+    const hasCamera = Boolean(m?.localStream?.getVideoTracks().length);
     camera.setAttribute("aria-pressed", String(off));
     camera.setAttribute("aria-label", off ? "Turn camera on" : "Turn camera off");
     camera.textContent = !hasCamera ? "No camera" : off ? "Camera on" : "Camera off";
@@ -390,6 +629,13 @@ export class VideoChatElement extends HTMLElement {
     const showOff = this._mediaSettled && off;
     this._ui.local.hidden = showOff;
     this._ui.localOff.hidden = !showOff;
+  }
+
+  _showLocal(stream) {
+    this._mediaSettled = true;
+    this._ui.local.srcObject = stream;
+    this._renderControls();
+    this._renderRoom();
   }
 
   _showRemote({ stream, peerId }) {
@@ -411,6 +657,11 @@ export class VideoChatElement extends HTMLElement {
     }
   }
 
+  _showChat({ message }) {
+    this._chat.add(message, { mine: message.from.id === this._controller?.self?.id });
+    this._fire("chat", { message });
+  }
+
   _showError({ code, message }) {
     this._ui.error.textContent = message;
     this._ui.error.dataset.code = code;
@@ -422,6 +673,18 @@ export class VideoChatElement extends HTMLElement {
     this._ui.error.hidden = true;
     this._ui.error.textContent = "";
   }
+}
+
+/** The words naming a room: its name, or "the group call" for a call that grew. */
+export function roomTitle(room) {
+  if (!room) return "";
+  return room.startsWith("call-") ? "the group call" : room;
+}
+
+/** "A", "A and B", "A, B and C". */
+function listWords(names) {
+  if (names.length < 2) return names.join("");
+  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
 }
 
 /**

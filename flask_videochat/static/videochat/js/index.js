@@ -5,6 +5,9 @@
 
 export { VideoChatElement, endMessage } from "./element.js";
 export { CallController, STATES } from "./call.js";
+export { RoomController, ROOM_STATES } from "./room.js";
+export { RoomView } from "./room-view.js";
+export { ChatView } from "./chat-view.js";
 export { Peer } from "./peer.js";
 export { Signaling, SignalingError } from "./signaling.js";
 export { getLocalMedia, mediaErrorCode, MEDIA_ERRORS } from "./media.js";

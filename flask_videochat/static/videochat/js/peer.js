@@ -90,6 +90,44 @@ export class Peer extends EventTarget {
     return this._queue;
   }
 
+  /**
+   * Send this peer's outgoing messages another way from now on (a 1:1 call that
+   * grew into a room keeps its connection; its signaling moves to the room).
+   * @param {(msg: {description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit}) => void} send
+   */
+  reroute(send) {
+    this._send = send;
+  }
+
+  /**
+   * Inbound media counters of this connection, from `getStats()`.
+   * @returns {Promise<{connectionState: string,
+   *   video: {framesDecoded: number, frameWidth: number, frameHeight: number, packetsReceived: number},
+   *   audio: {totalSamplesReceived: number, packetsReceived: number}}>}
+   */
+  async counters() {
+    const out = {
+      connectionState: this.connectionState,
+      video: { framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsReceived: 0 },
+      audio: { totalSamplesReceived: 0, packetsReceived: 0 },
+    };
+    const report = await this.getStats();
+    report?.forEach((s) => {
+      if (s.type !== "inbound-rtp") return;
+      if (s.kind === "video") {
+        out.video = {
+          framesDecoded: s.framesDecoded ?? 0,
+          frameWidth: s.frameWidth ?? 0,
+          frameHeight: s.frameHeight ?? 0,
+          packetsReceived: s.packetsReceived ?? 0,
+        };
+      } else if (s.kind === "audio") {
+        out.audio = { totalSamplesReceived: s.totalSamplesReceived ?? 0, packetsReceived: s.packetsReceived ?? 0 };
+      }
+    });
+    return out;
+  }
+
   /** Restart ICE (new candidates, same call) through the normal negotiation path. */
   restartIce() {
     if (!this._closed) this.pc.restartIce();

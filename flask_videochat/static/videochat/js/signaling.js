@@ -21,6 +21,15 @@ export const SERVER_EVENTS = [
   "call.accepted",
   "call.ended",
   "signal",
+  "call.upgraded",
+  "room.member_joined",
+  "room.member_left",
+  "room.left",
+  "room.signal",
+  "room.media",
+  "room.invite",
+  "room.invite_ended",
+  "chat.message",
 ];
 
 /**

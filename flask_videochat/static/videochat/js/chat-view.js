@@ -1,0 +1,92 @@
+/**
+ * The chat panel: the messages of a call or room (sender names and text rendered as
+ * text, with their time) and a box to send one. Knows nothing of Socket.IO: sending
+ * goes through the `send` callback.
+ * @module chat-view
+ */
+
+import { h } from "./dom.js";
+
+/** Longest message the box accepts, in characters (the server's limit). */
+export const DEFAULT_MAX_LENGTH = 1000;
+
+/** Messages shown; older ones are removed from the panel. */
+export const MAX_SHOWN = 200;
+
+const TIME_FORMAT = { hour: "2-digit", minute: "2-digit" };
+
+/** The chat panel of the widget. */
+export class ChatView {
+  /**
+   * @param {object} options
+   * @param {(text: string) => Promise<boolean>} options.send  sends a message; resolves true when the server took it
+   * @param {number} [options.maxLength]
+   */
+  constructor({ send, maxLength = DEFAULT_MAX_LENGTH }) {
+    this._send = send;
+    this._ids = new Set();
+    this.log = h("ol", { class: "vc-chat-log", role: "log", "aria-live": "polite", "aria-label": "Messages", part: "chat-log" });
+    this.empty = h("p", { class: "vc-chat-empty" }, "No messages yet. Say hello!");
+    this.input = h("input", {
+      type: "text",
+      class: "vc-chat-input",
+      "data-testid": "videochat-chat-input",
+      "aria-label": "Message",
+      placeholder: "Write a message…",
+      autocomplete: "off",
+      maxlength: String(maxLength),
+      part: "chat-input",
+    });
+    this.button = h("button", { type: "submit", class: "vc-btn vc-chat-send", "data-testid": "videochat-chat-send", part: "button chat-send" }, "Send");
+    this.form = h("form", { class: "vc-chat-form" }, this.input, this.button);
+    this.root = h("section", { class: "vc-chat", "aria-label": "Chat", part: "chat" }, h("h3", { class: "vc-heading" }, "Chat"), this.log, this.empty, this.form);
+    this.form.addEventListener("submit", (e) => {
+      e.preventDefault();
+      this._submit();
+    });
+  }
+
+  /**
+   * Show a message (once per message id).
+   * @param {{id: string, from: {id: string, name: string}, text: string, ts: number}} message
+   * @param {{mine?: boolean}} [options]
+   */
+  add(message, { mine = false } = {}) {
+    if (this._ids.has(message.id)) return;
+    this._ids.add(message.id);
+    const when = new Date(message.ts);
+    const item = h(
+      "li",
+      { class: `vc-chat-message${mine ? " vc-mine" : ""}`, "data-testid": "videochat-chat-message", "data-message-id": message.id, part: "chat-message" },
+      h("span", { class: "vc-chat-meta" }, h("strong", { class: "vc-chat-from" }, mine ? "You" : message.from.name), " ", h("time", { datetime: when.toISOString() }, when.toLocaleTimeString([], TIME_FORMAT))),
+      h("p", { class: "vc-chat-text" }, message.text),
+    );
+    this.log.append(item);
+    while (this.log.childElementCount > MAX_SHOWN) {
+      this._ids.delete(this.log.firstElementChild.dataset.messageId);
+      this.log.firstElementChild.remove();
+    }
+    this.empty.hidden = true;
+    this.log.scrollTop = this.log.scrollHeight;
+  }
+
+  /** Remove every message (a new call or room starts). */
+  clear() {
+    this.log.replaceChildren();
+    this._ids.clear();
+    this.empty.hidden = false;
+    this.input.value = "";
+  }
+
+  async _submit() {
+    const text = this.input.value;
+    if (!text.trim() || this.button.disabled) return;
+    this.button.disabled = true;
+    try {
+      if (await this._send(text)) this.input.value = "";
+    } finally {
+      this.button.disabled = false;
+      this.input.focus();
+    }
+  }
+}

@@ -1,0 +1,141 @@
+/**
+ * The room's view: a grid of tiles (yours and one per other member, each with the
+ * person's video, name, and microphone and camera state) that adapts to the number
+ * of people, and the participant list. The element moves its shared pieces (your
+ * preview, the controls, the chat panel) into it while a room is shown.
+ * @module room-view
+ */
+
+import { avatar, h } from "./dom.js";
+
+/** The room's view. */
+export class RoomView {
+  constructor() {
+    /** @type {Map<string, {tile: HTMLElement, video: HTMLVideoElement, cover: HTMLElement, label: HTMLElement, state: HTMLElement}>} */
+    this.tiles = new Map();
+    this.name = h("strong", { class: "vc-room-name" });
+    this.count = h("span", { class: "vc-room-count" });
+    this.selfTile = h("div", { class: "vc-tile vc-tile-self", part: "tile self-tile" }, h("span", { class: "vc-tile-name" }, "You"));
+    this.grid = h("div", { class: "vc-grid", "data-count": "1", part: "grid" }, this.selfTile);
+    this.controlsSlot = h("div", { class: "vc-room-controls" });
+    this.people = h("ul", { class: "vc-participants", "aria-label": "People in this room", part: "participants" });
+    this.side = h("div", { class: "vc-room-side" }, h("h3", { class: "vc-heading" }, "In this room"), this.people);
+    this.root = h(
+      "section",
+      { class: "vc-room", "data-testid": "videochat-room", "aria-label": "Room", part: "room", hidden: true },
+      h("div", { class: "vc-room-main" }, h("div", { class: "vc-room-head" }, this.name, this.count), this.grid, this.controlsSlot),
+      this.side,
+    );
+  }
+
+  /** Set the room's name (as text). */
+  setRoom(name) {
+    this.name.textContent = name ?? "";
+  }
+
+  /**
+   * Show these members: a tile each (in join order) and a participant list that
+   * starts with you.
+   * @param {{id: string, name: string, mic: boolean, cam: boolean}[]} members
+   * @param {{self: {id: string, name: string}|null, mic: boolean, cam: boolean}} me
+   */
+  setMembers(members, me) {
+    const ids = new Set(members.map((m) => m.id));
+    for (const id of [...this.tiles.keys()]) if (!ids.has(id)) this.removeTile(id);
+    for (const member of members) this._tile(member);
+    this.grid.dataset.count = String(members.length + 1);
+    this.count.textContent = members.length === 0 ? "Only you so far" : `${members.length + 1} people`;
+    const rows = [];
+    if (me.self) rows.push(this._person({ ...me.self, mic: me.mic, cam: me.cam }, true));
+    for (const member of members) rows.push(this._person(member, false));
+    this.people.replaceChildren(...rows);
+  }
+
+  /**
+   * Play a member's stream in their tile.
+   * @param {string} id
+   * @param {MediaStream} stream
+   */
+  setStream(id, stream) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    if (t.video.srcObject !== stream) t.video.srcObject = stream;
+    t.video.play().catch(() => {});
+    const update = () => this._cover(id);
+    stream.onaddtrack = update;
+    t.video.onresize = update;
+    update();
+  }
+
+  /** Show a member's connection state on their tile. */
+  setConnection(id, connectionState) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    t.tile.dataset.connection = connectionState;
+    this._cover(id);
+  }
+
+  /** Remove a member's tile at once and release its stream. */
+  removeTile(id) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    t.video.srcObject = null;
+    t.tile.remove();
+    this.tiles.delete(id);
+    this.grid.dataset.count = String(this.tiles.size + 1);
+  }
+
+  /** Remove every tile (the room is over). */
+  clear() {
+    for (const id of [...this.tiles.keys()]) this.removeTile(id);
+    this.people.replaceChildren();
+    this.setRoom("");
+  }
+
+  _tile(member) {
+    let t = this.tiles.get(member.id);
+    if (!t) {
+      const video = h("video", { class: "vc-tile-video", "data-testid": "videochat-remote-video", "data-user-id": member.id, autoplay: true, playsinline: true, part: "remote-video" });
+      const cover = h("div", { class: "vc-tile-cover" });
+      const label = h("span", { class: "vc-tile-name" });
+      const state = h("span", { class: "vc-tile-muted", hidden: true }, "Muted");
+      const tile = h("div", { class: "vc-tile", "data-testid": "videochat-tile", "data-user-id": member.id, part: "tile" }, video, cover, h("span", { class: "vc-tile-label" }, label, state));
+      t = { tile, video, cover, label, state, member };
+      this.tiles.set(member.id, t);
+      this.grid.append(tile);
+    }
+    t.member = member;
+    t.label.textContent = member.name;
+    t.state.hidden = member.mic;
+    t.tile.dataset.mic = String(member.mic);
+    t.tile.dataset.cam = String(member.cam);
+    this._cover(member.id);
+    return t;
+  }
+
+  /** The avatar covers a tile while there is no picture: camera off, or not connected yet. */
+  _cover(id) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    const stream = t.video.srcObject;
+    const hasVideo = Boolean(stream?.getVideoTracks().length) && t.video.videoWidth > 0;
+    const connecting = !hasVideo && t.tile.dataset.connection !== "connected";
+    const words = !t.member.cam ? "Camera off" : connecting ? "Connecting…" : hasVideo ? "" : "No video";
+    const covered = !t.member.cam || !hasVideo;
+    t.cover.hidden = !covered;
+    if (covered) t.cover.replaceChildren(avatar(t.member, "vc-large"), h("span", {}, words));
+  }
+
+  _person(member, isSelf) {
+    const pill = (on, onWords, offWords, kind) =>
+      h("span", { class: `vc-pill ${on ? "vc-on" : "vc-off"}`, "data-state": `${kind}-${on ? "on" : "off"}` }, on ? onWords : offWords);
+    return h(
+      "li",
+      { class: "vc-person", "data-testid": "videochat-participant", "data-user-id": member.id, part: "participant" },
+      avatar(member),
+      h("span", { class: "vc-name" }, isSelf ? `${member.name} (you)` : member.name),
+      pill(member.mic, "Mic on", "Muted", "mic"),
+      pill(member.cam, "Camera on", "Camera off", "cam"),
+    );
+  }
+}

@@ -1,0 +1,439 @@
+/**
+ * The client side of rooms: a mesh of peer connections, one per other member, with
+ * the server naming the polite peer of each pair (docs/protocol.md, "Rooms"). The
+ * newcomer makes the first offer to every member; members answer with their tracks.
+ * Also room invitations (ringing someone into a room) and the room's chat. No DOM.
+ * @module room
+ */
+
+import { Peer } from "./peer.js";
+import { getLocalMedia, stopStream } from "./media.js";
+import { SignalingError } from "./signaling.js";
+
+/** Room states: not in a room, waiting for the join acknowledgement, in the room. */
+export const ROOM_STATES = Object.freeze(["idle", "joining", "joined"]);
+
+/** Chat messages kept in the browser per room. */
+export const MAX_MESSAGES = 200;
+
+/** Signals kept per member while their peer connection does not exist yet. */
+const MAX_EARLY_SIGNALS = 64;
+
+const log = (...args) => {
+  if (globalThis.localStorage?.getItem("videochat.debug") === "1") console.debug("[videochat:room]", ...args);
+};
+
+/**
+ * @typedef {{id: string, name: string, mic: boolean, cam: boolean}} Member
+ * @typedef {{id: string, from: {id: string, name: string}, text: string, ts: number}} ChatMessage
+ */
+
+/**
+ * @fires RoomController#state         detail: {state, room}
+ * @fires RoomController#members       detail: {members: Member[]} (the others, in join order)
+ * @fires RoomController#memberleft    detail: {id, reason}
+ * @fires RoomController#localstream   detail: {stream: MediaStream|null}
+ * @fires RoomController#remotestream  detail: {peerId, stream}
+ * @fires RoomController#peerstate     detail: {peerId, connectionState}
+ * @fires RoomController#chat          detail: {message: ChatMessage}
+ * @fires RoomController#invite        detail: {room, from: {id, name}, members: number} (someone rings you into a room)
+ * @fires RoomController#inviteended   detail: {room, id, reason} (an invitation you sent or got ended)
+ * @fires RoomController#left          detail: {room, reason, byMe}
+ * @fires RoomController#error         detail: {code, message}
+ */
+export class RoomController extends EventTarget {
+  /**
+   * @param {import("./signaling.js").Signaling} signaling
+   */
+  constructor(signaling) {
+    super();
+    this.signaling = signaling;
+    this.iceServers = [];
+    this.self = null;
+    this.state = "idle";
+    /** The room's name while joining or joined. */
+    this.room = null;
+    this.capacity = null;
+    /** @type {Map<string, Member>} the other members, in join order */
+    this.members = new Map();
+    /** @type {Map<string, Peer>} */
+    this.peers = new Map();
+    this.localStream = null;
+    /** @type {ChatMessage[]} */
+    this.messages = [];
+    /** The invitation ringing here: {room, from, members}, or null. */
+    this.invite = null;
+    this._media = null;
+    this._early = new Map();
+    this._handlers = {
+      hello: (e) => {
+        this.self = e.detail.self;
+        this.iceServers = e.detail.ice_servers ?? [];
+      },
+      "room.member_joined": (e) => this._onMemberJoined(e.detail),
+      "room.member_left": (e) => this._onMemberLeft(e.detail),
+      "room.left": (e) => this._mine(e.detail.room) && this._finish(e.detail.reason, { byMe: false }),
+      "room.signal": (e) => this._onSignal(e.detail),
+      "room.media": (e) => this._onMedia(e.detail),
+      "room.invite": (e) => this._onInvite(e.detail),
+      "room.invite_ended": (e) => this._onInviteEnded(e.detail),
+      "chat.message": (e) => this._onChat(e.detail),
+    };
+    for (const [name, fn] of Object.entries(this._handlers)) signaling.addEventListener(name, fn);
+  }
+
+  // -- actions -----------------------------------------------------------
+
+  /**
+   * Open the camera and microphone before joining (a preview; joining is then
+   * immediate). Idempotent.
+   * @returns {Promise<MediaStream|null>}
+   */
+  preview() {
+    if (!this._media) {
+      const media = (this._media = getLocalMedia().then(({ stream, error }) => {
+        if (this._media !== media) {
+          stopStream(stream); // released meanwhile
+          return null;
+        }
+        this.localStream = stream;
+        this._emit("localstream", { stream });
+        if (error) this._error(error.code, error.message);
+        return stream;
+      }));
+    }
+    return this._media;
+  }
+
+  /** Close the preview's camera and microphone (not while in a room). */
+  releasePreview() {
+    if (this.state !== "idle") return;
+    this._media = null;
+    stopStream(this.localStream);
+    this.localStream = null;
+    this._emit("localstream", { stream: null });
+  }
+
+  /**
+   * Join a room: open the devices (if not yet), take a seat, connect to every member.
+   * @param {string} room
+   * @returns {Promise<boolean>} whether you are in the room (an `error` event says why not)
+   */
+  async join(room) {
+    if (this.state !== "idle") return false;
+    const invited = this.invite?.room === room;
+    this.invite = null;
+    this.room = room;
+    this._setState("joining");
+    const stream = await this.preview();
+    if (this.state !== "joining" || this.room !== room) return false;
+    let ack;
+    try {
+      ack = await this.signaling.request("room.join", { room, ...this._mediaState() });
+    } catch (err) {
+      if (this.room === room) this._reset();
+      this._error(err.code, err.message);
+      return false;
+    }
+    if (this.state !== "joining" || this.room !== room) {
+      this._quietly("room.leave", { room });
+      return false;
+    }
+    this._enter(ack);
+    for (const member of ack.members) {
+      const peer = this._createPeer(member.id, member.polite);
+      peer.start(stream);
+    }
+    log("joined", room, invited ? "(invited)" : "");
+    return true;
+  }
+
+  /**
+   * Take over a 1:1 call that became a room (`call.upgraded`): the existing peer
+   * connection and local stream go on, now signaled through the room.
+   * @param {{room: string, capacity: number, members: Member[], history: ChatMessage[],
+   *   peerId: string, peer: Peer, stream: MediaStream|null}} handover
+   */
+  adopt({ room, capacity, members, history, peerId, peer, stream }) {
+    if (this.state !== "idle") this._finish("replaced", { byMe: true, silent: true });
+    this.invite = null;
+    this.room = room;
+    this.localStream = stream;
+    this._media = Promise.resolve(stream);
+    this._enter({ capacity, members, history });
+    peer.reroute((msg) => this._sendSignal(peerId, msg));
+    this._watch(peerId, peer);
+    this.peers.set(peerId, peer);
+    if (peer.remoteStream.getTracks().length) {
+      this._emit("remotestream", { peerId, stream: peer.remoteStream });
+    }
+  }
+
+  /** Leave the room (your tile disappears for everyone at once). */
+  async leave() {
+    if (this.state === "idle") return;
+    const room = this.room;
+    this._finish("left", { byMe: true });
+    await this._quietly("room.leave", { room });
+  }
+
+  /** Tell the server at once that this tab leaves (page unload). */
+  abandon() {
+    if (this.state !== "idle") this.signaling.notify("room.leave", { room: this.room });
+  }
+
+  /**
+   * Ring someone into this room.
+   * @param {string} userId
+   * @returns {Promise<{state: string, reason?: string}|null>} null when refused (an `error` event says why)
+   */
+  async inviteUser(userId) {
+    if (this.state !== "joined") return null;
+    try {
+      const ack = await this.signaling.request("room.invite", { room: this.room, to: userId });
+      return { state: ack.state, reason: ack.reason };
+    } catch (err) {
+      this._error(err.code, err.message);
+      return null;
+    }
+  }
+
+  /** Refuse the invitation ringing here. */
+  async declineInvite() {
+    const invite = this.invite;
+    if (!invite) return;
+    this.invite = null;
+    this._emit("inviteended", { room: invite.room, id: this.self?.id ?? null, reason: "declined-by-me" });
+    if (this.state === "idle") this.releasePreview();
+    await this._quietly("room.decline", { room: invite.room });
+  }
+
+  /**
+   * Send a chat message to everyone in the room.
+   * @param {string} text
+   * @returns {Promise<boolean>} whether the server took it (an `error` event says why not)
+   */
+  async sendChat(text) {
+    if (this.state !== "joined") return false;
+    try {
+      await this.signaling.request("chat.send", { room: this.room, text });
+      return true;
+    } catch (err) {
+      this._error(err.code, err.message);
+      return false;
+    }
+  }
+
+  /** @param {boolean} muted */
+  setMicrophoneMuted(muted) {
+    for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = !muted;
+    this._announceMedia();
+  }
+
+  /** @param {boolean} off */
+  setCameraOff(off) {
+    for (const t of this.localStream?.getVideoTracks() ?? []) t.enabled = !off;
+    this._announceMedia();
+  }
+
+  /** Whether the microphone is muted (or absent). */
+  get microphoneMuted() {
+    return !this._mediaState().mic;
+  }
+
+  /** Whether the camera is off (or absent). */
+  get cameraOff() {
+    return !this._mediaState().cam;
+  }
+
+  /**
+   * Inbound counters of every peer connection, keyed by user id.
+   * @returns {Promise<{state: string, room: string|null, peers: Object<string, {connectionState: string, video: object, audio: object}>}>}
+   */
+  async getStats() {
+    const peers = {};
+    await Promise.all(
+      [...this.peers].map(async ([id, peer]) => {
+        peers[id] = await peer.counters();
+      }),
+    );
+    return { state: this.state, room: this.room, peers };
+  }
+
+  /** Leave, stop listening. Idempotent. */
+  destroy() {
+    if (!this._handlers) return;
+    this.abandon();
+    this._finish(null, { byMe: true, silent: true });
+    this.releasePreview();
+    for (const [name, fn] of Object.entries(this._handlers)) this.signaling.removeEventListener(name, fn);
+    this._handlers = null;
+    this.dispatchEvent(new Event("close"));
+  }
+
+  // -- server events ---------------------------------------------------------
+
+  _mine(room) {
+    return this.state !== "idle" && room === this.room;
+  }
+
+  _onMemberJoined({ room, member, polite }) {
+    if (!this._mine(room) || member.id === this.self?.id) return;
+    this.peers.get(member.id)?.destroy(); // a stale connection of theirs (a reload)
+    this.members.set(member.id, member);
+    const peer = this._createPeer(member.id, polite);
+    peer.answerWith(this._media ?? this.localStream);
+    this._emitMembers();
+  }
+
+  _onMemberLeft({ room, id, reason }) {
+    if (!this._mine(room)) return;
+    this.peers.get(id)?.destroy();
+    this.peers.delete(id);
+    this._early.delete(id);
+    if (this.members.delete(id)) {
+      this._emit("memberleft", { id, reason });
+      this._emitMembers();
+    }
+  }
+
+  _onSignal({ room, from, description, candidate }) {
+    if (!this._mine(room)) return;
+    const msg = description ? { description } : { candidate };
+    const peer = this.peers.get(from);
+    if (peer) {
+      peer.handleSignal(msg);
+      return;
+    }
+    const early = this._early.get(from) ?? [];
+    if (early.length < MAX_EARLY_SIGNALS) early.push(msg);
+    this._early.set(from, early);
+  }
+
+  _onMedia({ room, id, mic, cam }) {
+    const member = this.members.get(id);
+    if (!this._mine(room) || !member) return;
+    this.members.set(id, { ...member, mic, cam });
+    this._emitMembers();
+  }
+
+  _onInvite({ room, from, members }) {
+    if (this.state !== "idle" || this.invite) return;
+    this.invite = { room, from, members };
+    this._emit("invite", { ...this.invite });
+    this.preview(); // so accepting is fast
+  }
+
+  _onInviteEnded({ room, id, reason }) {
+    if (this.invite?.room === room && id === this.self?.id) {
+      this.invite = null;
+      if (this.state === "idle") this.releasePreview();
+    }
+    this._emit("inviteended", { room, id, reason });
+  }
+
+  _onChat({ room, message }) {
+    if (room === undefined || !this._mine(room)) return;
+    this._remember(message);
+    this._emit("chat", { message });
+  }
+
+  // -- internals -----------------------------------------------------------
+
+  _enter({ capacity, members, history }) {
+    this.capacity = capacity;
+    this.members = new Map(members.map(({ polite, ...m }) => [m.id, m]));
+    this.messages = [];
+    for (const message of history ?? []) this._remember(message);
+    this._setState("joined");
+    this._emitMembers();
+    for (const message of this.messages) this._emit("chat", { message });
+  }
+
+  _createPeer(memberId, polite) {
+    const peer = new Peer({ polite, iceServers: this.iceServers, send: (msg) => this._sendSignal(memberId, msg) });
+    this._watch(memberId, peer);
+    this.peers.set(memberId, peer);
+    for (const msg of this._early.get(memberId) ?? []) peer.handleSignal(msg);
+    this._early.delete(memberId);
+    return peer;
+  }
+
+  _watch(memberId, peer) {
+    peer.addEventListener("track", (e) => {
+      if (this.peers.get(memberId) === peer) this._emit("remotestream", { peerId: memberId, stream: e.detail.stream });
+    });
+    peer.addEventListener("statechange", (e) => {
+      if (this.peers.get(memberId) === peer) this._emit("peerstate", { peerId: memberId, connectionState: e.detail.connectionState });
+    });
+  }
+
+  _sendSignal(to, msg) {
+    if (this.state === "idle") return;
+    this.signaling.request("room.signal", { room: this.room, to, ...msg }).catch((err) => log("signal refused", err));
+  }
+
+  _mediaState() {
+    const on = (tracks) => tracks.some((t) => t.enabled && t.readyState === "live");
+    return {
+      mic: on(this.localStream?.getAudioTracks() ?? []),
+      cam: on(this.localStream?.getVideoTracks() ?? []),
+    };
+  }
+
+  _announceMedia() {
+    if (this.state === "joined") this._quietly("room.media", { room: this.room, ...this._mediaState() });
+  }
+
+  _remember(message) {
+    if (this.messages.some((m) => m.id === message.id)) return;
+    this.messages.push(message);
+    if (this.messages.length > MAX_MESSAGES) this.messages.shift();
+  }
+
+  _finish(reason, { byMe, silent = false }) {
+    const room = this.room;
+    this._reset();
+    if (!silent) this._emit("left", { room, reason, byMe });
+  }
+
+  _reset() {
+    for (const peer of this.peers.values()) peer.destroy();
+    this.peers = new Map();
+    this.members = new Map();
+    this._early = new Map();
+    this.messages = [];
+    this.room = null;
+    this.capacity = null;
+    this._media = null;
+    stopStream(this.localStream);
+    this.localStream = null;
+    this._setState("idle");
+  }
+
+  async _quietly(event, payload) {
+    try {
+      await this.signaling.request(event, payload);
+    } catch (err) {
+      if (err instanceof SignalingError && err.code !== "ERR_NOT_IN_ROOM") log(event, "refused", err);
+    }
+  }
+
+  _setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this._emit("state", { state, room: this.room });
+  }
+
+  _emitMembers() {
+    this._emit("members", { members: [...this.members.values()] });
+  }
+
+  _error(code, message) {
+    this._emit("error", { code, message });
+  }
+
+  _emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+}
