@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 from .calls import Call, CallBook, CallState, EndReason
+from .chat import ChatMessage
 from .extension import VideoChat, VideoChatState
 from .namespace import NAMESPACE
 from .presence import MemoryPresence, PresenceStore, Status, User
 from .protocol import ErrorCode, ProtocolError
-from .signals import call_answered, call_ended, call_started
+from .rooms import Member, Room, RoomBook
+from .signals import (
+    call_answered,
+    call_ended,
+    call_started,
+    chat_message,
+    room_joined,
+    room_left,
+)
 
 __version__ = "0.1.0"
 
@@ -16,11 +25,15 @@ __all__ = [
     "Call",
     "CallBook",
     "CallState",
+    "ChatMessage",
     "EndReason",
     "ErrorCode",
+    "Member",
     "MemoryPresence",
     "PresenceStore",
     "ProtocolError",
+    "Room",
+    "RoomBook",
     "Status",
     "User",
     "VideoChat",
@@ -29,4 +42,7 @@ __all__ = [
     "call_answered",
     "call_ended",
     "call_started",
+    "chat_message",
+    "room_joined",
+    "room_left",
 ]

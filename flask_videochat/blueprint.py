@@ -1,14 +1,16 @@
-"""The ``videochat`` blueprint (static files under ``/videochat/static``) and the
-Markup the Jinja helpers render."""
+"""The ``videochat`` blueprint (static files under ``/videochat/static``, the room
+page ``/videochat/rooms/<name>``) and the Markup the Jinja helpers render."""
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any
 
-from flask import Blueprint, current_app, render_template, url_for
+from flask import Blueprint, abort, current_app, render_template, url_for
 from markupsafe import Markup
 
 from .namespace import NAMESPACE
+from .protocol import ROOM_NAME_PATTERN
 
 if TYPE_CHECKING:
     from .extension import VideoChatState
@@ -27,7 +29,13 @@ blueprint = Blueprint(
     template_folder="templates",
 )
 
-_WIDGET_OPTIONS = frozenset({"assets", "nonce"})
+_WIDGET_OPTIONS = frozenset({"assets", "nonce", "room"})
+_ROOM_NAME = re.compile(ROOM_NAME_PATTERN)
+
+
+def is_room_name(name: object) -> bool:
+    """Whether ``name`` is a valid room name (:data:`ROOM_NAME_PATTERN`)."""
+    return isinstance(name, str) and _ROOM_NAME.fullmatch(name) is not None
 
 
 def _socket_path(state: VideoChatState) -> str:
@@ -38,11 +46,13 @@ def _socket_path(state: VideoChatState) -> str:
 
 def assets_markup(nonce: str | None) -> Markup:
     """The ``<script type="module">`` loading ``js/index.js``."""
-    return Markup(render_template(
-        "videochat/assets.html",
-        src=url_for("videochat.static", filename="js/index.js"),
-        nonce=nonce,
-    ))
+    return Markup(
+        render_template(
+            "videochat/assets.html",
+            src=url_for("videochat.static", filename="js/index.js"),
+            nonce=nonce,
+        )
+    )
 
 
 def widget_markup(state: VideoChatState, **options: Any) -> Markup:
@@ -53,15 +63,33 @@ def widget_markup(state: VideoChatState, **options: Any) -> Markup:
             f"Unknown widget option(s): {', '.join(sorted(unknown))}; known: "
             + ", ".join(sorted(_WIDGET_OPTIONS))
         )
+    room = options.get("room")
+    if room is not None and not is_room_name(room):
+        raise ValueError(
+            f"Not a room name: {room!r}; a room name is 1 to 64 letters, digits, '_' "
+            "or '-', starting with a letter or digit."
+        )
     signed_out = state.identify() is None
-    return Markup(render_template(
-        "videochat/widget.html",
-        assets=assets_markup(options.get("nonce")) if options.get("assets", True) else "",
-        namespace=NAMESPACE,
-        socket_path=_socket_path(state),
-        signed_out=signed_out,
-        sign_in_url=_sign_in_url(state) if signed_out else None,
-    ))
+    return Markup(
+        render_template(
+            "videochat/widget.html",
+            assets=assets_markup(options.get("nonce")) if options.get("assets", True) else "",
+            namespace=NAMESPACE,
+            socket_path=_socket_path(state),
+            signed_out=signed_out,
+            sign_in_url=_sign_in_url(state) if signed_out else None,
+            room=room,
+        )
+    )
+
+
+@blueprint.get("/rooms/<name>")
+def room_page(name: str) -> str:
+    """A standalone page for the video room ``name`` (template
+    ``videochat/room.html``); 404 for a name that is not a room name."""
+    if not is_room_name(name):
+        abort(404)
+    return render_template("videochat/room.html", room=name)
 
 
 def _sign_in_url(state: VideoChatState) -> str | None:

@@ -3,8 +3,9 @@
 The server is authoritative for every call::
 
     invite -> RINGING --accept--> ACTIVE --hangup / party gone--> ENDED
+                 |                    |--grown into a room--> ENDED (moved_to_room)
                  |--decline / cancel / ring timeout / party gone--> ENDED
-    invite to a user who is ringing or in a call -> ENDED (busy) at once
+    invite to a user who is ringing, in a call or in a room -> ENDED (busy) at once
 
 :class:`CallBook` holds the live calls and applies transitions; each method returns
 the :class:`Call` it changed, or raises :class:`~flask_videochat.protocol.ProtocolError`
@@ -17,12 +18,16 @@ from __future__ import annotations
 import secrets
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable
 
-from .presence import Status
+from .chat import ChatLog, ChatMessage, new_message
+from .presence import Status, User
 from .protocol import ErrorCode, ProtocolError
+
+#: Messages a call keeps when its book is not told otherwise.
+DEFAULT_CHAT_HISTORY = 50
 
 
 class CallState(str, Enum):
@@ -42,6 +47,9 @@ class EndReason(str, Enum):
     NO_ANSWER = "no_answer"
     HANGUP = "hangup"
     PEER_DISCONNECTED = "peer_disconnected"
+    #: The call grew into a room (``call.add``); both parties are members of it
+    #: and keep their peer connection.
+    MOVED_TO_ROOM = "moved_to_room"
 
 
 #: Reason sent to the callee's other tabs when one tab answers (not a call end).
@@ -63,6 +71,10 @@ class Call:
     answered_at: float | None = None
     ended_at: float | None = None
     reason: EndReason | None = None
+    #: The last chat messages of the call, carried into the room it may grow into.
+    chat: ChatLog = field(
+        default_factory=lambda: ChatLog(DEFAULT_CHAT_HISTORY), repr=False, compare=False
+    )
 
     @property
     def duration(self) -> float:
@@ -93,6 +105,8 @@ class CallBook:
 
     :param clock: returns seconds; :func:`time.monotonic` unless a test passes its own.
     :param new_id: makes call ids; 16 random URL-safe bytes unless a test passes its own.
+    :param chat_history: chat messages each call keeps (``VIDEOCHAT_CHAT_HISTORY``).
+    :param wall_clock: seconds since the Unix epoch, for chat timestamps.
 
     Example::
 
@@ -108,9 +122,13 @@ class CallBook:
         *,
         clock: Callable[[], float] = time.monotonic,
         new_id: Callable[[], str] = lambda: secrets.token_urlsafe(16),
+        chat_history: int = DEFAULT_CHAT_HISTORY,
+        wall_clock: Callable[[], float] = time.time,
     ) -> None:
         self._clock = clock
         self._new_id = new_id
+        self._chat_history = chat_history
+        self._wall_clock = wall_clock
         self._lock = threading.RLock()
         self._calls: dict[str, Call] = {}
         self._by_user: dict[str, str] = {}
@@ -148,24 +166,39 @@ class CallBook:
             ``ERR_INVALID_STATE`` while it is still ringing.
         """
         with self._lock:
-            call = self._party_call(call_id, user_id)
-            if call.state is not CallState.ACTIVE:
-                raise ProtocolError(
-                    ErrorCode.INVALID_STATE, "Signals can only be sent once the call is answered."
-                )
-            if call.sid_of(user_id) != sid:
-                raise _not_found()
+            call = self.held_call(call_id, user_id, sid, doing="Signals can only be sent")
             peer_sid = call.sid_of(call.other(user_id))
             assert peer_sid is not None
             return call, peer_sid
 
+    def held_call(
+        self, call_id: str, user_id: str, sid: str, *, doing: str = "This can only be done"
+    ) -> Call:
+        """The active call ``call_id`` when connection ``sid`` of ``user_id`` holds it.
+
+        :param doing: the start of the ``ERR_INVALID_STATE`` message, which goes on
+            "once the call is answered."
+        :raises ProtocolError: as :meth:`relay_target`.
+        """
+        with self._lock:
+            call = self._party_call(call_id, user_id)
+            if call.state is not CallState.ACTIVE:
+                raise ProtocolError(ErrorCode.INVALID_STATE, f"{doing} once the call is answered.")
+            if call.sid_of(user_id) != sid:
+                raise _not_found()
+            return call
+
     # -- transitions ------------------------------------------------------------
 
-    def invite(self, caller_id: str, caller_sid: str, callee_id: str) -> Call:
+    def invite(
+        self, caller_id: str, caller_sid: str, callee_id: str, *, callee_busy: bool = False
+    ) -> Call:
         """Start a call from ``caller_id`` (on connection ``caller_sid``) to ``callee_id``.
 
+        :param callee_busy: the callee is busy elsewhere (in a room, or invited to
+            one): the call ends at once as if they were in a call.
         :returns: the call, ``RINGING``; or already ``ENDED`` with reason ``BUSY``
-            when the callee is ringing or in another call.
+            when the callee is ringing, in another call or ``callee_busy``.
         :raises ProtocolError: ``ERR_SELF_CALL``; ``ERR_ALREADY_IN_CALL`` when the
             caller has a live call.
         """
@@ -178,7 +211,8 @@ class CallBook:
                 )
             now = self._clock()
             call = Call(self._new_id(), caller_id, caller_sid, callee_id, created_at=now)
-            if callee_id in self._by_user:
+            call.chat = ChatLog(self._chat_history)
+            if callee_busy or callee_id in self._by_user:
                 return self._finish(call, EndReason.BUSY, now)
             self._calls[call.id] = call
             self._by_user[caller_id] = self._by_user[callee_id] = call.id
@@ -231,6 +265,31 @@ class CallBook:
             if sid is not None and call.sid_of(user_id) != sid:
                 raise _not_found()
             return self._finish(call, EndReason.HANGUP, self._clock())
+
+    def move_to_room(self, call_id: str, user_id: str, sid: str) -> Call:
+        """The call grows into a room: it leaves the book, ended with reason
+        ``MOVED_TO_ROOM`` (its :attr:`~Call.duration` and :attr:`~Call.chat` are
+        final). Only the connection holding an active call may do this.
+
+        :raises ProtocolError: as :meth:`relay_target`.
+        """
+        with self._lock:
+            call = self.held_call(call_id, user_id, sid, doing="People can be added")
+            return self._finish(call, EndReason.MOVED_TO_ROOM, self._clock())
+
+    def chat(self, call_id: str, sender: User, sid: str, text: str) -> tuple[Call, ChatMessage]:
+        """``sender`` (on the connection holding the active call) says ``text``; the
+        call keeps the message in its :attr:`~Call.chat`.
+
+        :returns: the call and the new message.
+        :raises ProtocolError: as :meth:`relay_target`; ``ERR_INVALID_PAYLOAD`` or
+            ``ERR_TOO_LARGE`` for a blank or too long text.
+        """
+        with self._lock:
+            call = self.held_call(call_id, sender.id, sid, doing="Messages can be sent")
+            message = new_message(sender, text, clock=self._wall_clock)
+            call.chat.add(message)
+            return call, message
 
     def expire(self, call_id: str) -> Call | None:
         """The ring timeout ran out: end a still-ringing call (reason ``NO_ANSWER``).

@@ -37,12 +37,23 @@ VIDEOCHAT_ALLOW_ANONYMOUS: bool = False
 #: ``login_view`` when set, else no link.
 VIDEOCHAT_SIGN_IN_URL: str | None = None
 
+#: Most people in one room (``{{ videochat.widget(room="...") }}``), at least 2.
+#: Default: 4. Rooms are a mesh: each browser sends its camera and microphone to
+#: every other member, so a room of N costs each member N - 1 uplinks; keep it small.
+VIDEOCHAT_ROOM_CAPACITY: int = 4
+
+#: Chat messages a room (or 1:1 call) keeps for people who join later; ``0`` keeps
+#: none. Default: 50. Kept in memory until the room empties.
+VIDEOCHAT_CHAT_HISTORY: int = 50
+
 DEFAULTS: dict[str, Any] = {
     "VIDEOCHAT_RING_TIMEOUT": VIDEOCHAT_RING_TIMEOUT,
     "VIDEOCHAT_ICE_SERVERS": VIDEOCHAT_ICE_SERVERS,
     "VIDEOCHAT_RECONNECT_GRACE": VIDEOCHAT_RECONNECT_GRACE,
     "VIDEOCHAT_ALLOW_ANONYMOUS": VIDEOCHAT_ALLOW_ANONYMOUS,
     "VIDEOCHAT_SIGN_IN_URL": VIDEOCHAT_SIGN_IN_URL,
+    "VIDEOCHAT_ROOM_CAPACITY": VIDEOCHAT_ROOM_CAPACITY,
+    "VIDEOCHAT_CHAT_HISTORY": VIDEOCHAT_CHAT_HISTORY,
 }
 
 
@@ -55,6 +66,8 @@ class Settings:
     reconnect_grace: float
     allow_anonymous: bool
     sign_in_url: str | None
+    room_capacity: int
+    chat_history: int
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -85,6 +98,8 @@ class Settings:
             reconnect_grace=grace,
             allow_anonymous=anonymous,
             sign_in_url=sign_in,
+            room_capacity=_count(config, "VIDEOCHAT_ROOM_CAPACITY", minimum=2),
+            chat_history=_count(config, "VIDEOCHAT_CHAT_HISTORY", minimum=0),
         )
 
 
@@ -93,3 +108,11 @@ def _seconds(config: Mapping[str, Any], key: str, *, minimum: float) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
         raise ValueError(f"{key} must be a number of seconds >= {minimum}, got {value!r}")
     return float(value)
+
+
+def _count(config: Mapping[str, Any], key: str, *, minimum: int) -> int:
+    value = config[key]
+    # bool is an int in Python; True is not a capacity.
+    if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+        raise ValueError(f"{key} must be a whole number >= {minimum}, got {value!r}")
+    return value

@@ -16,6 +16,7 @@ from .calls import CallBook
 from .config import DEFAULTS, Settings
 from .namespace import VideoChatNamespace
 from .presence import MemoryPresence, PresenceStore, User
+from .rooms import RoomBook
 
 log = logging.getLogger("flask_videochat")
 
@@ -24,6 +25,8 @@ Identity = Optional[Tuple[Any, str]]
 IdentityLoader = Callable[[], Identity]
 #: ``can_call(caller, callee) -> bool``.
 CanCall = Callable[[User, User], bool]
+#: ``can_join(user, room_name) -> bool``.
+CanJoin = Callable[[User, str], bool]
 
 #: Longest display name shown, in characters; longer names are cut.
 MAX_NAME_LENGTH = 80
@@ -37,7 +40,15 @@ class VideoChatState:
     settings: Settings
     socketio: SocketIO
     presence: PresenceStore = field(default_factory=MemoryPresence)
-    calls: CallBook = field(default_factory=CallBook)
+    #: The live 1:1 calls.
+    calls: CallBook = field(init=False)
+    #: The rooms, with their members, invitations and chat.
+    rooms: RoomBook = field(init=False)
+
+    def __post_init__(self) -> None:
+        history = self.settings.chat_history
+        self.calls = CallBook(chat_history=history)
+        self.rooms = RoomBook(capacity=self.settings.room_capacity, chat_history=history)
 
     def identify(self) -> User | None:
         """The person behind the current request, or ``None`` when nobody is signed
@@ -56,6 +67,10 @@ class VideoChatState:
     def can_call(self, caller: User, callee: User) -> bool:
         hook = self.extension._can_call
         return True if hook is None else bool(hook(caller, callee))
+
+    def can_join(self, user: User, room: str) -> bool:
+        hook = self.extension._can_join
+        return True if hook is None else bool(hook(user, room))
 
 
 class VideoChat:
@@ -80,17 +95,19 @@ class VideoChat:
             return None if user is None else (user.id, user.full_name)
     """
 
-    def __init__(self, app: Flask | None = None, socketio: SocketIO | None = None,
-                 **options: Any) -> None:
+    def __init__(
+        self, app: Flask | None = None, socketio: SocketIO | None = None, **options: Any
+    ) -> None:
         unknown = {f"VIDEOCHAT_{k.upper()}" for k in options} - DEFAULTS.keys()
         if unknown:
             raise TypeError(
                 f"Unknown VideoChat option(s): {', '.join(sorted(unknown))}; known: "
-                + ", ".join(k[len("VIDEOCHAT_"):].lower() for k in DEFAULTS)
+                + ", ".join(k[len("VIDEOCHAT_") :].lower() for k in DEFAULTS)
             )
         self._defaults = {**DEFAULTS, **{f"VIDEOCHAT_{k.upper()}": v for k, v in options.items()}}
         self._identity_loader: IdentityLoader | None = None
         self._can_call: CanCall | None = None
+        self._can_join: CanJoin | None = None
         if app is not None:
             self.init_app(app, socketio)
 
@@ -98,10 +115,12 @@ class VideoChat:
         """Register the extension on ``app``.
 
         Reads ``VIDEOCHAT_RING_TIMEOUT``, ``VIDEOCHAT_ICE_SERVERS``,
-        ``VIDEOCHAT_RECONNECT_GRACE``, ``VIDEOCHAT_ALLOW_ANONYMOUS`` and
-        ``VIDEOCHAT_SIGN_IN_URL`` (see ``docs/configuration.md``); registers the
-        blueprint under ``/videochat``, the Socket.IO namespace ``/videochat`` and
-        the Jinja global ``videochat``.
+        ``VIDEOCHAT_RECONNECT_GRACE``, ``VIDEOCHAT_ALLOW_ANONYMOUS``,
+        ``VIDEOCHAT_SIGN_IN_URL``, ``VIDEOCHAT_ROOM_CAPACITY`` and
+        ``VIDEOCHAT_CHAT_HISTORY`` (see ``docs/configuration.md``); registers the
+        blueprint under ``/videochat`` (static files and the room page
+        ``/videochat/rooms/<name>``), the Socket.IO namespace ``/videochat`` and the
+        Jinja global ``videochat``.
 
         :raises RuntimeError: the app already has VideoChat, or there is no SocketIO
             (pass it, or create ``SocketIO(app)`` first).
@@ -148,6 +167,23 @@ class VideoChat:
         self._can_call = fn
         return fn
 
+    def can_join(self, fn: CanJoin) -> CanJoin:
+        """Decorator: ``fn(user, room) -> bool`` decides whether ``user`` (a
+        :class:`~flask_videochat.presence.User`) may join the room named ``room``,
+        or be invited into it (default: everyone may join every room). Asked on
+        every ``room.join``, for the invitee of ``room.invite`` and ``call.add``, and
+        for both parties of a call growing into a room; a refusal gets
+        ``ERR_FORBIDDEN``.
+
+        Example::
+
+            @videochat.can_join
+            def can_join(user, room):
+                return room != "board" or user.id in BOARD_MEMBERS
+        """
+        self._can_join = fn
+        return fn
+
     def _load_identity(self) -> Identity:
         if self._identity_loader is not None:
             return self._identity_loader()
@@ -180,10 +216,13 @@ class VideoChat:
         return assets_markup(nonce)
 
     def widget(self, **options: Any) -> Markup:
-        """The ``<video-chat>`` element: online list and call UI. Includes
-        :meth:`assets` (with ``nonce=``, for a strict Content-Security-Policy) unless
+        """The ``<video-chat>`` element: online list and call UI, or with
+        ``room="standup"`` the video room of that name. Includes :meth:`assets`
+        (with ``nonce=``, for a strict Content-Security-Policy) unless
         ``assets=False`` (when the page head has them already).
 
         :raises TypeError: an unknown option.
+        :raises ValueError: ``room`` is not a room name
+            (:data:`~flask_videochat.protocol.ROOM_NAME_PATTERN`).
         """
         return widget_markup(self.state(), **options)

@@ -1,46 +1,48 @@
 """The Socket.IO namespace ``/videochat``: the thin adapter between Socket.IO and the
-plain-Python state in :mod:`~flask_videochat.presence` and :mod:`~flask_videochat.calls`.
+plain-Python state in :mod:`~flask_videochat.presence`, :mod:`~flask_videochat.calls`
+and :mod:`~flask_videochat.rooms`.
 
+This module has the connection lifecycle, event dispatch and the 1:1 call events;
+the room, call growth and chat events are in :mod:`~flask_videochat.namespace_rooms`.
 Every client event is answered with an acknowledgement (``docs/protocol.md``); no
 exception escapes a handler.
 """
 
 from __future__ import annotations
 
-import functools
 import logging
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any
 
-from flask import current_app, request
-from flask_socketio import ConnectionRefusedError, Namespace, join_room
+from flask_socketio import ConnectionRefusedError, join_room
 
 from . import signals
 from .calls import ANSWERED_ELSEWHERE, Call, CallState
-from .presence import User
+from .namespace_base import (
+    NAMESPACE,
+    UNAUTHENTICATED_MESSAGE,
+    acknowledged,
+    current_sid,
+    user_room,
+)
+from .namespace_rooms import RoomEvents
+from .presence import Status, User
 from .protocol import (
     MAX_CANDIDATE_LENGTH,
+    MAX_CHAT_LENGTH,
     MAX_SDP_LENGTH,
     PROTOCOL_VERSION,
     CallIdPayload,
     ErrorCode,
     InvitePayload,
-    Payload,
     ProtocolError,
     SignalPayload,
     error_ack,
-    parse,
 )
 from .signals import notify
 
-if TYPE_CHECKING:
-    from flask import Flask
-
-    from .extension import VideoChatState
+__all__ = ["EVENTS", "NAMESPACE", "VideoChatNamespace", "current_sid", "user_room"]
 
 log = logging.getLogger("flask_videochat")
-
-#: The Socket.IO namespace the extension serves.
-NAMESPACE = "/videochat"
 
 #: Protocol event names and the handler methods serving them.
 EVENTS: dict[str, str] = {
@@ -49,62 +51,23 @@ EVENTS: dict[str, str] = {
     "call.decline": "call_decline",
     "call.cancel": "call_cancel",
     "call.hangup": "call_hangup",
+    "call.add": "call_add",
     "signal": "signal",
+    "room.join": "room_join",
+    "room.leave": "room_leave",
+    "room.signal": "room_signal",
+    "room.media": "room_media",
+    "room.invite": "room_invite",
+    "room.decline": "room_decline",
+    "chat.send": "chat_send",
 }
 
-UNAUTHENTICATED_MESSAGE = "Sign in to make video calls."
 
-
-def current_sid() -> str:
-    """The Socket.IO session id of the connection being handled (Flask-SocketIO
-    sets ``request.sid``, which Flask's type hints do not know)."""
-    return request.sid  # type: ignore[attr-defined,no-any-return]
-
-
-def user_room(user_id: str) -> str:
-    """The Socket.IO room holding every connection of one user."""
-    return f"videochat:user:{user_id}"
-
-
-Handler = Callable[["VideoChatNamespace", User, Any], "dict[str, Any]"]
-
-
-def acknowledged(schema: type[Payload]) -> Callable[[Handler], Callable[..., dict[str, Any]]]:
-    """Wrap a handler: validate its one payload against ``schema``, run it as the
-    connection's user, and turn its result or any error into an acknowledgement."""
-
-    def decorate(handler: Handler) -> Callable[..., dict[str, Any]]:
-        @functools.wraps(handler)
-        def wrapper(self: VideoChatNamespace, *args: Any) -> dict[str, Any]:
-            try:
-                user = self.state.presence.user_of(current_sid())
-                if user is None:
-                    raise ProtocolError(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
-                if len(args) != 1:
-                    raise ProtocolError(
-                        ErrorCode.INVALID_PAYLOAD, "Send exactly one payload object."
-                    )
-                return {"ok": True, **handler(self, user, parse(schema, args[0]))}
-            except ProtocolError as exc:
-                return exc.ack()
-            except Exception:
-                log.exception("videochat: %s handler failed", handler.__name__)
-                return error_ack(ErrorCode.INTERNAL, "Something went wrong on the server.")
-
-        return wrapper
-
-    return decorate
-
-
-class VideoChatNamespace(Namespace):
-    """Presence, call control and signaling relay for one app.
+class VideoChatNamespace(RoomEvents):
+    """Presence, call control, rooms, chat and signaling relay for one app.
 
     :param state: the app's :class:`~flask_videochat.extension.VideoChatState`.
     """
-
-    def __init__(self, state: VideoChatState) -> None:
-        super().__init__(NAMESPACE)
-        self.state = state
 
     # -- dispatch ---------------------------------------------------------------
 
@@ -129,10 +92,6 @@ class VideoChatNamespace(Namespace):
     def on_unknown_event(self, *args: Any) -> dict[str, Any]:
         return error_ack(ErrorCode.UNKNOWN_EVENT, "This event is not part of the protocol.")
 
-    def _emit(self, event: str, data: dict[str, Any], *, to: str | None = None,
-              skip_sid: str | None = None) -> None:
-        self.socketio.emit(event, data, to=to, namespace=NAMESPACE, skip_sid=skip_sid)
-
     # -- connection ---------------------------------------------------------------
 
     def on_connect(self, auth: Any = None) -> None:
@@ -155,13 +114,22 @@ class VideoChatNamespace(Namespace):
         first = state.presence.connect(sid, user)
         join_room(user_room(user.id))
         settings = state.settings
-        self._emit("hello", {
-            "protocol": PROTOCOL_VERSION,
-            "self": user.public(),
-            "ice_servers": [dict(s) for s in settings.ice_servers],
-            "ring_timeout": settings.ring_timeout,
-            "limits": {"sdp": MAX_SDP_LENGTH, "candidate": MAX_CANDIDATE_LENGTH},
-        }, to=sid)
+        self._emit(
+            "hello",
+            {
+                "protocol": PROTOCOL_VERSION,
+                "self": user.public(),
+                "ice_servers": [dict(s) for s in settings.ice_servers],
+                "ring_timeout": settings.ring_timeout,
+                "room_capacity": settings.room_capacity,
+                "limits": {
+                    "sdp": MAX_SDP_LENGTH,
+                    "candidate": MAX_CANDIDATE_LENGTH,
+                    "chat": MAX_CHAT_LENGTH,
+                },
+            },
+            to=sid,
+        )
         others = [
             {**u.public(), "status": status.value}
             for u, status in state.presence.users()
@@ -169,18 +137,22 @@ class VideoChatNamespace(Namespace):
         ]
         self._emit("presence.snapshot", {"users": others}, to=sid)
         if first:
-            status = state.calls.status_of(user.id)
+            status = self._status_of(user.id)
             state.presence.set_status(user.id, status)
-            self._emit("presence.join", {"user": {**user.public(), "status": status.value}},
-                       skip_sid=sid)
+            self._emit(
+                "presence.join", {"user": {**user.public(), "status": status.value}}, skip_sid=sid
+            )
 
     def on_disconnect(self, reason: Any = None) -> None:
-        """Forget the connection; calls it held end after the reconnect grace."""
+        """Forget the connection: its room seat is lost at once (and, with the
+        user's last connection, their pending room invitation); calls it held end
+        after the reconnect grace."""
         state = self.state
         sid = current_sid()
         user, last = state.presence.disconnect(sid)
         if user is None:
             return
+        self._drop_connection(sid, user.id, last=last)
         held = state.calls.calls_on_connection(sid)
         ringing = state.calls.live_call_of(user.id)
         if last and ringing is not None and ringing.state is CallState.RINGING:
@@ -202,18 +174,28 @@ class VideoChatNamespace(Namespace):
             raise ProtocolError(ErrorCode.USER_OFFLINE, "That person is not online.")
         if not state.can_call(user, callee):
             raise ProtocolError(ErrorCode.FORBIDDEN, "You are not allowed to call this person.")
-        call = state.calls.invite(user.id, current_sid(), callee.id)
-        app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if state.rooms.status_of(user.id) is not Status.AVAILABLE:
+            raise ProtocolError(
+                ErrorCode.ALREADY_IN_CALL,
+                "Leave your room (or answer its invitation) before calling someone.",
+            )
+        callee_busy = state.rooms.status_of(callee.id) is not Status.AVAILABLE
+        call = state.calls.invite(user.id, current_sid(), callee.id, callee_busy=callee_busy)
+        app = self._app()
         notify(signals.call_started, app, call=call)
         if call.state is CallState.ENDED:
             assert call.reason is not None
             notify(signals.call_ended, app, call=call, reason=call.reason.value, duration=0.0)
             return {"call_id": call.id, "state": "ended", "reason": call.reason.value}
-        self._emit("call.incoming", {
-            "call_id": call.id,
-            "from": user.public(),
-            "ring_timeout": state.settings.ring_timeout,
-        }, to=user_room(callee.id))
+        self._emit(
+            "call.incoming",
+            {
+                "call_id": call.id,
+                "from": user.public(),
+                "ring_timeout": state.settings.ring_timeout,
+            },
+            to=user_room(callee.id),
+        )
         self._refresh_status(user.id, callee.id)
         self._later(state.settings.ring_timeout, self._ring_over, call.id)
         return {"call_id": call.id, "state": "ringing"}
@@ -222,12 +204,19 @@ class VideoChatNamespace(Namespace):
     def on_call_accept(self, user: User, payload: CallIdPayload) -> dict[str, Any]:
         sid = current_sid()
         call = self.state.calls.accept(payload.call_id, user.id, sid)
-        self._emit("call.ended", {"call_id": call.id, "reason": ANSWERED_ELSEWHERE},
-                   to=user_room(user.id), skip_sid=sid)
-        self._emit("call.accepted", {"call_id": call.id, "peer": user.public(), "polite": False},
-                   to=call.caller_sid)
+        self._emit(
+            "call.ended",
+            {"call_id": call.id, "reason": ANSWERED_ELSEWHERE},
+            to=user_room(user.id),
+            skip_sid=sid,
+        )
+        self._emit(
+            "call.accepted",
+            {"call_id": call.id, "peer": user.public(), "polite": False},
+            to=call.caller_sid,
+        )
         self._refresh_status(call.caller_id, call.callee_id)
-        notify(signals.call_answered, current_app._get_current_object(), call=call)  # type: ignore[attr-defined]
+        notify(signals.call_answered, self._app(), call=call)
         return {"call_id": call.id, "peer": self._public(call.caller_id), "polite": True}
 
     @acknowledged(CallIdPayload)
@@ -253,10 +242,6 @@ class VideoChatNamespace(Namespace):
 
     # -- helpers ---------------------------------------------------------------
 
-    def _public(self, user_id: str) -> dict[str, str]:
-        user = self.state.presence.get(user_id)
-        return user.public() if user is not None else {"id": user_id, "name": user_id}
-
     def _ended(self, call: Call) -> None:
         """Tell every connection involved that ``call`` ended, and the host."""
         assert call.reason is not None
@@ -265,35 +250,12 @@ class VideoChatNamespace(Namespace):
         self._emit("call.ended", message, to=call.callee_sid or user_room(call.callee_id))
         self._refresh_status(call.caller_id, call.callee_id)
         notify(
-            signals.call_ended, current_app._get_current_object(),  # type: ignore[attr-defined]
-            call=call, reason=call.reason.value, duration=call.duration,
+            signals.call_ended,
+            self._app(),
+            call=call,
+            reason=call.reason.value,
+            duration=call.duration,
         )
-
-    def _refresh_status(self, *user_ids: str) -> None:
-        for user_id in user_ids:
-            status = self.state.calls.status_of(user_id)
-            if self.state.presence.set_status(user_id, status):
-                self._emit("presence.status", {"id": user_id, "status": status.value})
-
-    def _later(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
-        """Run ``fn(*args)`` in the app context after ``delay`` seconds, in a
-        Socket.IO background task (a green thread under eventlet, a thread under
-        threading)."""
-        app: Flask = current_app._get_current_object()  # type: ignore[attr-defined]
-
-        def run() -> None:
-            if delay > 0:
-                self.socketio.sleep(delay)
-            try:
-                with app.app_context():
-                    fn(*args)
-            except Exception:
-                log.exception("videochat: timer %s failed", fn.__name__)
-
-        if delay > 0:
-            self.socketio.start_background_task(run)
-        else:
-            run()
 
     def _ring_over(self, call_id: str) -> None:
         call = self.state.calls.expire(call_id)

@@ -8,9 +8,18 @@ and oversize strings are refused before any state is touched.
 from __future__ import annotations
 
 from enum import Enum
-from typing import Any, Literal, Optional, Union
+from typing import Annotated, Any, Literal, Optional, Union
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt, StrictStr, ValidationError
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+    ValidationError,
+    field_validator,
+)
 
 #: Version of this protocol, sent to the browser in ``hello``.
 PROTOCOL_VERSION = 1
@@ -28,6 +37,11 @@ MAX_UFRAG_LENGTH = 256
 MAX_MLINE_INDEX = 1_023
 #: Longest user or call id, in characters.
 MAX_ID_LENGTH = 128
+#: Longest chat message, in characters (Unicode code points).
+MAX_CHAT_LENGTH = 1_000
+#: What a room name looks like: a letter or digit, then up to 63 letters, digits,
+#: ``_`` or ``-``. Safe in a URL path, an HTML attribute and a log line as it is.
+ROOM_NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
 
 
 class ErrorCode(str, Enum):
@@ -42,6 +56,8 @@ class ErrorCode(str, Enum):
     SELF_CALL = "ERR_SELF_CALL"
     USER_OFFLINE = "ERR_USER_OFFLINE"
     FORBIDDEN = "ERR_FORBIDDEN"
+    ROOM_FULL = "ERR_ROOM_FULL"
+    NOT_IN_ROOM = "ERR_NOT_IN_ROOM"
     UNAUTHENTICATED = "ERR_UNAUTHENTICATED"
     INTERNAL = "ERR_INTERNAL"
 
@@ -125,16 +141,105 @@ class SignalPayload(_Payload):
         return out
 
 
-Payload = Union[InvitePayload, CallIdPayload, SignalPayload]
+RoomName = Annotated[StrictStr, Field(pattern=ROOM_NAME_PATTERN)]
+UserId = Annotated[StrictStr, Field(min_length=1, max_length=MAX_ID_LENGTH)]
+
+
+class RoomJoinPayload(_Payload):
+    """``room.join``: ``{"room", "mic"?: bool = true, "cam"?: bool = true}``."""
+
+    room: RoomName
+    mic: StrictBool = True
+    cam: StrictBool = True
+
+
+class RoomPayload(_Payload):
+    """``room.leave``, ``room.decline``: ``{"room"}``."""
+
+    room: RoomName
+
+
+class RoomSignalPayload(_Payload):
+    """``room.signal``: exactly one of ``description`` or ``candidate``, for one
+    member of a room (same inner shapes and limits as ``signal``)."""
+
+    room: RoomName
+    to: UserId
+    description: Optional[SessionDescription] = None
+    candidate: Optional[IceCandidate] = None
+
+    def relayed(self, sender_id: str) -> dict[str, Any]:
+        """The payload forwarded to member ``to``, naming the sender instead."""
+        out: dict[str, Any] = {"room": self.room, "from": sender_id}
+        if self.description is not None:
+            out["description"] = self.description.model_dump()
+        else:
+            assert self.candidate is not None
+            out["candidate"] = self.candidate.model_dump()
+        return out
+
+
+class RoomMediaPayload(_Payload):
+    """``room.media``: ``{"room", "mic": bool, "cam": bool}``."""
+
+    room: RoomName
+    mic: StrictBool
+    cam: StrictBool
+
+
+class RoomInvitePayload(_Payload):
+    """``room.invite``: ``{"room", "to": user_id}``."""
+
+    room: RoomName
+    to: UserId
+
+
+class CallAddPayload(_Payload):
+    """``call.add``: ``{"call_id", "to": user_id}``: grow a call into a room."""
+
+    call_id: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    to: UserId
+
+
+class ChatPayload(_Payload):
+    """``chat.send``: ``{"room", "text"}`` or ``{"call_id", "text"}`` (exactly one
+    of ``room`` and ``call_id``, checked by :func:`parse`)."""
+
+    room: Optional[RoomName] = None
+    call_id: Optional[Id] = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
+    text: StrictStr = Field(min_length=1, max_length=MAX_CHAT_LENGTH)
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, text: str) -> str:
+        if not text.strip():
+            raise ValueError("a chat message needs some text, not only white space")
+        return text
+
+
+Payload = Union[
+    InvitePayload,
+    CallIdPayload,
+    SignalPayload,
+    RoomJoinPayload,
+    RoomPayload,
+    RoomSignalPayload,
+    RoomMediaPayload,
+    RoomInvitePayload,
+    CallAddPayload,
+    ChatPayload,
+]
 
 _TOO_LARGE_TYPES = {"string_too_long", "too_long", "less_than_equal"}
+#: Fields whose oversize value gets ``ERR_TOO_LARGE`` (other fields: ``ERR_INVALID_PAYLOAD``).
+_SIZE_FIELDS = {"sdp", "candidate", "text"}
 
 
 def parse(model: type[Payload], data: Any) -> Payload:
     """Validate ``data`` against ``model``.
 
-    :raises ProtocolError: ``ERR_TOO_LARGE`` for an oversize SDP or candidate,
-        ``ERR_INVALID_PAYLOAD`` for anything else that does not fit.
+    :raises ProtocolError: ``ERR_TOO_LARGE`` for an oversize SDP, candidate or chat
+        text, ``ERR_INVALID_PAYLOAD`` for anything else that does not fit.
     """
     if not isinstance(data, dict):
         raise ProtocolError(ErrorCode.INVALID_PAYLOAD, "The payload must be a JSON object.")
@@ -143,9 +248,10 @@ def parse(model: type[Payload], data: Any) -> Payload:
     except ValidationError as exc:
         first = exc.errors(include_url=False, include_input=False)[0]
         where = ".".join(str(p) for p in first["loc"]) or "payload"
-        size_fields = {"sdp", "candidate"}
-        if first["type"] in _TOO_LARGE_TYPES and first["loc"][-1:] and (
-            first["loc"][-1] in size_fields
+        if (
+            first["type"] in _TOO_LARGE_TYPES
+            and first["loc"][-1:]
+            and (first["loc"][-1] in _SIZE_FIELDS)
         ):
             raise ProtocolError(
                 ErrorCode.TOO_LARGE, f"{where} is too large: {first['msg']}."
@@ -153,11 +259,20 @@ def parse(model: type[Payload], data: Any) -> Payload:
         raise ProtocolError(
             ErrorCode.INVALID_PAYLOAD, f"Invalid {where}: {first['msg']}."
         ) from None
-    if isinstance(parsed, SignalPayload) and (parsed.description is None) == (
-        parsed.candidate is None
+    if isinstance(parsed, (SignalPayload, RoomSignalPayload)) and not _exactly_one(
+        parsed.description, parsed.candidate
     ):
         raise ProtocolError(
             ErrorCode.INVALID_PAYLOAD,
             "A signal carries exactly one of 'description' or 'candidate'.",
         )
+    if isinstance(parsed, ChatPayload) and not _exactly_one(parsed.room, parsed.call_id):
+        raise ProtocolError(
+            ErrorCode.INVALID_PAYLOAD,
+            "A chat message goes to exactly one of a 'room' or a 'call_id'.",
+        )
     return parsed
+
+
+def _exactly_one(first: object, second: object) -> bool:
+    return (first is None) != (second is None)

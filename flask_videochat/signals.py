@@ -32,6 +32,21 @@ call_answered = _signals.signal("videochat.call-answered")
 #: seconds between answer and end (``0.0`` when never answered).
 call_ended = _signals.signal("videochat.call-ended")
 
+#: Someone took a seat in a room: ``room_joined.send(app, room=str, user=User)``.
+#: Also sent for both parties when a call grows into a room. A seat moving to
+#: another tab of the same user sends neither this nor :data:`room_left`.
+room_joined = _signals.signal("videochat.room-joined")
+
+#: Someone lost their seat in a room: ``room_left.send(app, room=str, user=User,
+#: reason=str)``; ``reason`` is ``"left"`` (they left, or joined another room) or
+#: ``"disconnected"`` (the connection holding the seat closed).
+room_left = _signals.signal("videochat.room-left")
+
+#: A chat message was relayed: ``chat_message.send(app, message=ChatMessage,
+#: room=str | None, call=Call | None)``: ``room`` for a room's chat, ``call`` for a
+#: 1:1 call's.
+chat_message = _signals.signal("videochat.chat-message")
+
 
 def notify(signal: NamedSignal, sender: Any, **kwargs: Any) -> None:
     """Send ``signal`` to each receiver in turn; a receiver that raises is logged

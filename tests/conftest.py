@@ -15,8 +15,8 @@ Fixtures:
     a :class:`Host` with the default test config (ring timeout 1 s, no reconnect
     grace, one STUN server).
 ``make_host``
-    ``make_host(config=..., login=..., identity_loader=..., can_call=...)`` for a
-    host with other settings.
+    ``make_host(config=..., login=..., identity_loader=..., can_call=...,
+    can_join=...)`` for a host with other settings.
 ``connect``
     ``connect("ada")`` -> a :class:`Tab`: a Socket.IO connection to ``/videochat``
     signed in as Ada. Each call opens another tab in the same browser (the same
@@ -25,7 +25,8 @@ Fixtures:
 ``connector_for``
     ``connector_for(host)`` -> the same as ``connect`` for a host from ``make_host``.
 ``peer``, ``clock``
-    a user's public ``{"id", "name"}``; a :class:`FakeClock` for a :class:`CallBook`.
+    a user's public ``{"id", "name"}``; a :class:`FakeClock` for a :class:`CallBook`
+    or :class:`RoomBook`.
 
 Test modules use these through fixtures only and import names from here only for
 type checking: with ``tests`` and ``e2e`` in one run, ``import conftest`` may find
@@ -45,7 +46,7 @@ from flask_login import LoginManager, UserMixin, login_user
 from flask_socketio import SocketIO, SocketIOTestClient
 from socketio import packet
 
-from flask_videochat import NAMESPACE, CallBook, User, VideoChat, VideoChatState
+from flask_videochat import NAMESPACE, CallBook, RoomBook, User, VideoChat, VideoChatState
 
 #: The Socket.IO async modes the extension must work under.
 ASYNC_MODES = ("threading", "eventlet")
@@ -106,6 +107,11 @@ class Host:
     def book(self) -> CallBook:
         """The app's live calls."""
         return self.state.calls
+
+    @property
+    def rooms(self) -> RoomBook:
+        """The app's rooms."""
+        return self.state.rooms
 
     def sleep(self, seconds: float) -> None:
         """Sleep so that the server's background tasks run (green threads too)."""
@@ -266,6 +272,7 @@ def make_host(async_mode: str, tmp_path: Any) -> MakeHost:
         login: bool = True,
         identity_loader: Callable[[], Any] | None = None,
         can_call: Callable[[User, User], bool] | None = None,
+        can_join: Callable[[User, str], bool] | None = None,
         videochat: VideoChat | None = None,
     ) -> Host:
         app = Flask(__name__, instance_path=str(tmp_path / "instance"))
@@ -295,6 +302,8 @@ def make_host(async_mode: str, tmp_path: Any) -> MakeHost:
             ext.identity_loader(identity_loader)
         if can_call is not None:
             ext.can_call(can_call)
+        if can_join is not None:
+            ext.can_join(can_join)
         ext.init_app(app, socketio)
         return Host(app=app, socketio=socketio, videochat=ext, async_mode=async_mode)
 

@@ -9,7 +9,16 @@ from typing import TYPE_CHECKING, Callable
 
 import pytest
 
-from flask_videochat import Call, CallBook, CallState, EndReason, ErrorCode, ProtocolError, Status
+from flask_videochat import (
+    Call,
+    CallBook,
+    CallState,
+    EndReason,
+    ErrorCode,
+    ProtocolError,
+    Status,
+    User,
+)
 
 if TYPE_CHECKING:
     from conftest import FakeClock
@@ -122,6 +131,14 @@ def test_calling_a_busy_user_ends_at_once_and_books_nothing(
     assert book.live_call_of("bob") is ringing
     assert ringing.state is state
     assert ringing.reason is None
+
+
+def test_calling_a_user_busy_in_a_room_ends_at_once_and_books_nothing(book: CallBook) -> None:
+    busy = book.invite("ada", ADA, "bob", callee_busy=True)
+
+    assert (busy.state, busy.reason) == (CallState.ENDED, EndReason.BUSY)
+    assert len(book) == 0
+    assert_free(book, "ada", "bob")
 
 
 # -- accept -------------------------------------------------------------------
@@ -304,6 +321,65 @@ def test_party_gone_for_an_ended_call_or_a_stranger_does_nothing(
     book.cancel(ringing.id, "ada")
     assert book.party_gone(ringing.id, "bob") is None
     assert ringing.reason is EndReason.CANCELLED
+
+
+# -- growing into a room ----------------------------------------------------------------
+
+
+def test_a_call_moved_to_a_room_ends_with_its_duration(
+    book: CallBook, active: Call, clock: FakeClock
+) -> None:
+    clock.advance(61)
+
+    call = book.move_to_room(active.id, "bob", BOB)
+
+    assert call is active
+    assert (call.state, call.reason) == (CallState.ENDED, EndReason.MOVED_TO_ROOM)
+    assert call.duration == 61
+    assert len(book) == 0
+    assert_free(book, "ada", "bob")
+
+
+def test_only_the_connections_holding_an_active_call_move_it(book: CallBook, ringing: Call) -> None:
+    refused(ErrorCode.INVALID_STATE, lambda: book.move_to_room(ringing.id, "ada", ADA))
+    book.accept(ringing.id, "bob", BOB)
+    for user_id, sid in (("bob", BOB2), ("cy", CY), ("ada", "sid-ada-2")):
+        refused(
+            ErrorCode.CALL_NOT_FOUND,
+            lambda: book.move_to_room(ringing.id, user_id, sid),  # noqa: B023
+        )
+    assert ringing.state is CallState.ACTIVE
+    assert book.live_call_of("ada") is ringing
+
+
+# -- chat -------------------------------------------------------------------------------
+
+
+def test_chat_in_a_call_keeps_the_last_messages(clock: FakeClock) -> None:
+    book = CallBook(clock=clock, chat_history=2, wall_clock=lambda: 1_700_000_000.0)
+    call = book.invite("ada", ADA, "bob")
+    book.accept(call.id, "bob", BOB)
+    ada, bob = User("ada", "Ada"), User("bob", "Bob")
+
+    for sender, sid, text in ((ada, ADA, "one"), (bob, BOB, "two"), (ada, ADA, "three")):
+        same, message = book.chat(call.id, sender, sid, text)
+        assert same is call
+        assert message.sender == sender
+        assert message.ts == 1_700_000_000_000
+
+    assert [m.text for m in call.chat.messages()] == ["two", "three"]
+
+
+def test_chat_in_a_call_is_refused_before_the_answer_and_to_strangers(
+    book: CallBook, ringing: Call
+) -> None:
+    ada, cy = User("ada", "Ada"), User("cy", "Cy")
+    refused(ErrorCode.INVALID_STATE, lambda: book.chat(ringing.id, ada, ADA, "hi"))
+    book.accept(ringing.id, "bob", BOB)
+    refused(ErrorCode.CALL_NOT_FOUND, lambda: book.chat(ringing.id, cy, CY, "hi"))
+    refused(ErrorCode.CALL_NOT_FOUND, lambda: book.chat(ringing.id, ada, "sid-ada-2", "hi"))
+    refused(ErrorCode.INVALID_PAYLOAD, lambda: book.chat(ringing.id, ada, ADA, "   "))
+    assert len(ringing.chat) == 0
 
 
 # -- strangers --------------------------------------------------------------------

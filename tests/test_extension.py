@@ -40,18 +40,35 @@ def bare_app(**config: Any) -> Flask:
 
 
 class Tags(HTMLParser):
-    """The start tags of some HTML, with their attributes as a browser reads them."""
+    """The start tags of some HTML, with their attributes as a browser reads them,
+    and the text inside each kind of element."""
 
     def __init__(self, html: str) -> None:
         super().__init__()
         self.tags: list[tuple[str, dict[str, str | None]]] = []
+        self.open: list[str] = []
+        self.texts: dict[str, str] = {}
         self.feed(html)
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         self.tags.append((tag, dict(attrs)))
+        if tag not in ("meta", "link"):
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.open:
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag) :]
+
+    def handle_data(self, data: str) -> None:
+        for tag in self.open:
+            self.texts[tag] = self.texts.get(tag, "") + data
 
     def named(self, tag: str) -> list[dict[str, str | None]]:
         return [attrs for name, attrs in self.tags if name == tag]
+
+    def text(self, tag: str) -> str:
+        """The text inside the ``tag`` elements, white space folded."""
+        return " ".join(self.texts.get(tag, "").split())
 
 
 def page(host: Host, template: str, user_id: str | None = None, **context: Any) -> str:
@@ -144,6 +161,16 @@ def test_two_apps_in_one_process_are_independent(
         ("VIDEOCHAT_ALLOW_ANONYMOUS", "yes"),
         ("VIDEOCHAT_ALLOW_ANONYMOUS", 1),
         ("VIDEOCHAT_SIGN_IN_URL", 5),
+        ("VIDEOCHAT_ROOM_CAPACITY", 1),
+        ("VIDEOCHAT_ROOM_CAPACITY", 0),
+        ("VIDEOCHAT_ROOM_CAPACITY", 2.0),
+        ("VIDEOCHAT_ROOM_CAPACITY", "4"),
+        ("VIDEOCHAT_ROOM_CAPACITY", True),
+        ("VIDEOCHAT_ROOM_CAPACITY", None),
+        ("VIDEOCHAT_CHAT_HISTORY", -1),
+        ("VIDEOCHAT_CHAT_HISTORY", 1.5),
+        ("VIDEOCHAT_CHAT_HISTORY", "50"),
+        ("VIDEOCHAT_CHAT_HISTORY", False),
     ],
 )
 def test_bad_config_fails_at_start_naming_the_key(key: str, value: Any) -> None:
@@ -180,6 +207,8 @@ def test_documented_defaults() -> None:
         "VIDEOCHAT_RECONNECT_GRACE": 10,
         "VIDEOCHAT_ALLOW_ANONYMOUS": False,
         "VIDEOCHAT_SIGN_IN_URL": None,
+        "VIDEOCHAT_ROOM_CAPACITY": 4,
+        "VIDEOCHAT_CHAT_HISTORY": 50,
     }
 
 
@@ -291,6 +320,83 @@ def test_widget_follows_a_custom_socketio_path() -> None:
     assert Tags(html).named("video-chat")[0]["socket-path"] == "/realtime"
 
 
+def test_widget_for_a_room(host: Host) -> None:
+    html = page(host, '{{ videochat.widget(room="standup") }}', user_id="ada")
+
+    [element] = Tags(html).named("video-chat")
+    assert element == {"namespace": "/videochat", "socket-path": "/socket.io", "room": "standup"}
+
+
+def test_widget_for_a_room_and_a_visitor(host: Host) -> None:
+    [element] = Tags(page(host, '{{ videochat.widget(room="standup") }}')).named("video-chat")
+    assert element["room"] == "standup"
+    assert "signed-out" in element
+
+
+@pytest.mark.parametrize(
+    "room",
+    [HOSTILE, 'a" onmouseover="alert(1)', "", "-x", "r" * 65, "stand up", "standup\n", 7],
+    ids=["markup", "attribute", "empty", "dash-first", "too-long", "space", "newline", "int"],
+)
+def test_widget_refuses_what_is_not_a_room_name(host: Host, room: Any) -> None:
+    with host.app.test_request_context(), pytest.raises(ValueError, match="room name"):
+        host.videochat.widget(room=room)
+
+
+def test_the_room_page(host: Host) -> None:
+    client = host.app.test_client()
+    client.post("/login", data={"id": "ada"})
+
+    response = client.get("/videochat/rooms/team-42")
+
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
+    html = response.get_data(as_text=True)
+    assert html.lstrip().lower().startswith("<!doctype html>")
+    tags = Tags(html)
+    assert tags.text("title") == "team-42 · Video room"
+    assert tags.text("h1") == "team-42"
+    assert "Share this page's address to invite people." in tags.text("body")
+    [element] = tags.named("video-chat")
+    assert element == {"namespace": "/videochat", "socket-path": "/socket.io", "room": "team-42"}
+    assert tags.named("script") == [{"type": "module", "src": "/videochat/static/js/index.js"}]
+    [stylesheet] = [link for link in tags.named("link") if link.get("rel") == "stylesheet"]
+    assert stylesheet["href"] is not None
+    with client.get(stylesheet["href"]) as css:
+        assert css.status_code == 200
+        assert css.mimetype == "text/css"
+
+
+def test_the_room_page_for_a_visitor_asks_to_sign_in(client: FlaskClient) -> None:
+    response = client.get("/videochat/rooms/standup")
+
+    assert response.status_code == 200
+    [element] = Tags(response.get_data(as_text=True)).named("video-chat")
+    assert element["room"] == "standup"
+    assert "signed-out" in element
+    assert element["sign-in-url"] == "/login"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["-standup", "r" * 65, "stand%20up", "%3Cscript%3E", "caf%C3%A9", "a.b"],
+)
+def test_the_room_page_is_not_found_for_a_bad_name(client: FlaskClient, path: str) -> None:
+    assert client.get(f"/videochat/rooms/{path}").status_code == 404
+
+
+def test_the_host_can_override_the_room_page(host: Host) -> None:
+    assert host.app.jinja_loader is not None
+    mine = "<h1>Room {{ room }} of Example Inc.</h1>{{ videochat.widget(room=room) }}"
+    override = DictLoader({"videochat/room.html": mine})
+    host.app.jinja_loader = ChoiceLoader([override, host.app.jinja_loader])  # type: ignore[assignment]
+
+    html = host.app.test_client().get("/videochat/rooms/standup").get_data(as_text=True)
+
+    assert Tags(html).text("h1") == "Room standup of Example Inc."
+    assert Tags(html).named("video-chat")[0]["room"] == "standup"
+
+
 def test_unknown_widget_option(host: Host) -> None:
     with host.app.test_request_context(), pytest.raises(TypeError, match="theme"):
         host.videochat.widget(theme="dark")
@@ -345,3 +451,4 @@ def test_templates_ship_in_the_package() -> None:
     root = Path(flask_videochat.__file__).parent
     assert (root / "templates" / "videochat" / "widget.html").is_file()
     assert (root / "templates" / "videochat" / "assets.html").is_file()
+    assert (root / "templates" / "videochat" / "room.html").is_file()

@@ -8,7 +8,12 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
-from flask_videochat.protocol import MAX_CANDIDATE_LENGTH, MAX_SDP_LENGTH, PROTOCOL_VERSION
+from flask_videochat.protocol import (
+    MAX_CANDIDATE_LENGTH,
+    MAX_CHAT_LENGTH,
+    MAX_SDP_LENGTH,
+    PROTOCOL_VERSION,
+)
 
 if TYPE_CHECKING:
     from conftest import Connector, Host, MakeHost
@@ -82,24 +87,36 @@ def test_hello_then_snapshot(connect: Connector, host: Host) -> None:
             "self": {"id": "ada", "name": "Ada Lovelace"},
             "ice_servers": host.app.config["VIDEOCHAT_ICE_SERVERS"],
             "ring_timeout": 1,
-            "limits": {"sdp": MAX_SDP_LENGTH, "candidate": MAX_CANDIDATE_LENGTH},
+            "room_capacity": 4,
+            "limits": {
+                "sdp": MAX_SDP_LENGTH,
+                "candidate": MAX_CANDIDATE_LENGTH,
+                "chat": MAX_CHAT_LENGTH,
+            },
         }
     ]
     assert ada.received("presence.snapshot") == [{"users": []}]
 
 
-def test_ice_servers_come_from_config(
+def test_hello_follows_the_config(
     make_host: MakeHost, connector_for: Callable[[Host], Connector]
 ) -> None:
     servers = [
         {"urls": ["stun:a.example.org", "stun:b.example.org"]},
         {"urls": "turn:turn.example.org", "username": "u", "credential": "p"},
     ]
-    host = make_host(config={"VIDEOCHAT_ICE_SERVERS": servers, "VIDEOCHAT_RING_TIMEOUT": 45})
+    host = make_host(
+        config={
+            "VIDEOCHAT_ICE_SERVERS": servers,
+            "VIDEOCHAT_RING_TIMEOUT": 45,
+            "VIDEOCHAT_ROOM_CAPACITY": 6,
+        }
+    )
     hello = connector_for(host)("ada").received("hello")[0]
 
     assert hello["ice_servers"] == servers
     assert hello["ring_timeout"] == 45
+    assert hello["room_capacity"] == 6
 
 
 def test_snapshot_lists_everyone_else_with_their_status(connect: Connector, person: Person) -> None:

@@ -21,9 +21,11 @@ REQUIRED = (
     "flask_videochat/py.typed",
     "flask_videochat/templates/videochat/widget.html",
     "flask_videochat/templates/videochat/assets.html",
+    "flask_videochat/templates/videochat/room.html",
     "flask_videochat/static/videochat/js/index.js",
     "flask_videochat/static/videochat/js/element.js",
     "flask_videochat/static/videochat/css/videochat.css",
+    "flask_videochat/static/videochat/css/room-page.css",
     "flask_videochat/static/videochat/vendor/socket.io.esm.min.js",
     "flask_videochat/static/videochat/vendor/LICENSE-socket.io-client",
 )

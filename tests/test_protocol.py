@@ -9,16 +9,24 @@ import pytest
 
 from flask_videochat.protocol import (
     MAX_CANDIDATE_LENGTH,
+    MAX_CHAT_LENGTH,
     MAX_ID_LENGTH,
     MAX_MID_LENGTH,
     MAX_MLINE_INDEX,
     MAX_SDP_LENGTH,
     MAX_UFRAG_LENGTH,
+    CallAddPayload,
     CallIdPayload,
+    ChatPayload,
     ErrorCode,
     InvitePayload,
     Payload,
     ProtocolError,
+    RoomInvitePayload,
+    RoomJoinPayload,
+    RoomMediaPayload,
+    RoomPayload,
+    RoomSignalPayload,
     SignalPayload,
     error_ack,
     parse,
@@ -226,3 +234,86 @@ def test_error_ack_shape() -> None:
     }
     assert error.ack() == expected
     assert error_ack(ErrorCode.USER_OFFLINE, "That person is not online.") == expected
+
+
+# -- rooms, call growth, chat ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["standup", "a", "A-1_b", "9" * 64, "call-Xy_9-z"])
+def test_room_names(name: str) -> None:
+    assert parse(RoomPayload, {"room": name}) == RoomPayload(room=name)
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["", "-standup", "_x", "9" * 65, "stand up", "standup\n", "room/1", "caf\u00e9", 5, None],
+)
+def test_bad_room_names(name: Any) -> None:
+    assert refused(RoomPayload, {"room": name}) is ErrorCode.INVALID_PAYLOAD
+
+
+def test_room_join_defaults_to_microphone_and_camera_on() -> None:
+    assert parse(RoomJoinPayload, {"room": "r"}) == RoomJoinPayload(room="r", mic=True, cam=True)
+    joined = parse(RoomJoinPayload, {"room": "r", "mic": False, "cam": False})
+    assert joined == RoomJoinPayload(room="r", mic=False, cam=False)
+
+
+def test_room_signal_relays_the_sender_instead_of_the_addressee() -> None:
+    payload = parse(RoomSignalPayload, {"room": "r", "to": "bob", "candidate": FULL_CANDIDATE})
+    assert isinstance(payload, RoomSignalPayload)
+    assert payload.relayed("ada") == {"room": "r", "from": "ada", "candidate": FULL_CANDIDATE}
+
+
+def test_chat_payload() -> None:
+    assert parse(ChatPayload, {"room": "r", "text": "hi"}) == ChatPayload(room="r", text="hi")
+    to_call = parse(ChatPayload, {"call_id": "c", "text": " x" * 500})
+    assert to_call == ChatPayload(call_id="c", text=" x" * 500)
+
+
+ROOM_INVALID: dict[str, tuple[type[Payload], Any]] = {
+    "join-mic-int": (RoomJoinPayload, {"room": "r", "mic": 1}),
+    "join-cam-string": (RoomJoinPayload, {"room": "r", "cam": "true"}),
+    "join-unknown-field": (RoomJoinPayload, {"room": "r", "capacity": 10}),
+    "media-missing-cam": (RoomMediaPayload, {"room": "r", "mic": True}),
+    "invite-empty-to": (RoomInvitePayload, {"room": "r", "to": ""}),
+    "invite-oversize-to": (RoomInvitePayload, {"room": "r", "to": "u" * (MAX_ID_LENGTH + 1)}),
+    "signal-neither": (RoomSignalPayload, {"room": "r", "to": "bob"}),
+    "signal-both": (
+        RoomSignalPayload,
+        {"room": "r", "to": "bob", "description": {"type": "offer"}, "candidate": FULL_CANDIDATE},
+    ),
+    "signal-no-to": (RoomSignalPayload, {"room": "r", "candidate": FULL_CANDIDATE}),
+    "add-no-to": (CallAddPayload, {"call_id": "c"}),
+    "chat-neither": (ChatPayload, {"text": "hi"}),
+    "chat-both": (ChatPayload, {"room": "r", "call_id": "c", "text": "hi"}),
+    "chat-empty": (ChatPayload, {"room": "r", "text": ""}),
+    "chat-blank": (ChatPayload, {"room": "r", "text": " \n\t\u3000"}),
+    "chat-not-text": (ChatPayload, {"room": "r", "text": ["hi"]}),
+    "chat-bad-room": (ChatPayload, {"room": "../r", "text": "hi"}),
+}
+
+
+@pytest.mark.parametrize("case", list(ROOM_INVALID))
+def test_invalid_room_and_chat_payloads(case: str) -> None:
+    model, data = ROOM_INVALID[case]
+    assert refused(model, data) is ErrorCode.INVALID_PAYLOAD
+
+
+@pytest.mark.parametrize(
+    ("model", "data"),
+    [
+        (ChatPayload, {"room": "r", "text": "x" * (MAX_CHAT_LENGTH + 1)}),
+        (ChatPayload, {"call_id": "c", "text": " " * (MAX_CHAT_LENGTH + 1)}),
+        (
+            RoomSignalPayload,
+            {
+                "room": "r",
+                "to": "b",
+                "description": {"type": "offer", "sdp": "s" * (MAX_SDP_LENGTH + 1)},
+            },
+        ),
+    ],
+    ids=["chat", "blank-chat", "room-sdp"],
+)
+def test_oversize_chat_and_room_sdp_are_too_large(model: type[Payload], data: Any) -> None:
+    assert refused(model, data) is ErrorCode.TOO_LARGE

@@ -1,0 +1,96 @@
+"""Text chat: messages, their validation and a bounded history, in plain Python.
+
+Rooms (:mod:`~flask_videochat.rooms`) and 1:1 calls (:mod:`~flask_videochat.calls`)
+each keep a :class:`ChatLog` of their last messages; a call's log is carried into
+the room it grows into. Text is stored and relayed exactly as sent: the widget
+renders it as text, never as HTML.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable
+
+from .presence import User
+from .protocol import MAX_CHAT_LENGTH, ErrorCode, ProtocolError
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One chat message.
+
+    :param id: chosen by the server, unique.
+    :param sender: who sent it.
+    :param text: as sent, 1 to :data:`~flask_videochat.protocol.MAX_CHAT_LENGTH`
+        characters, not only white space.
+    :param ts: when the server received it, in milliseconds since the Unix epoch.
+    """
+
+    id: str
+    sender: User
+    text: str
+    ts: int
+
+    def public(self) -> dict[str, Any]:
+        """``{"id", "from": {"id", "name"}, "text", "ts"}`` as sent to browsers."""
+        return {"id": self.id, "from": self.sender.public(), "text": self.text, "ts": self.ts}
+
+
+def check_text(text: str) -> str:
+    """Return ``text`` when it may be sent as a chat message.
+
+    :raises ProtocolError: ``ERR_INVALID_PAYLOAD`` for an empty or blank text (only
+        white space), ``ERR_TOO_LARGE`` above ``MAX_CHAT_LENGTH`` characters.
+    """
+    if len(text) > MAX_CHAT_LENGTH:
+        raise ProtocolError(
+            ErrorCode.TOO_LARGE, f"A chat message has at most {MAX_CHAT_LENGTH} characters."
+        )
+    if not text.strip():
+        raise ProtocolError(ErrorCode.INVALID_PAYLOAD, "A chat message needs some text.")
+    return text
+
+
+def new_message(
+    sender: User,
+    text: str,
+    *,
+    clock: Callable[[], float] = time.time,
+    new_id: Callable[[], str] = lambda: secrets.token_urlsafe(9),
+) -> ChatMessage:
+    """A message from ``sender``, stamped now.
+
+    :param clock: seconds since the Unix epoch (:func:`time.time`).
+    :raises ProtocolError: see :func:`check_text`.
+    """
+    return ChatMessage(new_id(), sender, check_text(text), int(clock() * 1000))
+
+
+class ChatLog:
+    """The last ``limit`` messages of a room or call, oldest first (``limit`` 0
+    keeps none). Not locked: its owner (a room or call book) holds the lock.
+
+    Example::
+
+        log = ChatLog(2)
+        for text in ("one", "two", "three"):
+            log.add(new_message(User("ada", "Ada"), text))
+        assert [m.text for m in log.messages()] == ["two", "three"]
+    """
+
+    def __init__(self, limit: int, messages: Iterable[ChatMessage] = ()) -> None:
+        self._messages: deque[ChatMessage] = deque(messages, maxlen=limit)
+
+    def add(self, message: ChatMessage) -> None:
+        """Keep ``message``, forgetting the oldest one when full."""
+        self._messages.append(message)
+
+    def messages(self) -> tuple[ChatMessage, ...]:
+        """The kept messages, oldest first."""
+        return tuple(self._messages)
+
+    def __len__(self) -> int:
+        return len(self._messages)
