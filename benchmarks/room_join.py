@@ -90,7 +90,8 @@ def user_id(p: VideoChatPage) -> str:
 
 
 def chromium_trees() -> dict[int, list[int]]:
-    """Root Chromium processes (parent is not Chromium) and all their descendants."""
+    """Each browser's root process (its parent is not Chromium) with all its
+    descendants (zygotes, renderers, GPU and utility processes)."""
     parent: dict[int, int] = {}
     names: dict[int, str] = {}
     for entry in os.listdir("/proc"):
@@ -105,7 +106,10 @@ def chromium_trees() -> dict[int, list[int]]:
         parent[int(entry)] = int(fields[1])
         names[int(entry)] = name
     chromium = {pid for pid, n in names.items() if "chrom" in n.lower()}
-    roots = [pid for pid in chromium if parent.get(pid) not in chromium]
+    # Crash handlers (chrome_crashpad) are daemonised away from their browser and
+    # idle; the roots that matter are the browser processes Playwright started.
+    roots = [pid for pid in chromium
+             if parent.get(pid) not in chromium and "crashpad" not in names[pid]]
     children: dict[int, list[int]] = {}
     for pid, ppid in parent.items():
         children.setdefault(ppid, []).append(pid)
@@ -189,6 +193,7 @@ def main() -> None:
                 p.expect_remote_video_playing(other)
         time.sleep(2)  # let encoders settle at their steady bitrate
         trees = chromium_trees()
+        assert len(trees) == len(everyone), f"expected one browser per person: {trees}"
         per_browser: dict[int, list[float]] = {root: [] for root in trees}
         for _ in range(args.windows):
             before = {root: cpu_seconds(pids) for root, pids in trees.items()}
