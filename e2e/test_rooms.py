@@ -54,9 +54,12 @@ def test_three_people_see_each_other_and_a_fourth_finds_the_room_full(
     expect(dan.error).to_have_attribute("data-code", "ERR_ROOM_FULL")
     expect(dan.room).to_be_hidden()
     expect(dan.join_button).to_be_visible()
-    # Nobody in the room saw Dan.
+    # Nobody in the room saw Dan: a join the server refused announces nothing. (The
+    # refusal reached Dan; give any stray announcement a moment to arrive too.)
     ada = people["Ada"][0]
+    ada.page.wait_for_timeout(500)
     expect(ada.tile()).to_have_count(2)
+    expect(ada.room.get_by_test_id("videochat-participant")).to_have_count(3)
 
 
 def test_a_member_who_leaves_disappears_for_the_others_within_2_s(
@@ -161,3 +164,22 @@ def test_a_call_grows_to_three_without_dropping_media(videochat_user, names):
         assert {s["state"] for s in samples} == {"connected"}, samples
     # The chat of the call came along, and the newcomer sees it.
     cy.expect_chat_message("before the third", sender=names("Ada"))
+
+
+def test_a_member_whose_connection_drops_takes_their_seat_again(
+        videochat_user, names, room_name):
+    ada = _in_room(videochat_user, names("Ada"), room_name, RED)
+    bob = _in_room(videochat_user, names("Bob"), room_name, BLUE)
+    ada.join()
+    bob.join()
+    ada_id, bob_id = (p.element.evaluate("el => el.currentUser.id") for p in (ada, bob))
+    ada.expect_remote_video_playing(bob_id)
+
+    # Bob's signaling connection drops (the transport closes, as on a network blip);
+    # the Socket.IO client reconnects by itself.
+    bob.element.evaluate("el => el._signaling._socket.io.engine.close()")
+    bob.expect_in_room([ada_id], timeout=20)
+    ada.expect_in_room([bob_id], timeout=20)
+    bob.expect_remote_video_playing(ada_id, timeout=20)
+    ada.expect_remote_video_playing(bob_id, timeout=20)
+    ada.expect_remote_colour(bob_id, BLUE)

@@ -153,6 +153,16 @@ class RoomEvents(NamespaceBase):
         self._refresh_status(caller.id, callee.id)
         for member in room.members:
             notify(signals.room_joined, app, room=room.name, user=member.user)
+        # A party whose connection closed while the room was being made (its
+        # disconnect handler ran before the seat existed) must not stay seated.
+        for _, party_sid in parties:
+            if state.presence.user_of(party_sid) is None:
+                departure = state.rooms.drop_connection(party_sid)
+                if departure is not None:
+                    self._departed(departure)
+        if state.presence.user_of(sid) is None:
+            return {"call_id": ended.id, "room": room.name, "to": invitee.id,
+                    "state": "ended", "reason": "cancelled"}
         ringing = self._ring(user, sid, invitee, room.name)
         return {"call_id": ended.id, "room": room.name, "to": invitee.id, **ringing}
 

@@ -449,7 +449,7 @@ class RoomBook:
 
         :raises ProtocolError: ``ERR_NOT_IN_ROOM`` (the inviter); ``ERR_SELF_CALL``;
             ``ERR_INVALID_STATE`` when the invitee is a member already;
-            ``ERR_ROOM_FULL``.
+            ``ERR_ROOM_FULL`` when members and pending invitations fill the room.
         """
         with self._lock:
             room = self._seated_room(name, inviter_id, sid)
@@ -457,9 +457,11 @@ class RoomBook:
                 raise ProtocolError(ErrorCode.SELF_CALL, "You cannot invite yourself.")
             if invitee_id in room.members:
                 raise ProtocolError(ErrorCode.INVALID_STATE, "That person is in this room already.")
-            if len(room.members) >= room.capacity:
+            # People still being rung count: each of them may accept.
+            if len(room.members) + len(room.invites) >= room.capacity:
                 raise ProtocolError(
-                    ErrorCode.ROOM_FULL, f"This room is full ({room.capacity} people)."
+                    ErrorCode.ROOM_FULL,
+                    f"This room is full ({room.capacity} people, counting those being invited).",
                 )
             return room.view()
 

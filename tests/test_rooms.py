@@ -471,6 +471,19 @@ def test_inviting_into_a_full_room_is_refused(book: RoomBook) -> None:
     assert book.invite_of("dan") is None
 
 
+def test_people_being_invited_count_against_the_capacity(book: RoomBook) -> None:
+    # Two members of three seats, one of them ringing Cy: nobody else may be rung,
+    # or the second to accept would find the room full after clicking Accept.
+    join(book, ADA)
+    join(book, BOB)
+    assert book.invite("standup", ADA, SID["ada"], CY) is not None
+
+    refused(ErrorCode.ROOM_FULL, lambda: book.invite("standup", BOB, SID["bob"], DAN))
+    assert book.invite_of("dan") is None
+    join(book, CY)  # Cy accepts: the seat was kept for them
+    assert ids(book.get("standup")) == ["ada", "bob", "cy"]
+
+
 # -- chat ----------------------------------------------------------------------------------
 
 

@@ -158,7 +158,8 @@ export class CallController extends EventTarget {
    * @returns {Promise<{room: string, state: string, reason?: string}|null>} null when refused (an `error` event says why)
    */
   async addParticipant(userId) {
-    if (this.state !== "in-call" && this.state !== "connecting") return null;
+    // Only once connected: the room takes over a running peer connection.
+    if (this.state !== "in-call") return null;
     try {
       const ack = await this.signaling.request("call.add", { call_id: this.current.id, to: userId });
       return { room: ack.room, state: ack.state, reason: ack.reason };

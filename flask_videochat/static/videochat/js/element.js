@@ -192,6 +192,8 @@ export class VideoChatElement extends HTMLElement {
     this._ring(false);
     this._controller?.destroy();
     this._room?.destroy();
+    this._roomView.clear();
+    this._chat.clear();
     this._signaling?.destroy();
     this._controller = this._room = this._signaling = null;
   }
@@ -273,13 +275,19 @@ export class VideoChatElement extends HTMLElement {
     r.addEventListener("inviteended", (e) => this._onInviteEnded(e.detail));
     r.addEventListener("left", (e) => {
       const { reason, byMe } = e.detail;
-      this._lastMessage = reason === "joined_elsewhere" ? "You joined from another tab." : byMe ? "You left the room." : "You are no longer in the room.";
+      const words = {
+        joined_elsewhere: "You joined from another tab.",
+        connection_lost: "Connection lost. You will rejoin the room when it is back…",
+      };
+      this._lastMessage = words[reason] ?? (byMe ? "You left the room." : "You are no longer in the room.");
       this._roomView.clear();
       this._chat.clear();
       this._roomNote = "";
+      this._mediaSettled = false;
       this._render();
       this._fire("left", e.detail);
-      if (this._roomMode) r.preview();
+      // Back in the lobby: the preview again (not in a tab that gave its seat away).
+      if (this._roomMode && reason !== "joined_elsewhere") r.preview();
     });
     r.addEventListener("error", (e) => this._showError(e.detail));
   }
@@ -518,7 +526,7 @@ export class VideoChatElement extends HTMLElement {
     ui.stage.dataset.state = invite ? "incoming" : callState;
     ui.hangup.hidden = inRoom || callState === "idle" || callState === "incoming";
     ui.leave.hidden = !inRoom;
-    ui.add.hidden = !(inRoom ? roomState === "joined" : callState === "in-call" || callState === "connecting");
+    ui.add.hidden = !(inRoom ? roomState === "joined" : callState === "in-call");
     if (ui.add.hidden) ui.addPanel.hidden = true;
     ui.placeholder.replaceChildren(...(peer ? [avatar(peer, "vc-large"), h("span", {}, name)] : []));
     // The remote <video> stays (it plays the audio); the avatar covers it when the

@@ -64,17 +64,40 @@ export class RoomController extends EventTarget {
     /** The invitation ringing here: {room, from, members}, or null. */
     this.invite = null;
     this._media = null;
+    this._previewForInvite = false;
     this._early = new Map();
+    /** Membership events that came before the join's acknowledgement. */
+    this._beforeAck = [];
+    /** Counts joins, so that a late acknowledgement of an abandoned one is ignored. */
+    this._generation = 0;
+    /** The room to take a seat in again once the signaling connection is back. */
+    this._rejoin = null;
+    const whileJoining = (fn) => (e) => {
+      if (this.state === "joining" && e.detail.room === this.room) this._beforeAck.push(() => fn(e.detail));
+      else fn(e.detail);
+    };
     this._handlers = {
       hello: (e) => {
         this.self = e.detail.self;
         this.iceServers = e.detail.ice_servers ?? [];
       },
-      "room.member_joined": (e) => this._onMemberJoined(e.detail),
-      "room.member_left": (e) => this._onMemberLeft(e.detail),
+      // The server frees a seat as soon as its connection drops; take it again
+      // (as a newcomer, reconnecting to everyone) when the connection is back.
+      disconnect: () => {
+        if (this.state === "idle") return;
+        this._rejoin = this.room;
+        this._finish("connection_lost", { byMe: false });
+      },
+      connect: () => {
+        const room = this._rejoin;
+        this._rejoin = null;
+        if (room && this.state === "idle") this.join(room);
+      },
+      "room.member_joined": whileJoining((d) => this._onMemberJoined(d)),
+      "room.member_left": whileJoining((d) => this._onMemberLeft(d)),
       "room.left": (e) => this._mine(e.detail.room) && this._finish(e.detail.reason, { byMe: false }),
       "room.signal": (e) => this._onSignal(e.detail),
-      "room.media": (e) => this._onMedia(e.detail),
+      "room.media": whileJoining((d) => this._onMedia(d)),
       "room.invite": (e) => this._onInvite(e.detail),
       "room.invite_ended": (e) => this._onInviteEnded(e.detail),
       "chat.message": (e) => this._onChat(e.detail),
@@ -121,30 +144,32 @@ export class RoomController extends EventTarget {
    */
   async join(room) {
     if (this.state !== "idle") return false;
-    const invited = this.invite?.room === room;
+    const generation = ++this._generation;
+    const current = () => this._generation === generation && this.state === "joining";
     this.invite = null;
+    this._previewForInvite = false;
     this.room = room;
+    this._beforeAck = [];
     this._setState("joining");
     const stream = await this.preview();
-    if (this.state !== "joining" || this.room !== room) return false;
+    if (!current()) return false;
     let ack;
     try {
       ack = await this.signaling.request("room.join", { room, ...this._mediaState() });
     } catch (err) {
-      if (this.room === room) this._reset();
+      if (current()) this._reset();
       this._error(err.code, err.message);
       return false;
     }
-    if (this.state !== "joining" || this.room !== room) {
-      this._quietly("room.leave", { room });
-      return false;
-    }
+    // Left meanwhile: leave() told the server, after this join on the same socket.
+    if (!current()) return false;
     this._enter(ack);
     for (const member of ack.members) {
       const peer = this._createPeer(member.id, member.polite);
       peer.start(stream);
     }
-    log("joined", room, invited ? "(invited)" : "");
+    for (const apply of this._beforeAck.splice(0)) apply();
+    log("joined", room);
     return true;
   }
 
@@ -156,10 +181,14 @@ export class RoomController extends EventTarget {
    */
   adopt({ room, capacity, members, history, peerId, peer, stream }) {
     if (this.state !== "idle") this._finish("replaced", { byMe: true, silent: true });
+    if (this.localStream && this.localStream !== stream) stopStream(this.localStream); // a lobby preview
+    this._generation++;
     this.invite = null;
+    this._previewForInvite = false;
     this.room = room;
     this.localStream = stream;
     this._media = Promise.resolve(stream);
+    this._emit("localstream", { stream });
     this._enter({ capacity, members, history });
     peer.reroute((msg) => this._sendSignal(peerId, msg));
     this._watch(peerId, peer);
@@ -167,10 +196,14 @@ export class RoomController extends EventTarget {
     if (peer.remoteStream.getTracks().length) {
       this._emit("remotestream", { peerId, stream: peer.remoteStream });
     }
+    this._emit("peerstate", { peerId, connectionState: peer.connectionState });
+    // The server seats both parties with microphone and camera on: say how they are.
+    this._announceMedia();
   }
 
   /** Leave the room (your tile disappears for everyone at once). */
   async leave() {
+    this._rejoin = null;
     if (this.state === "idle") return;
     const room = this.room;
     this._finish("left", { byMe: true });
@@ -204,7 +237,7 @@ export class RoomController extends EventTarget {
     if (!invite) return;
     this.invite = null;
     this._emit("inviteended", { room: invite.room, id: this.self?.id ?? null, reason: "declined-by-me" });
-    if (this.state === "idle") this.releasePreview();
+    this._releaseInvitePreview();
     await this._quietly("room.decline", { room: invite.room });
   }
 
@@ -263,6 +296,7 @@ export class RoomController extends EventTarget {
   /** Leave, stop listening. Idempotent. */
   destroy() {
     if (!this._handlers) return;
+    this._rejoin = null;
     this.abandon();
     this._finish(null, { byMe: true, silent: true });
     this.releasePreview();
@@ -321,15 +355,21 @@ export class RoomController extends EventTarget {
     if (this.state !== "idle" || this.invite) return;
     this.invite = { room, from, members };
     this._emit("invite", { ...this.invite });
+    this._previewForInvite = !this._media; // a room page's lobby preview stays on afterwards
     this.preview(); // so accepting is fast
   }
 
   _onInviteEnded({ room, id, reason }) {
     if (this.invite?.room === room && id === this.self?.id) {
       this.invite = null;
-      if (this.state === "idle") this.releasePreview();
+      this._releaseInvitePreview();
     }
     this._emit("inviteended", { room, id, reason });
+  }
+
+  _releaseInvitePreview() {
+    if (this._previewForInvite && this.state === "idle") this.releasePreview();
+    this._previewForInvite = false;
   }
 
   _onChat({ room, message }) {
@@ -402,6 +442,7 @@ export class RoomController extends EventTarget {
     this.peers = new Map();
     this.members = new Map();
     this._early = new Map();
+    this._beforeAck = [];
     this.messages = [];
     this.room = null;
     this.capacity = null;
