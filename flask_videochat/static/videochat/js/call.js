@@ -5,6 +5,7 @@
  * @module call
  */
 
+import { MediaOwner } from "./local-media.js";
 import { Peer } from "./peer.js";
 import { getLocalMedia, stopStream } from "./media.js";
 import { SignalingError } from "./signaling.js";
@@ -32,7 +33,7 @@ const log = (...args) => {
  *   (the call became a room: the peer connection and the local stream are handed over, not closed)
  * @fires CallController#error        detail: {code, message}
  */
-export class CallController extends EventTarget {
+export class CallController extends MediaOwner {
   /**
    * @param {import("./signaling.js").Signaling} signaling
    */
@@ -48,8 +49,9 @@ export class CallController extends EventTarget {
     /** The call of this tab, or null.
      * @type {{id: string|null, peer: {id: string, name: string}, outgoing: boolean}|null} */
     this.current = null;
-    this.localStream = null;
     this.remoteStream = null;
+    /** What the other person sends, as they announced it: {mic, cam, screen}. */
+    this.peerMedia = { mic: true, cam: true, screen: false };
     this._media = null;
     this._peer = null;
     this._cancelRequested = false;
@@ -67,6 +69,12 @@ export class CallController extends EventTarget {
       "call.ended": (e) => this._onEnded(e.detail),
       signal: (e) => this._onSignal(e.detail),
       "call.upgraded": (e) => this._onUpgraded(e.detail),
+      "call.media": (e) => this._onPeerMedia(e.detail),
+      "call.resumed": (e) => log("call resumed", e.detail),
+      disconnect: () => {
+        this._wasConnected = true;
+      },
+      connect: () => this._onReconnect(),
       "chat.message": (e) => this._onChat(e.detail),
       refused: (e) => this._emit("error", e.detail),
     };
@@ -118,7 +126,18 @@ export class CallController extends EventTarget {
     this.current.peer = ack.peer;
     const peer = this._createPeer(ack.polite);
     const stream = await this._media;
-    if (this._peer === peer) peer.start(stream);
+    if (this._peer === peer) {
+      peer.start(stream);
+      this.announceMedia();
+    }
+  }
+
+  /** While ringing: open the preview again (the person changed what to send). */
+  async reopenPreview() {
+    if (this.state !== "incoming") return;
+    this.stopLocalMedia();
+    this._media = null;
+    await this._acquireMedia();
   }
 
   /** Refuse the incoming call. */
@@ -185,24 +204,23 @@ export class CallController extends EventTarget {
     }
   }
 
-  /** @param {boolean} muted */
-  setMicrophoneMuted(muted) {
-    for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = !muted;
+  /** A stream created for a first track (receive-only until now): peers that
+   * connect later send it too. */
+  _streamCreated(stream) {
+    this._media = Promise.resolve(stream);
   }
 
-  /** @param {boolean} off */
-  setCameraOff(off) {
-    for (const t of this.localStream?.getVideoTracks() ?? []) t.enabled = !off;
+  /** The peer connection of the call, as a list (for {@link MediaOwner}). */
+  peerList() {
+    return this._peer ? [this._peer] : [];
   }
 
-  /** Whether the microphone is muted (or absent). */
-  get microphoneMuted() {
-    return !(this.localStream?.getAudioTracks().some((t) => t.enabled) ?? false);
-  }
-
-  /** Whether the camera is off (or absent). */
-  get cameraOff() {
-    return !(this.localStream?.getVideoTracks().some((t) => t.enabled) ?? false);
+  /** Tell the other party whether your microphone, camera and screen are on. */
+  announceMedia() {
+    if (!this.current?.id || !this._peer) return;
+    this.signaling
+      .request("call.media", { call_id: this.current.id, ...this.mediaState() })
+      .catch((err) => log("media state refused", err));
   }
 
   /**
@@ -286,6 +304,7 @@ export class CallController extends EventTarget {
     const p = this._createPeer(polite);
     p.answerWith(this._media);
     for (const msg of this._earlySignals.splice(0)) p.handleSignal(msg);
+    this._media?.then(() => this._peer === p && this.announceMedia());
   }
 
   _onEnded({ call_id: callId, reason }) {
@@ -295,7 +314,13 @@ export class CallController extends EventTarget {
 
   _onUpgraded({ call_id: callId, room, capacity, members, history }) {
     if (!this._isCurrent(callId) || !this._peer) return;
-    const handover = { room, capacity, members, history, peerId: this.current.peer.id, peer: this._peer, stream: this.localStream };
+    const handover = {
+      room, capacity, members, history,
+      peerId: this.current.peer.id, peer: this._peer, stream: this.localStream,
+      sharing: this.sharing, cameraTrack: this._cameraTrack,
+    };
+    this.sharing = false;
+    this._cameraTrack = null;
     // Forget the call without closing what the room takes over.
     this._peer = null;
     this.localStream = null;
@@ -312,6 +337,38 @@ export class CallController extends EventTarget {
     this.messages.push(message);
     if (this.messages.length > MAX_MESSAGES) this.messages.shift();
     this._emit("chat", { message });
+  }
+
+  _onPeerMedia({ call_id: callId, mic, cam, screen }) {
+    if (!this.current || this.current.id !== callId) return;
+    this.peerMedia = { mic, cam, screen: Boolean(screen) };
+    this._emit("peermedia", { peerId: this.current.peer.id, ...this.peerMedia });
+  }
+
+  /** The signaling connection is back after a drop: take the call back (the server
+   * kept it for the reconnect grace, or re-creates it after a restart when both
+   * sides ask). A call still ringing out is cancelled: its ring went to the old
+   * connection. */
+  async _onReconnect() {
+    if (!this._wasConnected || !this.current) return;
+    const { id, peer } = this.current;
+    if (this.state === "calling" || this.state === "ringing") {
+      if (id !== null) {
+        this._finish("connection_lost", { byMe: true });
+        await this._quietly("call.cancel", { call_id: id });
+      }
+      return;
+    }
+    if (this.state !== "connecting" && this.state !== "in-call") return;
+    try {
+      const ack = await this.signaling.request("call.resume", { call_id: id, peer: peer.id });
+      log("resume", ack.state);
+      if (this.current?.id === id) this.announceMedia();
+    } catch (err) {
+      // call.ended (with the real reason) may have come already; if not, it is over.
+      if (this.current?.id === id) this._finish("peer_disconnected", { byMe: false });
+      log("resume refused", err);
+    }
   }
 
   _onSignal({ call_id: callId, description, candidate }) {
@@ -377,9 +434,9 @@ export class CallController extends EventTarget {
     this._earlySignals = [];
     this.messages = [];
     this._media = null;
-    stopStream(this.localStream);
-    this.localStream = null;
+    this.stopLocalMedia();
     this.remoteStream = null;
+    this.peerMedia = { mic: true, cam: true, screen: false };
     this._setState("idle");
     if (!silent) this._emit("ended", { callId: call?.id ?? null, reason, peer: call?.peer ?? null, byMe, outgoing: call?.outgoing ?? false });
   }

@@ -7,7 +7,10 @@
 
 import { CallController } from "./call.js";
 import { ChatView } from "./chat-view.js";
+import { DeviceCheck } from "./device-check.js";
 import { avatar, h } from "./dom.js";
+import { loadPreferences } from "./media.js";
+import { QUALITY_INTERVAL_S, QUALITY_WORDS, rateQuality } from "./quality.js";
 import { Ringtone } from "./ringtone.js";
 import { RoomController } from "./room.js";
 import { RoomView } from "./room-view.js";
@@ -37,6 +40,10 @@ const STYLESHEET = new URL("../css/videochat.css", import.meta.url).href;
  * @fires videochat-member-left  detail: {id, reason}
  * @fires videochat-left         detail: {room, reason, byMe}
  * @fires videochat-chat         detail: {message: {id, from: {id, name}, text, ts}}
+ * @fires videochat-media        detail: {mic, cam, screen} (what you send changed)
+ * @fires videochat-peer-media   detail: {peerId, mic, cam, screen} (what someone else sends changed)
+ * @fires videochat-quality      detail: {peerId, level, rttMs, lossPercent, kbps, fps} (a peer's rating changed)
+ * @fires videochat-connection   detail: {online} (the signaling connection dropped or came back)
  * @fires videochat-error        detail: {code, message}
  * All events bubble and cross the shadow boundary (`composed`).
  */
@@ -60,6 +67,10 @@ export class VideoChatElement extends HTMLElement {
     this._ringtone = new Ringtone();
     this._mediaSettled = false;
     this._pageTitle = null;
+    this._speaker = loadPreferences().audioOutputId;
+    /** Per peer id: the last counters sample and rating. */
+    this._quality = new Map();
+    this._qualityTimer = null;
     this._build();
   }
 
@@ -148,6 +159,43 @@ export class VideoChatElement extends HTMLElement {
     return this._controller?.sendChat(String(text)) ?? Promise.resolve(false);
   }
 
+  /**
+   * Switch camera and/or microphone (device ids from `navigator.mediaDevices.enumerateDevices()`),
+   * in the preview or during a call without renegotiating (`replaceTrack`).
+   * @param {{videoInput?: string, audioInput?: string}} devices
+   * @returns {Promise<boolean>} whether it worked (a `videochat-error` says why not)
+   */
+  async selectDevices(devices) {
+    const ok = (await this._media()?.selectDevices(devices ?? {})) ?? false;
+    this._devices.refresh(this._media()?.localStream ?? null);
+    return ok;
+  }
+
+  /** Share your screen instead of your camera. @returns {Promise<boolean>} whether sharing started */
+  async startScreenShare() {
+    const ok = (await this._media()?.startScreenShare()) ?? false;
+    this._renderControls();
+    return ok;
+  }
+
+  /** Stop sharing your screen; your camera comes back. */
+  async stopScreenShare() {
+    await this._media()?.stopScreenShare();
+    this._renderControls();
+  }
+
+  /**
+   * Play the others' audio on this output device, where the browser allows it
+   * (`HTMLMediaElement.setSinkId`). @param {string} deviceId
+   * @returns {Promise<boolean>} whether the browser took it
+   */
+  async setSpeaker(deviceId) {
+    this._speaker = String(deviceId);
+    const videos = [...this.shadowRoot.querySelectorAll('video[data-testid="videochat-remote-video"]')];
+    const results = await Promise.all(videos.map((v) => applySpeaker(v, this._speaker)));
+    return results.every(Boolean);
+  }
+
   /** Mute or unmute your microphone. @param {boolean} muted */
   setMicrophoneMuted(muted) {
     this._media()?.setMicrophoneMuted(Boolean(muted));
@@ -168,8 +216,11 @@ export class VideoChatElement extends HTMLElement {
    * `room` in a room (see CallController#getStats, RoomController#getStats).
    */
   async getStats() {
-    if (this._room && this._room.state !== "idle") return { ...(await this._room.getStats()), state: this.state };
-    return this._controller ? this._controller.getStats() : { state: "idle", peers: {} };
+    let stats;
+    if (this._room && this._room.state !== "idle") stats = { ...(await this._room.getStats()), state: this.state };
+    else stats = this._controller ? await this._controller.getStats() : { state: "idle", peers: {} };
+    for (const [id, counters] of Object.entries(stats.peers)) counters.quality = this._quality.get(id)?.rating ?? null;
+    return stats;
   }
 
   // -- lifecycle -----------------------------------------------------------
@@ -190,6 +241,8 @@ export class VideoChatElement extends HTMLElement {
   disconnectedCallback() {
     window.removeEventListener("pagehide", this._onPageHide);
     this._ring(false);
+    clearInterval(this._qualityTimer);
+    this._devices.destroy();
     this._controller?.destroy();
     this._room?.destroy();
     this._roomView.clear();
@@ -207,8 +260,14 @@ export class VideoChatElement extends HTMLElement {
     });
     const c = (this._controller = new CallController(this._signaling));
     const r = (this._room = new RoomController(this._signaling));
-    this._signaling.addEventListener("disconnect", () => this._setConnection(false));
-    this._signaling.addEventListener("connect", () => this._setConnection(true));
+    this._signaling.addEventListener("disconnect", () => {
+      this._setConnection(false);
+      this._fire("connection", { online: false });
+    });
+    this._signaling.addEventListener("connect", () => {
+      this._setConnection(true);
+      this._fire("connection", { online: true });
+    });
     this._signaling.addEventListener("refused", (e) => {
       if (e.detail.code === "ERR_UNAUTHENTICATED") this._showSignedOut();
     });
@@ -234,6 +293,17 @@ export class VideoChatElement extends HTMLElement {
     c.addEventListener("localstream", (e) => this._showLocal(e.detail.stream));
     c.addEventListener("remotestream", (e) => this._showRemote(e.detail));
     c.addEventListener("chat", (e) => this._showChat(e.detail));
+    c.addEventListener("peermedia", (e) => {
+      this._render();
+      this._fire("peer-media", e.detail);
+    });
+    for (const owner of [c, r]) {
+      owner.addEventListener("media", (e) => {
+        this._renderControls();
+        this._renderRoom();
+        this._fire("media", e.detail);
+      });
+    }
     c.addEventListener("upgraded", (e) => {
       this._removeRemote(); // the room's tile plays that stream now
       r.adopt(e.detail);
@@ -259,12 +329,23 @@ export class VideoChatElement extends HTMLElement {
       this._renderRoom();
       this._render();
       this._fire("members", e.detail);
+      for (const m of e.detail.members) {
+        const key = `${m.mic}/${m.cam}/${m.screen}`;
+        if (this._peerMediaSeen?.get(m.id) !== key) {
+          (this._peerMediaSeen ??= new Map()).set(m.id, key);
+          this._fire("peer-media", { peerId: m.id, mic: m.mic, cam: m.cam, screen: Boolean(m.screen) });
+        }
+      }
     });
     r.addEventListener("memberleft", (e) => {
       this._roomView.removeTile(e.detail.id);
       this._fire("member-left", e.detail);
     });
-    r.addEventListener("remotestream", (e) => this._roomView.setStream(e.detail.peerId, e.detail.stream));
+    r.addEventListener("remotestream", (e) => {
+      this._roomView.setStream(e.detail.peerId, e.detail.stream);
+      const video = this._roomView.tiles.get(e.detail.peerId)?.video;
+      if (video) applySpeaker(video, this._speaker);
+    });
     r.addEventListener("peerstate", (e) => this._roomView.setConnection(e.detail.peerId, e.detail.connectionState));
     r.addEventListener("localstream", (e) => this._showLocal(e.detail.stream));
     r.addEventListener("chat", (e) => this._showChat(e.detail));
@@ -350,11 +431,16 @@ export class VideoChatElement extends HTMLElement {
     ui.localOff = h("span", { class: "vc-local vc-local-off", "aria-hidden": "true" }, "Camera off");
     ui.mute = button("videochat-mute", "vc-round", "Mute microphone", "Mic", "mute", { "aria-pressed": "false" });
     ui.camera = button("videochat-camera", "vc-round", "Turn camera off", "Cam", "camera", { "aria-pressed": "false" });
+    ui.screen = button("videochat-screen-share", "vc-round", "Share your screen", "Share", "screen-share", { "aria-pressed": "false" });
+    ui.devicesButton = button("videochat-devices", "vc-round", "Camera and microphone settings", "Devices", "devices", { "aria-expanded": "false" });
     ui.add = button("videochat-add-participant", "vc-round", "Add someone to this call", "Add", "add", { "aria-expanded": "false" });
     ui.hangup = button("videochat-hangup", "vc-hangup", "Hang up", "Hang up", "hangup", { hidden: true });
     ui.leave = button("videochat-leave", "vc-hangup", "Leave the room", "Leave", "leave", { hidden: true });
-    ui.controls = h("div", { class: "vc-controls" }, ui.mute, ui.camera, ui.add, ui.hangup, ui.leave);
-    ui.peerName = h("span", { class: "vc-peer-name", part: "peer-name" });
+    ui.controls = h("div", { class: "vc-controls" }, ui.mute, ui.camera, ui.screen, ui.devicesButton, ui.add, ui.hangup, ui.leave);
+    ui.peerMuted = h("span", { class: "vc-tile-muted", "data-testid": "videochat-remote-muted", hidden: true }, "Muted");
+    ui.peerNameText = h("span", {});
+    ui.quality = h("span", { class: "vc-quality", "data-testid": "videochat-quality", role: "img", part: "quality", hidden: true }, h("i"), h("i"), h("i"));
+    ui.peerName = h("span", { class: "vc-peer-name", part: "peer-name" }, ui.peerNameText, ui.peerMuted);
     ui.previewLabel = h("span", { class: "vc-preview-label" }, "Your camera");
     ui.selfSlot = h("div", { class: "vc-self" }, ui.local, ui.localOff);
     ui.stage = h(
@@ -363,6 +449,7 @@ export class VideoChatElement extends HTMLElement {
       ui.remoteSlot,
       ui.placeholder,
       ui.peerName,
+      ui.quality,
       ui.selfSlot,
       ui.previewLabel,
       ui.controls,
@@ -380,6 +467,12 @@ export class VideoChatElement extends HTMLElement {
     );
 
     this._roomView = new RoomView();
+    this._devices = new DeviceCheck({
+      onSelect: (devices) => this.selectDevices(devices),
+      onSpeaker: (deviceId) => this.setSpeaker(deviceId),
+      onUse: () => this._reopenPreview(),
+    });
+    this._devices.root.hidden = true;
     this._chat = new ChatView({ send: (text) => this.sendChat(text) });
 
     ui.addList = h("ul", { class: "vc-list vc-add-list", "aria-label": "People you can add" });
@@ -404,6 +497,11 @@ export class VideoChatElement extends HTMLElement {
     ui.join.addEventListener("click", () => this.joinRoom());
     ui.mute.addEventListener("click", () => this.setMicrophoneMuted(!this._media()?.microphoneMuted));
     ui.camera.addEventListener("click", () => this.setCameraOff(!this._media()?.cameraOff));
+    ui.screen.addEventListener("click", () => (this._media()?.sharing ? this.stopScreenShare() : this.startScreenShare()));
+    ui.devicesButton.addEventListener("click", () => {
+      this._devicesOpen = !this._devicesOpen;
+      this._render();
+    });
     ui.add.addEventListener("click", () => {
       ui.addPanel.hidden = !ui.addPanel.hidden;
       ui.add.setAttribute("aria-expanded", String(!ui.addPanel.hidden));
@@ -418,6 +516,7 @@ export class VideoChatElement extends HTMLElement {
       ui.stage,
       this._roomView.root,
       ui.addPanel,
+      this._devices.root,
       ui.status,
       ui.error,
       this._chat.root,
@@ -528,14 +627,19 @@ export class VideoChatElement extends HTMLElement {
     ui.leave.hidden = !inRoom;
     ui.add.hidden = !(inRoom ? roomState === "joined" : callState === "in-call");
     if (ui.add.hidden) ui.addPanel.hidden = true;
-    ui.placeholder.replaceChildren(...(peer ? [avatar(peer, "vc-large"), h("span", {}, name)] : []));
     // The remote <video> stays (it plays the audio); the avatar covers it when the
-    // other person sends no video.
+    // other person sends no video, or says their camera is off (no frozen frame).
+    const peerMedia = c?.peerMedia ?? { mic: true, cam: true, screen: false };
     const remoteVideo = c?.remoteStream?.getVideoTracks().length > 0;
-    const showingVideo = callState === "in-call" && Boolean(ui.remoteSlot.firstChild) && remoteVideo;
+    const showingVideo = callState === "in-call" && Boolean(ui.remoteSlot.firstChild) && remoteVideo && peerMedia.cam;
+    const cameraOffWords = callState === "in-call" && !peerMedia.cam ? [h("span", { class: "vc-camera-off", "data-testid": "videochat-camera-off" }, "Camera off")] : [];
+    ui.placeholder.replaceChildren(...(peer ? [avatar(peer, "vc-large"), h("span", {}, name), ...cameraOffWords] : []));
     ui.placeholder.hidden = showingVideo;
-    ui.peerName.textContent = name;
-    ui.peerName.hidden = !showingVideo;
+    ui.stage.dataset.peerMic = String(peerMedia.mic);
+    ui.stage.dataset.peerCam = String(peerMedia.cam);
+    ui.peerNameText.textContent = peerMedia.screen ? `${name} (presenting)` : name;
+    ui.peerMuted.hidden = peerMedia.mic || callState !== "in-call";
+    ui.peerName.hidden = !showingVideo && ui.peerMuted.hidden;
     ui.previewLabel.hidden = !ringing;
 
     // Room mode: the lobby before joining; the room once joining.
@@ -556,6 +660,28 @@ export class VideoChatElement extends HTMLElement {
     this._chat.root.hidden = !chatting;
     if (inRoom) this._place(this._chat.root, this._roomView.side);
     else this._place(this._chat.root, ui.body, ui.onlineHeading);
+
+    // The device check: before joining or answering (with "send no camera / no
+    // microphone"), and from the Devices control during a call.
+    const beforeJoining = lobby || ringing;
+    const inSession = roomState === "joined" || callState === "in-call" || callState === "connecting";
+    if (!inSession) this._devicesOpen = false;
+    const showDevices = beforeJoining || (inSession && this._devicesOpen);
+    ui.devicesButton.hidden = !inSession;
+    ui.devicesButton.setAttribute("aria-expanded", String(showDevices && inSession));
+    if (lobby) this._place(this._devices.root, ui.lobby, ui.join);
+    else if (inRoom) this._place(this._devices.root, this._roomView.side, this._chat.root);
+    else this._place(this._devices.root, ui.body, ui.status);
+    if (showDevices && (this._devices.root.hidden || this._devicesMode !== beforeJoining)) {
+      this._devicesMode = beforeJoining;
+      this._devices.root.hidden = false;
+      this._devices.show(this._media()?.localStream ?? null, { beforeJoining });
+    } else if (!showDevices && !this._devices.root.hidden) {
+      this._devices.root.hidden = true;
+      this._devices.hide();
+    }
+    ui.screen.hidden = !inSession;
+    this._updateQualityTimer(inSession);
 
     const others = [...(r?.members.values() ?? [])].map((m) => m.name);
     const words = {
@@ -633,6 +759,12 @@ export class VideoChatElement extends HTMLElement {
     if (!hasMicrophone) mute.textContent = "No mic";
     mute.disabled = !hasMicrophone;
     camera.disabled = !hasCamera;
+    const sharing = Boolean(m?.sharing);
+    this._ui.screen.setAttribute("aria-pressed", String(sharing));
+    this._ui.screen.setAttribute("aria-label", sharing ? "Stop sharing your screen" : "Share your screen");
+    this._ui.screen.textContent = sharing ? "Stop sharing" : "Share";
+    this._ui.selfSlot.classList.toggle("vc-sharing", sharing);
+    if (sharing) camera.disabled = true;
     // No frozen or black preview: once the camera has been asked for, say it is off.
     const showOff = this._mediaSettled && off;
     this._ui.local.hidden = showOff;
@@ -646,6 +778,49 @@ export class VideoChatElement extends HTMLElement {
     this._renderRoom();
   }
 
+  /** The person changed what to send before joining or answering: open the
+   * preview again with the new choice. */
+  async _reopenPreview() {
+    const c = this._controller;
+    if (c?.state === "incoming") await c.reopenPreview();
+    else if (this._room && this._room.state === "idle") {
+      this._room.releasePreview();
+      await this._room.preview();
+    }
+    this._devices.refresh(this._media()?.localStream ?? null);
+    this._renderControls();
+  }
+
+  /** Rate every peer connection every few seconds while in a call or room. */
+  _updateQualityTimer(active) {
+    if (!active) {
+      clearInterval(this._qualityTimer);
+      this._qualityTimer = null;
+      this._quality.clear();
+      this._ui.quality.hidden = true;
+      return;
+    }
+    if (this._qualityTimer) return;
+    this._qualityTimer = setInterval(() => this._sampleQuality(), QUALITY_INTERVAL_S * 1000);
+  }
+
+  async _sampleQuality() {
+    const inRoom = this._room?.state === "joined";
+    const peers = inRoom ? [...this._room.peers] : this._controller?._peer ? [[this._controller.current?.peer.id, this._controller._peer]] : [];
+    for (const [id, peer] of peers) {
+      if (!id) continue;
+      const sample = await peer.counters();
+      const previous = this._quality.get(id);
+      const cam = inRoom ? this._room.members.get(id)?.cam ?? true : this._controller.peerMedia.cam;
+      const rating = rateQuality(previous?.sample ?? null, sample, { video: cam });
+      this._quality.set(id, { sample, rating });
+      const words = `${QUALITY_WORDS[rating.level]}${rating.rttMs !== null ? ` · ${rating.rttMs} ms round trip` : ""}${rating.lossPercent !== null ? ` · ${rating.lossPercent}% loss` : ""}${rating.kbps !== null ? ` · ${rating.kbps} kbit/s` : ""}${rating.fps ? ` · ${Math.round(rating.fps)} fps` : ""}`;
+      const target = inRoom ? this._roomView.quality(id) : this._ui.quality;
+      if (target) showQuality(target, id, rating.level, words);
+      if (previous?.rating.level !== rating.level) this._fire("quality", { peerId: id, ...rating });
+    }
+  }
+
   _showRemote({ stream, peerId }) {
     let video = this._ui.remoteSlot.querySelector("video");
     if (!video) {
@@ -655,6 +830,7 @@ export class VideoChatElement extends HTMLElement {
     video.dataset.userId = peerId;
     if (video.srcObject !== stream) video.srcObject = stream;
     video.play().catch(() => {});
+    applySpeaker(video, this._speaker);
     this._render();
   }
 
@@ -687,6 +863,26 @@ export class VideoChatElement extends HTMLElement {
 export function roomTitle(room) {
   if (!room) return "";
   return room.startsWith("call-") ? "the group call" : room;
+}
+
+/** Show a quality rating on an indicator (three bars, words in its title). */
+function showQuality(el, peerId, level, words) {
+  el.hidden = false;
+  el.dataset.userId = peerId;
+  el.dataset.level = level;
+  el.title = words;
+  el.setAttribute("aria-label", words);
+}
+
+/** Play `video`'s audio on the chosen output, where the browser allows it. */
+async function applySpeaker(video, deviceId) {
+  if (!deviceId || typeof video.setSinkId !== "function") return !deviceId;
+  try {
+    await video.setSinkId(deviceId);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** "A", "A and B", "A, B and C". */
@@ -722,6 +918,8 @@ export function endMessage({ reason, peer, byMe, outgoing }) {
       return "Answered in another tab.";
     case "failed":
       return "The call could not be made.";
+    case "connection_lost":
+      return "Your connection was lost, so the call was cancelled.";
     default:
       return "Call ended.";
   }

@@ -11,7 +11,10 @@ const log = (...args) => {
 };
 
 /** Milliseconds a connection may stay "disconnected" before an ICE restart. */
-export const DISCONNECTED_RESTART_MS = 4000;
+export const DISCONNECTED_RESTART_MS = 2000;
+/** Milliseconds after an ICE restart before another one, while still not connected
+ * (the path may still be cut: keep trying until it is back). */
+export const RESTART_RETRY_MS = 5000;
 
 /**
  * @fires Peer#track        detail: {stream: MediaStream}
@@ -35,6 +38,8 @@ export class Peer extends EventTarget {
     this._pendingStream = undefined;
     this._closed = false;
     this._restartTimer = null;
+    /** ICE restarts made so far. */
+    this.restarts = 0;
     this.remoteStream = new MediaStream();
     this.pc = new RTCPeerConnection({ iceServers });
     this.pc.onnegotiationneeded = () => this._negotiate();
@@ -100,37 +105,105 @@ export class Peer extends EventTarget {
   }
 
   /**
-   * Inbound media counters of this connection, from `getStats()`.
-   * @returns {Promise<{connectionState: string,
-   *   video: {framesDecoded: number, frameWidth: number, frameHeight: number, packetsReceived: number},
-   *   audio: {totalSamplesReceived: number, packetsReceived: number}}>}
+   * Inbound media counters of this connection, from `getStats()` (W3C
+   * webrtc-stats: `inbound-rtp`, the selected `candidate-pair`).
+   * @returns {Promise<{connectionState: string, restarts: number, at: number,
+   *   video: {framesDecoded: number, frameWidth: number, frameHeight: number, framesPerSecond: number,
+   *     packetsReceived: number, packetsLost: number, bytesReceived: number},
+   *   audio: {totalSamplesReceived: number, packetsReceived: number, packetsLost: number, bytesReceived: number},
+   *   transport: {rtt: number|null, localCandidateType: string|null, remoteCandidateType: string|null}}>}
+   *   `at`: milliseconds (performance.now) of the sample; `rtt` in seconds
    */
   async counters() {
     const out = {
       connectionState: this.connectionState,
-      video: { framesDecoded: 0, frameWidth: 0, frameHeight: 0, packetsReceived: 0 },
-      audio: { totalSamplesReceived: 0, packetsReceived: 0 },
+      restarts: this.restarts,
+      at: performance.now(),
+      video: { framesDecoded: 0, frameWidth: 0, frameHeight: 0, framesPerSecond: 0, packetsReceived: 0, packetsLost: 0, bytesReceived: 0 },
+      audio: { totalSamplesReceived: 0, packetsReceived: 0, packetsLost: 0, bytesReceived: 0 },
+      transport: { rtt: null, localCandidateType: null, remoteCandidateType: null },
     };
     const report = await this.getStats();
-    report?.forEach((s) => {
-      if (s.type !== "inbound-rtp") return;
-      if (s.kind === "video") {
+    if (!report) return out;
+    let pair = null;
+    report.forEach((s) => {
+      if (s.type === "inbound-rtp" && s.kind === "video") {
         out.video = {
           framesDecoded: s.framesDecoded ?? 0,
           frameWidth: s.frameWidth ?? 0,
           frameHeight: s.frameHeight ?? 0,
+          framesPerSecond: s.framesPerSecond ?? 0,
           packetsReceived: s.packetsReceived ?? 0,
+          packetsLost: s.packetsLost ?? 0,
+          bytesReceived: s.bytesReceived ?? 0,
         };
-      } else if (s.kind === "audio") {
-        out.audio = { totalSamplesReceived: s.totalSamplesReceived ?? 0, packetsReceived: s.packetsReceived ?? 0 };
+      } else if (s.type === "inbound-rtp" && s.kind === "audio") {
+        out.audio = {
+          totalSamplesReceived: s.totalSamplesReceived ?? 0,
+          packetsReceived: s.packetsReceived ?? 0,
+          packetsLost: s.packetsLost ?? 0,
+          bytesReceived: s.bytesReceived ?? 0,
+        };
+      } else if (s.type === "transport" && s.selectedCandidatePairId) {
+        pair = report.get(s.selectedCandidatePairId) ?? pair;
+      } else if (s.type === "candidate-pair" && s.nominated && s.state === "succeeded" && !pair) {
+        pair = s;
       }
     });
+    if (pair) {
+      out.transport = {
+        rtt: pair.currentRoundTripTime ?? null,
+        localCandidateType: report.get(pair.localCandidateId)?.candidateType ?? null,
+        remoteCandidateType: report.get(pair.remoteCandidateId)?.candidateType ?? null,
+      };
+    }
     return out;
   }
 
-  /** Restart ICE (new candidates, same call) through the normal negotiation path. */
+  /**
+   * Send `track` in place of what this connection sends of its kind, without
+   * renegotiating when a sender of that kind exists (`RTCRtpSender.replaceTrack`,
+   * W3C WebRTC 1.0 §5.2); otherwise (an audio-only peer starting video) the track is
+   * added and perfect negotiation renegotiates.
+   * @param {MediaStreamTrack} track
+   * @param {MediaStream} stream the local stream the track belongs to
+   */
+  async setLocalTrack(track, stream) {
+    if (this._closed) return;
+    const transceiver = this.pc.getTransceivers().find(
+      (t) => t.receiver.track?.kind === track.kind && t.direction !== "stopped" && t.currentDirection !== "stopped",
+    );
+    if (transceiver) {
+      await transceiver.sender.replaceTrack(track);
+      transceiver.sender.setStreams?.(stream);
+      if (transceiver.direction === "recvonly") transceiver.direction = "sendrecv";
+      else if (transceiver.direction === "inactive") transceiver.direction = "sendonly";
+    } else {
+      this.pc.addTrack(track, stream);
+    }
+  }
+
+  /**
+   * Stop sending `kind` (the transceiver stays, so sending again needs no renegotiation).
+   * @param {"audio"|"video"} kind
+   */
+  async stopSending(kind) {
+    if (this._closed) return;
+    const sender = this.pc.getSenders().find((x) => x.track?.kind === kind);
+    await sender?.replaceTrack(null);
+  }
+
+  /** Restart ICE (new candidates, same call) through the normal negotiation path;
+   * repeated every {@link RESTART_RETRY_MS} until the connection is back. */
   restartIce() {
-    if (!this._closed) this.pc.restartIce();
+    if (this._closed) return;
+    log("ICE restart");
+    this.restarts = (this.restarts ?? 0) + 1;
+    this.pc.restartIce();
+    clearTimeout(this._restartTimer);
+    this._restartTimer = setTimeout(() => {
+      if (!this._closed && this.pc.connectionState !== "connected") this.restartIce();
+    }, RESTART_RETRY_MS);
   }
 
   /** Close the connection and forget every handler. Idempotent. */
@@ -210,9 +283,10 @@ export class Peer extends EventTarget {
   _onConnectionState() {
     const state = this.pc.connectionState;
     log("connection", state);
-    clearTimeout(this._restartTimer);
+    if (state === "connected" || state === "closed") clearTimeout(this._restartTimer);
     if (state === "failed") this.restartIce();
     if (state === "disconnected") {
+      clearTimeout(this._restartTimer);
       this._restartTimer = setTimeout(() => this.restartIce(), DISCONNECTED_RESTART_MS);
     }
     this.dispatchEvent(new CustomEvent("statechange", { detail: { connectionState: state } }));

@@ -75,6 +75,11 @@ export class RoomView {
     this._cover(id);
   }
 
+  /** The quality indicator of a member's tile, or undefined. */
+  quality(id) {
+    return this.tiles.get(id)?.quality;
+  }
+
   /** Remove a member's tile at once and release its stream. */
   removeTile(id) {
     const t = this.tiles.get(id);
@@ -98,14 +103,15 @@ export class RoomView {
       const video = h("video", { class: "vc-tile-video", "data-testid": "videochat-remote-video", "data-user-id": member.id, autoplay: true, playsinline: true, part: "remote-video" });
       const cover = h("div", { class: "vc-tile-cover" });
       const label = h("span", { class: "vc-tile-name" });
-      const state = h("span", { class: "vc-tile-muted", hidden: true }, "Muted");
-      const tile = h("div", { class: "vc-tile", "data-testid": "videochat-tile", "data-user-id": member.id, part: "tile" }, video, cover, h("span", { class: "vc-tile-label" }, label, state));
-      t = { tile, video, cover, label, state, member };
+      const state = h("span", { class: "vc-tile-muted", "data-testid": "videochat-remote-muted", hidden: true }, "Muted");
+      const quality = h("span", { class: "vc-quality", "data-testid": "videochat-quality", role: "img", part: "quality", hidden: true }, h("i"), h("i"), h("i"));
+      const tile = h("div", { class: "vc-tile", "data-testid": "videochat-tile", "data-user-id": member.id, part: "tile" }, video, cover, quality, h("span", { class: "vc-tile-label" }, label, state));
+      t = { tile, video, cover, label, state, quality, member };
       this.tiles.set(member.id, t);
       this.grid.append(tile);
     }
     t.member = member;
-    t.label.textContent = member.name;
+    t.label.textContent = member.screen ? `${member.name} (presenting)` : member.name;
     t.state.hidden = member.mic;
     t.tile.dataset.mic = String(member.mic);
     t.tile.dataset.cam = String(member.cam);
@@ -123,7 +129,8 @@ export class RoomView {
     const words = !t.member.cam ? "Camera off" : connecting ? "Connecting…" : hasVideo ? "" : "No video";
     const covered = !t.member.cam || !hasVideo;
     t.cover.hidden = !covered;
-    if (covered) t.cover.replaceChildren(avatar(t.member, "vc-large"), h("span", {}, words));
+    const testid = !t.member.cam ? "videochat-camera-off" : null;
+    if (covered) t.cover.replaceChildren(avatar(t.member, "vc-large"), h("span", { "data-testid": testid }, words));
   }
 
   _person(member, isSelf) {

@@ -6,6 +6,7 @@
  * @module room
  */
 
+import { MediaOwner } from "./local-media.js";
 import { Peer } from "./peer.js";
 import { getLocalMedia, stopStream } from "./media.js";
 import { SignalingError } from "./signaling.js";
@@ -41,7 +42,7 @@ const log = (...args) => {
  * @fires RoomController#left          detail: {room, reason, byMe}
  * @fires RoomController#error         detail: {code, message}
  */
-export class RoomController extends EventTarget {
+export class RoomController extends MediaOwner {
   /**
    * @param {import("./signaling.js").Signaling} signaling
    */
@@ -58,7 +59,6 @@ export class RoomController extends EventTarget {
     this.members = new Map();
     /** @type {Map<string, Peer>} */
     this.peers = new Map();
-    this.localStream = null;
     /** @type {ChatMessage[]} */
     this.messages = [];
     /** The invitation ringing here: {room, from, members}, or null. */
@@ -72,6 +72,9 @@ export class RoomController extends EventTarget {
     this._generation = 0;
     /** The room to take a seat in again once the signaling connection is back. */
     this._rejoin = null;
+    /** Whether the signaling connection dropped while in the room (the seat is kept
+     * for the server's reconnect grace; `room.resume` takes it back). */
+    this._away = false;
     const whileJoining = (fn) => (e) => {
       if (this.state === "joining" && e.detail.room === this.room) this._beforeAck.push(() => fn(e.detail));
       else fn(e.detail);
@@ -83,16 +86,16 @@ export class RoomController extends EventTarget {
       },
       // The server frees a seat as soon as its connection drops; take it again
       // (as a newcomer, reconnecting to everyone) when the connection is back.
+      // The server keeps a seat for its reconnect grace: keep the peer connections
+      // (media flows without the server) and take the seat back on reconnect.
       disconnect: () => {
-        if (this.state === "idle") return;
-        this._rejoin = this.room;
-        this._finish("connection_lost", { byMe: false });
+        if (this.state === "joined") this._away = true;
+        else if (this.state === "joining") {
+          this._rejoin = this.room;
+          this._finish("connection_lost", { byMe: false });
+        }
       },
-      connect: () => {
-        const room = this._rejoin;
-        this._rejoin = null;
-        if (room && this.state === "idle") this.join(room);
-      },
+      connect: () => this._onReconnect(),
       "room.member_joined": whileJoining((d) => this._onMemberJoined(d)),
       "room.member_left": whileJoining((d) => this._onMemberLeft(d)),
       "room.left": (e) => this._mine(e.detail.room) && this._finish(e.detail.reason, { byMe: false }),
@@ -132,8 +135,7 @@ export class RoomController extends EventTarget {
   releasePreview() {
     if (this.state !== "idle") return;
     this._media = null;
-    stopStream(this.localStream);
-    this.localStream = null;
+    this.stopLocalMedia();
     this._emit("localstream", { stream: null });
   }
 
@@ -155,7 +157,8 @@ export class RoomController extends EventTarget {
     if (!current()) return false;
     let ack;
     try {
-      ack = await this.signaling.request("room.join", { room, ...this._mediaState() });
+      const { mic, cam } = this.mediaState();
+      ack = await this.signaling.request("room.join", { room, mic, cam });
     } catch (err) {
       if (current()) this._reset();
       this._error(err.code, err.message);
@@ -169,6 +172,7 @@ export class RoomController extends EventTarget {
       peer.start(stream);
     }
     for (const apply of this._beforeAck.splice(0)) apply();
+    if (this.sharing) this.announceMedia();
     log("joined", room);
     return true;
   }
@@ -179,7 +183,7 @@ export class RoomController extends EventTarget {
    * @param {{room: string, capacity: number, members: Member[], history: ChatMessage[],
    *   peerId: string, peer: Peer, stream: MediaStream|null}} handover
    */
-  adopt({ room, capacity, members, history, peerId, peer, stream }) {
+  adopt({ room, capacity, members, history, peerId, peer, stream, sharing = false, cameraTrack = null }) {
     if (this.state !== "idle") this._finish("replaced", { byMe: true, silent: true });
     if (this.localStream && this.localStream !== stream) stopStream(this.localStream); // a lobby preview
     this._generation++;
@@ -187,6 +191,8 @@ export class RoomController extends EventTarget {
     this._previewForInvite = false;
     this.room = room;
     this.localStream = stream;
+    this.sharing = sharing;
+    this._cameraTrack = cameraTrack;
     this._media = Promise.resolve(stream);
     this._emit("localstream", { stream });
     this._enter({ capacity, members, history });
@@ -198,7 +204,7 @@ export class RoomController extends EventTarget {
     }
     this._emit("peerstate", { peerId, connectionState: peer.connectionState });
     // The server seats both parties with microphone and camera on: say how they are.
-    this._announceMedia();
+    this.announceMedia();
   }
 
   /** Leave the room (your tile disappears for everyone at once). */
@@ -257,26 +263,20 @@ export class RoomController extends EventTarget {
     }
   }
 
-  /** @param {boolean} muted */
-  setMicrophoneMuted(muted) {
-    for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = !muted;
-    this._announceMedia();
+  /** A stream created for a first track (receive-only until now): peers that
+   * connect later send it too. */
+  _streamCreated(stream) {
+    this._media = Promise.resolve(stream);
   }
 
-  /** @param {boolean} off */
-  setCameraOff(off) {
-    for (const t of this.localStream?.getVideoTracks() ?? []) t.enabled = !off;
-    this._announceMedia();
+  /** The room's peer connections (for {@link MediaOwner}). */
+  peerList() {
+    return [...this.peers.values()];
   }
 
-  /** Whether the microphone is muted (or absent). */
-  get microphoneMuted() {
-    return !this._mediaState().mic;
-  }
-
-  /** Whether the camera is off (or absent). */
-  get cameraOff() {
-    return !this._mediaState().cam;
+  /** Tell the others whether your microphone, camera and screen are on. */
+  announceMedia() {
+    if (this.state === "joined") this._quietly("room.media", { room: this.room, ...this.mediaState() });
   }
 
   /**
@@ -413,16 +413,46 @@ export class RoomController extends EventTarget {
     this.signaling.request("room.signal", { room: this.room, to, ...msg }).catch((err) => log("signal refused", err));
   }
 
-  _mediaState() {
-    const on = (tracks) => tracks.some((t) => t.enabled && t.readyState === "live");
-    return {
-      mic: on(this.localStream?.getAudioTracks() ?? []),
-      cam: on(this.localStream?.getVideoTracks() ?? []),
-    };
-  }
-
-  _announceMedia() {
-    if (this.state === "joined") this._quietly("room.media", { room: this.room, ...this._mediaState() });
+  /** Back online: take the kept seat, or join again when it is gone (the grace
+   * ran out, or the server restarted). */
+  async _onReconnect() {
+    const rejoin = this._rejoin;
+    this._rejoin = null;
+    if (rejoin && this.state === "idle") {
+      this.join(rejoin);
+      return;
+    }
+    if (!this._away || this.state !== "joined") return;
+    this._away = false;
+    const room = this.room;
+    let ack;
+    try {
+      ack = await this.signaling.request("room.resume", { room });
+    } catch (err) {
+      log("resume refused, joining again", err);
+      if (this.room !== room || this.state !== "joined") return;
+      this._finish("connection_lost", { byMe: false });
+      this.join(room);
+      return;
+    }
+    if (this.room !== room || this.state !== "joined") return;
+    // Catch up with what happened while away: who left, who came, how they are.
+    const listed = new Map(ack.members.map(({ polite, ...m }) => [m.id, { member: m, polite }]));
+    for (const id of [...this.members.keys()]) {
+      if (!listed.has(id)) this._onMemberLeft({ room, id, reason: "disconnected" });
+    }
+    for (const [id, { member, polite }] of listed) {
+      this.members.set(id, member);
+      if (!this.peers.has(id)) this._createPeer(id, polite).start(this.localStream);
+    }
+    for (const message of ack.history ?? []) {
+      if (!this.messages.some((m) => m.id === message.id)) {
+        this._remember(message);
+        this._emit("chat", { message });
+      }
+    }
+    this._emitMembers();
+    this.announceMedia();
   }
 
   _remember(message) {
@@ -447,8 +477,8 @@ export class RoomController extends EventTarget {
     this.room = null;
     this.capacity = null;
     this._media = null;
-    stopStream(this.localStream);
-    this.localStream = null;
+    this._away = false;
+    this.stopLocalMedia();
     this._setState("idle");
   }
 

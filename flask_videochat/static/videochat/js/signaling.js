@@ -22,6 +22,8 @@ export const SERVER_EVENTS = [
   "call.ended",
   "signal",
   "call.upgraded",
+  "call.media",
+  "call.resumed",
   "room.member_joined",
   "room.member_left",
   "room.left",

@@ -1,0 +1,190 @@
+/**
+ * What a call or a room sends: the local stream, microphone and camera switches,
+ * device changes and screen sharing, applied to every peer connection with
+ * `replaceTrack` (no renegotiation when the peer already sends that kind).
+ * {@link CallController} and {@link RoomController} extend {@link MediaOwner}.
+ * @module local-media
+ */
+
+import { getDeviceTrack, getScreenTrack, savePreferences, stopStream, swapTrack } from "./media.js";
+
+/**
+ * @fires MediaOwner#localstream  detail: {stream: MediaStream|null}
+ * @fires MediaOwner#media        detail: {mic, cam, screen} (your own state changed)
+ * @fires MediaOwner#error        detail: {code, message}
+ */
+export class MediaOwner extends EventTarget {
+  constructor() {
+    super();
+    /** @type {MediaStream|null} what you send */
+    this.localStream = null;
+    /** Whether a screen is shared instead of the camera. */
+    this.sharing = false;
+    this._cameraTrack = null;
+  }
+
+  /**
+   * The peer connections that send the local stream (overridden).
+   * @returns {import("./peer.js").Peer[]}
+   */
+  peerList() {
+    return [];
+  }
+
+  /** Tell the others how your media is (overridden: `call.media` / `room.media`). */
+  announceMedia() {}
+
+  /** `{mic, cam, screen}`: what you send now. */
+  mediaState() {
+    const on = (tracks) => tracks.some((t) => t.enabled && t.readyState === "live");
+    return {
+      mic: on(this.localStream?.getAudioTracks() ?? []),
+      cam: on(this.localStream?.getVideoTracks() ?? []),
+      screen: this.sharing,
+    };
+  }
+
+  /** Whether the microphone is muted (or absent). */
+  get microphoneMuted() {
+    return !this.mediaState().mic;
+  }
+
+  /** Whether the camera (or the shared screen) is off (or absent). */
+  get cameraOff() {
+    return !this.mediaState().cam;
+  }
+
+  /** @param {boolean} muted */
+  setMicrophoneMuted(muted) {
+    for (const t of this.localStream?.getAudioTracks() ?? []) t.enabled = !muted;
+    this._mediaChanged();
+  }
+
+  /** @param {boolean} off */
+  setCameraOff(off) {
+    for (const t of this.localStream?.getVideoTracks() ?? []) t.enabled = !off;
+    this._mediaChanged();
+  }
+
+  /**
+   * Send `track` instead of the local track of its kind, to every peer.
+   * @param {MediaStreamTrack} track
+   * @returns {Promise<MediaStreamTrack|null>} the track it replaced (not stopped)
+   */
+  async replaceLocalTrack(track) {
+    if (!this.localStream) {
+      this.localStream = new MediaStream();
+      this._streamCreated(this.localStream);
+    }
+    const old = swapTrack(this.localStream, track);
+    await Promise.all(this.peerList().map((peer) => peer.setLocalTrack(track, this.localStream)));
+    this._emit("localstream", { stream: this.localStream });
+    return old;
+  }
+
+  /**
+   * Switch to another camera or microphone during a call (or in a preview). The new
+   * device keeps the old one's muted / camera-off state; the choice is remembered.
+   * @param {{videoInput?: string, audioInput?: string}} devices device ids from `enumerateDevices`
+   * @returns {Promise<boolean>} whether every switch worked (an `error` event says why not)
+   */
+  async selectDevices({ videoInput, audioInput } = {}) {
+    let ok = true;
+    for (const [kind, deviceId, pref] of [["video", videoInput, "videoDeviceId"], ["audio", audioInput, "audioDeviceId"]]) {
+      if (deviceId === undefined) continue;
+      savePreferences({ [pref]: deviceId, [kind]: true });
+      if (kind === "video" && this.sharing) {
+        // Sharing a screen: the camera comes back when sharing stops.
+        const track = await this._newTrack(kind, deviceId);
+        if (!track) ok = false;
+        else {
+          this._cameraTrack?.stop();
+          this._cameraTrack = track;
+        }
+        continue;
+      }
+      const current = this.localStream?.getTracks().find((t) => t.kind === kind);
+      if (current?.getSettings().deviceId === deviceId) continue;
+      const track = await this._newTrack(kind, deviceId);
+      if (!track) {
+        ok = false;
+        continue;
+      }
+      track.enabled = current ? current.enabled : true;
+      const old = await this.replaceLocalTrack(track);
+      old?.stop();
+    }
+    this._mediaChanged();
+    return ok;
+  }
+
+  /**
+   * Share a screen, window or tab in place of the camera (the browser asks which).
+   * Stops by itself when the person stops it in the browser's own bar.
+   * @returns {Promise<boolean>} whether sharing started
+   */
+  async startScreenShare() {
+    if (this.sharing) return true;
+    let track;
+    try {
+      track = await getScreenTrack();
+    } catch (err) {
+      this._emit("error", err);
+      return false;
+    }
+    this._cameraTrack = this.localStream?.getVideoTracks()[0] ?? null;
+    this.sharing = true;
+    track.addEventListener("ended", () => this.stopScreenShare());
+    await this.replaceLocalTrack(track);
+    this._mediaChanged();
+    return true;
+  }
+
+  /** Stop sharing: the camera comes back (or no video, if there was none). */
+  async stopScreenShare() {
+    if (!this.sharing) return;
+    this.sharing = false;
+    const screen = this.localStream?.getVideoTracks()[0] ?? null;
+    const camera = this._cameraTrack;
+    this._cameraTrack = null;
+    if (camera && camera.readyState === "live") {
+      await this.replaceLocalTrack(camera);
+    } else if (screen) {
+      this.localStream.removeTrack(screen);
+      await Promise.all(this.peerList().map((peer) => peer.stopSending("video")));
+      this._emit("localstream", { stream: this.localStream });
+    }
+    screen?.stop();
+    this._mediaChanged();
+  }
+
+  /** Stop the local tracks (and a camera kept aside while sharing). */
+  stopLocalMedia() {
+    stopStream(this.localStream);
+    this._cameraTrack?.stop();
+    this._cameraTrack = null;
+    this.sharing = false;
+    this.localStream = null;
+  }
+
+  /** Called when {@link replaceLocalTrack} had to create the local stream (overridden). */
+  _streamCreated(_stream) {}
+
+  async _newTrack(kind, deviceId) {
+    try {
+      return await getDeviceTrack(kind, deviceId);
+    } catch (err) {
+      this._emit("error", err);
+      return null;
+    }
+  }
+
+  _mediaChanged() {
+    this.announceMedia();
+    this._emit("media", this.mediaState());
+  }
+
+  _emit(name, detail) {
+    this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+}
