@@ -9,7 +9,7 @@ import secrets
 import threading
 from typing import Any
 
-from flask import Flask, redirect, render_template, request, url_for
+from flask import Flask, redirect, render_template, request, session, url_for
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -55,13 +55,31 @@ class Directory:
         with self._lock:
             member = self._by_name.get(name)
             if member is None:
-                member = Member(str(len(self._by_id) + 1), name)
+                member_id = str(len(self._by_id) + 1)
+                while member_id in self._by_id:  # ids restored after a restart
+                    member_id = str(int(member_id) + 1)
+                member = Member(member_id, name)
                 self._by_id[member.id] = member
                 self._by_name[name] = member
             return member
 
     def get(self, member_id: str) -> Member | None:
         return self._by_id.get(member_id)
+
+    def restore(self, member_id: str, name: str | None) -> Member | None:
+        """Take back a member the session names after the site restarted (the
+        directory lives in memory); ``None`` when the id or name went to someone else."""
+        if not name:
+            return None
+        with self._lock:
+            member = self._by_id.get(member_id)
+            if member is not None:
+                return member if member.display_name == name else None
+            if name in self._by_name:
+                return None
+            member = Member(member_id, name)
+            self._by_id[member_id] = self._by_name[name] = member
+            return member
 
     def members(self) -> list[Member]:
         return sorted(self._by_id.values(), key=lambda m: m.display_name.lower())
@@ -90,7 +108,10 @@ def create_app(config: dict[str, Any] | None = None, *, async_mode: str | None =
 
     login_manager = LoginManager(app)
     login_manager.login_view = "login"
-    login_manager.user_loader(directory.get)
+    # The session keeps the name too, so that a restarted site (a new in-memory
+    # directory) still knows who is signed in: calls survive a server restart.
+    login_manager.user_loader(lambda member_id: directory.get(member_id) or directory.restore(
+        member_id, session.get("member_name")))
     socketio = SocketIO(app, async_mode=async_mode)
     videochat.init_app(app, socketio)
 
@@ -113,7 +134,9 @@ def create_app(config: dict[str, Any] | None = None, *, async_mode: str | None =
             elif len(name) > MAX_NAME:
                 error = f"Names are at most {MAX_NAME} characters."
             else:
-                login_user(directory.sign_in(name))
+                member = directory.sign_in(name)
+                login_user(member)
+                session["member_name"] = member.display_name
                 target = request.args.get("next", "")
                 # Only local paths: never redirect to another site.
                 if not target.startswith("/") or target.startswith("//"):

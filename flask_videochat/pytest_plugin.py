@@ -16,7 +16,7 @@ Fixtures:
     ``launch(video_file=None, media_access="granted") -> Browser``: a Chromium with
     fake media; closed after the test.
 ``videochat_user``
-    ``user(name, *, colour=None, media_access="granted", permissions=None, path="/")
+    ``user(name, *, colour=None, cameras=1, media_access="granted", permissions=None, path="/")
     -> VideoChatPage``: a person signed in, in their own browser (own fake camera,
     solid ``colour``), on ``path``. With ``media_access="site-settings"``,
     ``permissions`` (e.g. ``["microphone"]``) are what the person allowed.
@@ -131,17 +131,18 @@ def videochat_sign_in() -> Callable[[Page, str, str], None]:
 def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url: str,
                    videochat_sign_in: Callable[[Page, str, str], None],
                    tmp_path: Path) -> Callable[..., VideoChatPage]:
-    """``user(name, *, colour=None, media_access="granted", permissions=None,
-    path="/") -> VideoChatPage``."""
+    """``user(name, *, colour=None, cameras=1, media_access="granted", permissions=None,
+    path="/") -> VideoChatPage``; ``cameras=2`` gives two fake cameras (Chromium's
+    green and grey patterns) instead of one solid ``colour``."""
 
-    def user(name: str, *, colour: tuple[int, int, int] | None = None,
+    def user(name: str, *, colour: tuple[int, int, int] | None = None, cameras: int = 1,
              media_access: str = "granted", permissions: list[str] | None = None,
              path: str = "/") -> VideoChatPage:
         video = None
         if colour is not None:
             video = write_solid_y4m(tmp_path / f"camera-{len(list(tmp_path.iterdir()))}.y4m",
                                     colour)
-        browser = videochat_launch(video_file=video, media_access=media_access)
+        browser = videochat_launch(video_file=video, media_access=media_access, cameras=cameras)
         # An explicit permissions list (even empty) overrides the browser's answer
         # for every other permission: pass it only when asked.
         if permissions is None:

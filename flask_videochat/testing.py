@@ -104,15 +104,24 @@ MEDIA_ACCESS = ("granted", "denied", "site-settings")
 
 
 def chromium_args(*, video_file: str | os.PathLike[str] | None = None,
-                  media_access: str = "granted") -> list[str]:
+                  media_access: str = "granted", cameras: int = 1) -> list[str]:
     """Chromium switches: :data:`FAKE_MEDIA_ARGS`, camera and microphone access as
     ``media_access`` says (see :data:`MEDIA_ACCESS`), the fake camera from ``video_file``.
 
-    :raises ValueError: an unknown ``media_access``.
+    :param cameras: fake cameras offered. With more than one, Chromium's own test
+        patterns are used (``fake_device_0`` a green pattern, ``fake_device_1`` a grey
+        one; a ``video_file`` gives one camera only).
+    :raises ValueError: an unknown ``media_access``, or ``cameras`` > 1 with a file.
     """
     if media_access not in MEDIA_ACCESS:
         raise ValueError(f"media_access must be one of {MEDIA_ACCESS}, got {media_access!r}")
+    if cameras > 1 and video_file is not None:
+        raise ValueError("Chromium offers one camera per video file: pass cameras=1 with a file")
     args = list(FAKE_MEDIA_ARGS)
+    if cameras > 1:
+        args[args.index("--use-fake-device-for-media-stream")] = (
+            f"--use-fake-device-for-media-stream=device-count={cameras}"
+        )
     if media_access == "granted":
         args.append("--use-fake-ui-for-media-stream")
     elif media_access == "denied":
@@ -123,7 +132,7 @@ def chromium_args(*, video_file: str | os.PathLike[str] | None = None,
 
 
 def launch_chromium(playwright: Playwright, *, video_file: str | os.PathLike[str] | None = None,
-                    media_access: str = "granted", headless: bool = True,
+                    media_access: str = "granted", cameras: int = 1, headless: bool = True,
                     extra_args: Sequence[str] = ()) -> Browser:
     """Launch Chromium (the system one when :func:`find_chromium` finds it) with a
     fake camera and microphone. One browser per simulated person: the fake camera
@@ -136,7 +145,8 @@ def launch_chromium(playwright: Playwright, *, video_file: str | os.PathLike[str
     return playwright.chromium.launch(
         executable_path=find_chromium(),
         headless=headless,
-        args=[*chromium_args(video_file=video_file, media_access=media_access), *extra_args],
+        args=[*chromium_args(video_file=video_file, media_access=media_access, cameras=cameras),
+              *extra_args],
     )
 
 
@@ -194,6 +204,17 @@ class LiveServer:
         """Everything the server printed so far."""
         self._log.seek(0)
         return self._log.read()
+
+    def kill(self) -> None:
+        """Kill the server at once (SIGKILL), as a crash would."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.kill()
+            self._process.wait()
+
+    def restart(self) -> LiveServer:
+        """Start the server again on the same port (after :meth:`kill` or :meth:`stop`)."""
+        self.stop()
+        return self.start()
 
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s). Its output stays
@@ -362,6 +383,39 @@ class VideoChatPage:
         return self.element.locator(selector)
 
     @property
+    def screen_share_button(self) -> Locator:
+        return self._id("videochat-screen-share")
+
+    @property
+    def devices_button(self) -> Locator:
+        return self._id("videochat-devices")
+
+    @property
+    def camera_select(self) -> Locator:
+        return self._id("videochat-camera-select")
+
+    @property
+    def microphone_select(self) -> Locator:
+        return self._id("videochat-microphone-select")
+
+    @property
+    def use_camera(self) -> Locator:
+        """The "Camera" checkbox of the device check (before joining or answering)."""
+        return self._id("videochat-use-camera")
+
+    @property
+    def use_microphone(self) -> Locator:
+        return self._id("videochat-use-microphone")
+
+    def quality(self, user_id: str) -> Locator:
+        """The connection quality indicator for ``user_id`` (``data-level``)."""
+        return self.element.locator(f'[data-testid="videochat-quality"][data-user-id="{user_id}"]')
+
+    def _peer_scope(self, user_id: str) -> Locator:
+        """Where ``user_id``'s media is shown: their room tile, else the call stage."""
+        return self.tile(user_id).or_(self.element.locator(".vc-stage:not([hidden])"))
+
+    @property
     def chat_input(self) -> Locator:
         return self._id("videochat-chat-input")
 
@@ -413,6 +467,11 @@ class VideoChatPage:
     def stats(self) -> dict[str, Any]:
         """``<video-chat>.getStats()``: state and inbound RTP counters of the call."""
         return self.element.evaluate(_STATS_JS)  # type: ignore[no-any-return]
+
+    def local_colour(self) -> tuple[int, int, int] | None:
+        """Mean RGB of the middle of your own preview's current frame."""
+        value = self.local_video.evaluate(_COLOUR_JS)
+        return None if value is None else (value[0], value[1], value[2])
 
     def remote_colour(self, user_id: str | None = None) -> tuple[int, int, int] | None:
         """Mean RGB of the middle of the remote video's current frame (``None``
@@ -557,6 +616,44 @@ class VideoChatPage:
         :raises AssertionError: not so within ``timeout`` seconds.
         """
         return self._expect_growth(user_id, ("audio",), timeout, interval)
+
+    def expect_peer_muted(self, user_id: str, muted: bool = True, *,
+                          timeout: float | None = None) -> None:
+        """``user_id``'s "Muted" badge is shown (``muted``) or gone."""
+        from playwright.sync_api import expect
+
+        badge = self._peer_scope(user_id).get_by_test_id("videochat-remote-muted")
+        if muted:
+            expect(badge).to_be_visible(timeout=self._ms(timeout))
+        else:
+            expect(badge).to_be_hidden(timeout=self._ms(timeout))
+
+    def expect_peer_camera_off(self, user_id: str, off: bool = True, *,
+                               timeout: float | None = None) -> None:
+        """``user_id``'s picture is replaced by "Camera off" (``off``), or shown again."""
+        from playwright.sync_api import expect
+
+        words = self._peer_scope(user_id).get_by_test_id("videochat-camera-off")
+        if off:
+            expect(words).to_be_visible(timeout=self._ms(timeout))
+            expect(words).to_have_text("Camera off")
+        else:
+            expect(words).to_have_count(0, timeout=self._ms(timeout))
+            expect(self.remote_video(user_id)).to_be_visible(timeout=self._ms(timeout))
+
+    def expect_remote_aspect(self, user_id: str, ratio: float, *, tolerance: float = 0.05,
+                             timeout: float | None = None) -> None:
+        """The remote video of ``user_id`` has this width/height ratio (4/3 for a
+        camera, 16/9 for a shared screen)."""
+        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
+        seen = None
+        while time.monotonic() < deadline:
+            seen = self.remote_video(user_id).evaluate(
+                "v => v.videoHeight ? v.videoWidth / v.videoHeight : null")
+            if seen is not None and abs(seen - ratio) <= tolerance:
+                return
+            self.page.wait_for_timeout(200)
+        raise AssertionError(f"remote video of {user_id} has aspect {seen}, expected {ratio:.3f}")
 
     def expect_remote_colour(self, user_id: str, rgb: tuple[int, int, int], *,
                              tolerance: int = 45, timeout: float | None = None) -> None:

@@ -31,6 +31,8 @@ const log = (...args) => {
  * @fires CallController#chat         detail: {message: {id, from: {id, name}, text, ts}}
  * @fires CallController#upgraded     detail: {room, capacity, members, history, peerId, peer, stream}
  *   (the call became a room: the peer connection and the local stream are handed over, not closed)
+ * @fires CallController#peermedia    detail: {peerId, mic, cam, screen}
+ * @fires CallController#resumed      detail: {callId} (the call is the server's again after a drop)
  * @fires CallController#error        detail: {code, message}
  */
 export class CallController extends MediaOwner {
@@ -70,7 +72,9 @@ export class CallController extends MediaOwner {
       signal: (e) => this._onSignal(e.detail),
       "call.upgraded": (e) => this._onUpgraded(e.detail),
       "call.media": (e) => this._onPeerMedia(e.detail),
-      "call.resumed": (e) => log("call resumed", e.detail),
+      "call.resumed": (e) => {
+        if (this.current?.id === e.detail.call_id) this._emit("resumed", { callId: e.detail.call_id });
+      },
       disconnect: () => {
         this._wasConnected = true;
       },
@@ -363,7 +367,11 @@ export class CallController extends MediaOwner {
     try {
       const ack = await this.signaling.request("call.resume", { call_id: id, peer: peer.id });
       log("resume", ack.state);
-      if (this.current?.id === id) this.announceMedia();
+      if (this.current?.id === id) {
+        this.announceMedia();
+        // "pending": the server restarted and waits for the other side (call.resumed).
+        if (ack.state === "active") this._emit("resumed", { callId: id });
+      }
     } catch (err) {
       // call.ended (with the real reason) may have come already; if not, it is over.
       if (this.current?.id === id) this._finish("peer_disconnected", { byMe: false });

@@ -71,6 +71,7 @@ export class DeviceCheck {
    */
   async show(stream, { beforeJoining }) {
     this.useRow.hidden = !beforeJoining;
+    this.summary.hidden = !beforeJoining;
     const prefs = loadPreferences();
     this.useCamera.checked = prefs.video;
     this.useMicrophone.checked = prefs.audio;

@@ -44,6 +44,7 @@ const STYLESHEET = new URL("../css/videochat.css", import.meta.url).href;
  * @fires videochat-peer-media   detail: {peerId, mic, cam, screen} (what someone else sends changed)
  * @fires videochat-quality      detail: {peerId, level, rttMs, lossPercent, kbps, fps} (a peer's rating changed)
  * @fires videochat-connection   detail: {online} (the signaling connection dropped or came back)
+ * @fires videochat-resumed      detail: {callId} or {room} (after a drop, the call or seat is taken back)
  * @fires videochat-error        detail: {code, message}
  * All events bubble and cross the shadow boundary (`composed`).
  */
@@ -293,6 +294,7 @@ export class VideoChatElement extends HTMLElement {
     c.addEventListener("localstream", (e) => this._showLocal(e.detail.stream));
     c.addEventListener("remotestream", (e) => this._showRemote(e.detail));
     c.addEventListener("chat", (e) => this._showChat(e.detail));
+    for (const owner of [c, r]) owner.addEventListener("resumed", (e) => this._fire("resumed", e.detail));
     c.addEventListener("peermedia", (e) => {
       this._render();
       this._fire("peer-media", e.detail);

@@ -40,6 +40,7 @@ const log = (...args) => {
  * @fires RoomController#invite        detail: {room, from: {id, name}, members: number} (someone rings you into a room)
  * @fires RoomController#inviteended   detail: {room, id, reason} (an invitation you sent or got ended)
  * @fires RoomController#left          detail: {room, reason, byMe}
+ * @fires RoomController#resumed       detail: {room} (the seat is yours again after a drop)
  * @fires RoomController#error         detail: {code, message}
  */
 export class RoomController extends MediaOwner {
@@ -453,6 +454,7 @@ export class RoomController extends MediaOwner {
     }
     this._emitMembers();
     this.announceMedia();
+    this._emit("resumed", { room });
   }
 
   _remember(message) {

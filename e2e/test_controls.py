@@ -1,0 +1,185 @@
+"""In-call controls in real browsers: mute and camera off as the other side sees
+them, switching cameras, sharing a screen, joining with less than a camera and a
+microphone, and each refused permission."""
+
+from __future__ import annotations
+
+from playwright.sync_api import expect
+
+from flask_videochat.testing import BLUE, GREEN, RED, answered_call
+
+#: Width / height of a fake camera (320x240 y4m, or Chromium's 640x480 patterns)
+#: and of Chromium's fake screen (1280x720).
+CAMERA_ASPECT = 4 / 3
+SCREEN_ASPECT = 16 / 9
+
+_FRAMES_JS = """(el, peerId) => {
+  window.__vcSamples = [];
+  window.__vcTimer = setInterval(async () => {
+    const peer = (await el.getStats()).peers[peerId];
+    window.__vcSamples.push(peer ? {frames: peer.video.framesDecoded, state: peer.connectionState}
+                                 : {frames: -1, state: "none"});
+  }, 100);
+}"""
+
+
+def _watch_frames(page, peer_id):
+    """From now on, sample the frames ``page`` decodes from ``peer_id`` every 100 ms."""
+    page.element.evaluate(_FRAMES_JS, peer_id)
+
+
+def _assert_one_connection_throughout(page):
+    """The sampled frame counter never fell back (no new connection) and grew."""
+    samples = page.page.evaluate(
+        "() => { clearInterval(window.__vcTimer); return window.__vcSamples; }")
+    frames = [s["frames"] for s in samples]
+    assert len(frames) > 10, frames
+    assert all(b >= a for a, b in zip(frames, frames[1:])), frames
+    assert frames[-1] > frames[0], frames
+    assert {s["state"] for s in samples} == {"connected"}, samples
+
+
+def test_mute_and_camera_off_are_shown_on_the_other_side_and_undone(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    _, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
+    ada.expect_remote_video_playing(bob_id)
+    ada.expect_peer_muted(bob_id, False)
+
+    bob.element.get_by_test_id("videochat-mute").click()
+    ada.expect_peer_muted(bob_id)
+    bob.element.get_by_test_id("videochat-camera").click()
+    ada.expect_peer_camera_off(bob_id)
+    # Not a frozen frame: the picture is covered, Bob's name and words shown.
+    expect(ada.element.locator(".vc-placeholder")).to_be_visible()
+    expect(ada.element.locator(".vc-placeholder")).to_contain_text(names("Bob"))
+
+    bob.element.get_by_test_id("videochat-mute").click()
+    bob.element.get_by_test_id("videochat-camera").click()
+    ada.expect_peer_muted(bob_id, False)
+    ada.expect_peer_camera_off(bob_id, False)
+    ada.expect_remote_video_playing(bob_id)
+    ada.expect_remote_colour(bob_id, BLUE)
+
+
+def test_mute_and_camera_off_are_shown_on_room_tiles(videochat_user, names, room_name):
+    ada = videochat_user(names("Ada"), colour=RED, path=f"/videochat/rooms/{room_name}")
+    bob = videochat_user(names("Bob"), colour=BLUE, path=f"/videochat/rooms/{room_name}")
+    ada.join()
+    bob.join()
+    bob_id = bob.element.evaluate("el => el.currentUser.id")
+    ada.expect_remote_video_playing(bob_id)
+
+    bob.element.evaluate("el => { el.setMicrophoneMuted(true); el.setCameraOff(true); }")
+    ada.expect_peer_muted(bob_id)
+    ada.expect_peer_camera_off(bob_id)
+    participant = ada.room.get_by_test_id("videochat-participant").and_(
+        ada.room.locator(f'[data-user-id="{bob_id}"]'))
+    expect(participant).to_contain_text("Muted")
+    expect(participant).to_contain_text("Camera off")
+
+    bob.element.evaluate("el => { el.setMicrophoneMuted(false); el.setCameraOff(false); }")
+    ada.expect_peer_muted(bob_id, False)
+    ada.expect_peer_camera_off(bob_id, False)
+    ada.expect_remote_colour(bob_id, BLUE)
+
+
+def test_switching_camera_changes_what_the_other_side_sees(videochat_user, names):
+    # Ada has two cameras (Chromium's green pattern and its grey one).
+    ada = videochat_user(names("Ada"), cameras=2)
+    bob = videochat_user(names("Bob"), colour=RED)
+    ada_id, _ = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
+    bob.expect_remote_video_playing(ada_id)
+    first = ada.local_colour()
+    assert first is not None
+    bob.expect_remote_colour(ada_id, first, tolerance=40)
+    _watch_frames(bob, ada_id)
+
+    ada.devices_button.click()
+    expect(ada.camera_select.locator("option")).to_have_count(2)
+    ada.camera_select.select_option(index=1)
+    second = None
+    for _ in range(50):  # the preview shows the second camera within a few frames
+        second = ada.local_colour()
+        if second is not None and max(abs(a - b) for a, b in zip(first, second)) > 60:
+            break
+        ada.page.wait_for_timeout(200)
+    else:
+        raise AssertionError(f"the preview still shows {second}, the first camera was {first}")
+    bob.expect_remote_colour(ada_id, second, tolerance=40)
+    # The same call and connection: no renegotiation was needed (replaceTrack).
+    bob.expect_remote_video_playing(ada_id)
+    _assert_one_connection_throughout(bob)
+    bob.expect_in_call_with(ada_id)
+
+
+def test_screen_share_replaces_the_camera_and_stopping_restores_it(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    ada_id, _ = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
+    bob.expect_remote_aspect(ada_id, CAMERA_ASPECT)
+    bob.expect_remote_colour(ada_id, RED)
+
+    ada.screen_share_button.click()
+    expect(ada.screen_share_button).to_have_attribute("aria-pressed", "true")
+    bob.expect_remote_aspect(ada_id, SCREEN_ASPECT)
+    expect(bob.element.locator(".vc-peer-name")).to_contain_text("presenting")
+    bob.expect_remote_video_playing(ada_id)
+
+    ada.screen_share_button.click()
+    expect(ada.screen_share_button).to_have_attribute("aria-pressed", "false")
+    bob.expect_remote_aspect(ada_id, CAMERA_ASPECT)
+    bob.expect_remote_colour(ada_id, RED)
+    expect(bob.element.locator(".vc-peer-name")).not_to_contain_text("presenting")
+
+
+def test_audio_only_and_receive_only_joins_work(videochat_user, names, room_name):
+    path = f"/videochat/rooms/{room_name}"
+    ada = videochat_user(names("Ada"), colour=RED, path=path)
+    bob = videochat_user(names("Bob"), colour=BLUE, path=path)
+    cy = videochat_user(names("Cy"), colour=GREEN, path=path)
+
+    # Bob joins with his microphone only, Cy with nothing: both are told so.
+    bob.use_camera.uncheck()
+    expect(bob.element.get_by_test_id("videochat-device-summary")).to_have_text(
+        "Audio only: you will be heard but not seen.")
+    cy.use_camera.uncheck()
+    cy.use_microphone.uncheck()
+    expect(cy.element.get_by_test_id("videochat-device-summary")).to_contain_text("Receive only")
+    for page in (ada, bob, cy):
+        page.join()
+    ada_id, bob_id, cy_id = (p.element.evaluate("el => el.currentUser.id") for p in (ada, bob, cy))
+    for page, others in ((ada, [bob_id, cy_id]), (bob, [ada_id, cy_id]), (cy, [ada_id, bob_id])):
+        page.expect_in_room(others)
+
+    # Everyone sees and hears Ada; Ada and Cy hear Bob, who shows as camera off.
+    for page in (bob, cy):
+        page.expect_remote_video_playing(ada_id)
+        page.expect_remote_colour(ada_id, RED)
+    for page in (ada, cy):
+        page.expect_remote_audio_playing(bob_id)
+        page.expect_peer_camera_off(bob_id)
+    # Cy sends nothing: a tile with no picture and the participant list says so.
+    ada.expect_peer_camera_off(cy_id)
+    participant = ada.room.get_by_test_id("videochat-participant").and_(
+        ada.room.locator(f'[data-user-id="{cy_id}"]'))
+    expect(participant).to_contain_text("Muted")
+    expect(cy.element.get_by_test_id("videochat-mute")).to_be_disabled()
+
+
+def test_refused_microphone_shows_its_own_message(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    # Bob allowed his camera but blocked his microphone.
+    bob = videochat_user(names("Bob"), colour=BLUE, media_access="site-settings",
+                         permissions=["camera"])
+    bob_id = ada.user_id_of(names("Bob"))
+    ada_id = bob.user_id_of(names("Ada"))
+    ada.call(bob_id)
+    bob.expect_ringing(names("Ada"))
+    expect(bob.error).to_contain_text("Microphone access was refused")
+    expect(bob.error).to_have_attribute("data-code", "ERR_MICROPHONE_DENIED")
+    bob.accept()
+    # Bob is seen, not heard; he hears Ada.
+    ada.expect_remote_colour(bob_id, BLUE)
+    ada.expect_peer_muted(bob_id)
+    bob.expect_remote_audio_playing(ada_id)

@@ -1,0 +1,161 @@
+"""Surviving blips in real browsers: the media path cut and restored (ICE restart),
+the signaling connection dropped (the call is resumed), the server killed and
+restarted during a call (media keeps flowing; the call is re-announced), a tab
+closed (the other side learns at once: see test_calls.py)."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+from typing import Iterator
+
+import pytest
+from playwright.sync_api import expect
+
+from flask_videochat.testing import (
+    BLUE,
+    RED,
+    LiveServer,
+    VideoChatPage,
+    answered_call,
+    example_site_command,
+    sign_in_with_form,
+    write_solid_y4m,
+)
+
+_CHAIN = "VC_CUT"
+
+_SAMPLE_JS = """(el, peerId) => {
+  window.__vcSamples = [];
+  window.__vcResumed = [];
+  el.addEventListener("videochat-resumed", (e) => window.__vcResumed.push(e.detail));
+  window.__vcTimer = setInterval(async () => {
+    const peer = (await el.getStats()).peers[peerId];
+    window.__vcSamples.push(peer ? {frames: peer.video.framesDecoded, state: peer.connectionState}
+                                 : {frames: -1, state: "none"});
+  }, 100);
+}"""
+
+
+def _iptables(*args: str) -> None:
+    subprocess.run(["iptables", "-w", *args], check=True, capture_output=True)
+
+
+@contextlib.contextmanager
+def cut_network(keep_port: int) -> Iterator[None]:
+    """Drop every packet on loopback except the site's TCP port (signaling stays up,
+    the browsers' media path is cut), in this test run's own network namespace."""
+    if not os.environ.get("VIDEOCHAT_TEST_NETNS") or not shutil.which("iptables"):
+        pytest.skip("needs the loopback-only network namespace of scripts/test (run as root)")
+    _iptables("-N", _CHAIN)
+    try:
+        _iptables("-A", _CHAIN, "-p", "tcp", "--dport", str(keep_port), "-j", "RETURN")
+        _iptables("-A", _CHAIN, "-p", "tcp", "--sport", str(keep_port), "-j", "RETURN")
+        _iptables("-A", _CHAIN, "-j", "DROP")
+        _iptables("-I", "INPUT", "-j", _CHAIN)
+        yield
+    finally:
+        subprocess.run(["iptables", "-w", "-D", "INPUT", "-j", _CHAIN], capture_output=True)
+        subprocess.run(["iptables", "-w", "-F", _CHAIN], capture_output=True)
+        subprocess.run(["iptables", "-w", "-X", _CHAIN], capture_output=True)
+
+
+def _ids(*pages: VideoChatPage) -> list[str]:
+    return [p.element.evaluate("el => el.currentUser.id") for p in pages]
+
+
+def test_media_resumes_after_the_network_path_is_cut_and_restored(
+        example_site, videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    ada_id, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
+    ada.expect_remote_video_playing(bob_id)
+    call_id = ada.stats()["callId"]
+
+    with cut_network(keep_port=example_site.port):
+        # Both browsers notice the path is gone, and start ICE restarts.
+        for page, peer in ((ada, bob_id), (bob, ada_id)):
+            page.page.wait_for_function(
+                "async ([el, id]) => "
+                "(await el.getStats()).peers[id]?.connectionState !== 'connected'",
+                arg=[page.element.element_handle(), peer], timeout=30000)
+    # Restored: frames flow again, in the same call, after an ICE restart.
+    ada.expect_remote_video_playing(bob_id, timeout=30)
+    bob.expect_remote_video_playing(ada_id, timeout=30)
+    ada.expect_remote_colour(bob_id, BLUE)
+    assert ada.stats()["callId"] == call_id
+    restarts = ada.stats()["peers"][bob_id]["restarts"] + bob.stats()["peers"][ada_id]["restarts"]
+    assert restarts >= 1
+    ada.expect_in_call_with(bob_id)
+
+
+def test_a_dropped_signaling_connection_resumes_the_call(videochat_user, names):
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    _, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
+    ada.expect_remote_video_playing(bob_id)
+    ada.element.evaluate(_SAMPLE_JS, bob_id)
+
+    # Ada's socket drops (the transport closes); the client reconnects by itself and
+    # takes the call back within the server's reconnect grace.
+    ada.element.evaluate("el => el._signaling._socket.io.engine.close()")
+    ada.page.wait_for_function("() => window.__vcResumed.length > 0", timeout=15000)
+    ada.expect_remote_video_playing(bob_id)
+    # The call is the server's again: Ada's hang-up from her new connection reaches
+    # Bob at once (without the resume, the server would refuse it).
+    ada.hang_up()
+    bob.expect_status("hung up", timeout=3)
+    bob.expect_idle()
+
+
+@pytest.fixture
+def restartable_site() -> Iterator[LiveServer]:
+    """The example site on a fixed port with a fixed secret key (sessions stay valid
+    across a restart) and a reconnect grace long enough for both browsers."""
+    env = {"VIDEOCHAT_ICE_SERVERS": "[]", "SECRET_KEY": "restart-test-" + "k" * 20,
+           "VIDEOCHAT_RECONNECT_GRACE": "20"}
+    server = LiveServer(example_site_command(), env=env).start()
+    yield server
+    server.stop()
+
+
+def test_a_call_survives_a_server_restart(restartable_site, videochat_launch, tmp_path, names):
+    people = []
+    for name, colour in ((names("Ada"), RED), (names("Bob"), BLUE)):
+        video = write_solid_y4m(tmp_path / f"{len(people)}.y4m", colour)
+        page = videochat_launch(video_file=video).new_context().new_page()
+        sign_in_with_form(page, restartable_site.url, name)
+        people.append(VideoChatPage(page))
+    ada, bob = people
+    ada_id, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
+    ada.expect_remote_video_playing(bob_id)
+    bob.expect_remote_video_playing(ada_id)
+    ada.element.evaluate(_SAMPLE_JS, bob_id)
+    bob.element.evaluate(_SAMPLE_JS, ada_id)
+
+    restartable_site.kill()
+    # Peer to peer: the media goes on without the server.
+    for page in (ada, bob):
+        expect(page.element.locator(".vc-dot")).not_to_have_class("vc-dot vc-online")
+    ada.page.wait_for_timeout(1500)
+    restartable_site.restart()
+    for page in (ada, bob):
+        page.page.wait_for_function("() => window.__vcResumed.length > 0", timeout=20000)
+        expect(page.element.locator(".vc-dot")).to_have_class("vc-dot vc-online")
+
+    # Frames grew the whole time, on the same connection, and it never dropped.
+    for page in (ada, bob):
+        samples = page.page.evaluate(
+            "() => { clearInterval(window.__vcTimer); return window.__vcSamples; }")
+        frames = [s["frames"] for s in samples]
+        assert all(b >= a for a, b in zip(frames, frames[1:])), frames
+        assert frames[-1] > frames[0] + 60, frames
+        assert {s["state"] for s in samples} == {"connected"}, samples
+    # The re-announced call is the server's: a hang-up reaches the other side.
+    bob.hang_up()
+    ada.expect_status("hung up", timeout=5)
+    ada.expect_idle()
+    bob.expect_idle()
+
