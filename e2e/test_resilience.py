@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
-import subprocess
 import time
 from typing import Iterator
 
@@ -19,14 +17,14 @@ from flask_videochat.testing import (
     BLUE,
     RED,
     LiveServer,
+    NetworkCut,
     VideoChatPage,
     answered_call,
     example_site_command,
+    only_loopback,
     sign_in_with_form,
     write_solid_y4m,
 )
-
-_CHAIN = "VC_CUT"
 
 _SAMPLE_JS = """(el, peerId) => {
   window.__vcSamples = [];
@@ -40,27 +38,13 @@ _SAMPLE_JS = """(el, peerId) => {
 }"""
 
 
-def _iptables(*args: str) -> None:
-    subprocess.run(["iptables", "-w", *args], check=True, capture_output=True)
-
-
 @contextlib.contextmanager
 def cut_network(keep_port: int) -> Iterator[None]:
-    """Drop every packet on loopback except the site's TCP port (signaling stays up,
-    the browsers' media path is cut), in this test run's own network namespace."""
-    if not os.environ.get("VIDEOCHAT_TEST_NETNS") or not shutil.which("iptables"):
-        pytest.skip("needs the loopback-only network namespace of scripts/test (run as root)")
-    _iptables("-N", _CHAIN)
-    try:
-        _iptables("-A", _CHAIN, "-p", "tcp", "--dport", str(keep_port), "-j", "RETURN")
-        _iptables("-A", _CHAIN, "-p", "tcp", "--sport", str(keep_port), "-j", "RETURN")
-        _iptables("-A", _CHAIN, "-j", "DROP")
-        _iptables("-I", "INPUT", "-j", _CHAIN)
+    """The media path cut, signaling up (see :class:`NetworkCut`)."""
+    if os.geteuid() != 0 or not only_loopback():
+        pytest.skip("needs root in the loopback-only network namespace of scripts/test")
+    with NetworkCut(keep_port):
         yield
-    finally:
-        subprocess.run(["iptables", "-w", "-D", "INPUT", "-j", _CHAIN], capture_output=True)
-        subprocess.run(["iptables", "-w", "-F", _CHAIN], capture_output=True)
-        subprocess.run(["iptables", "-w", "-X", _CHAIN], capture_output=True)
 
 
 def _wait_for_peer(page: VideoChatPage, peer_id: str, predicate, *, what: str,

@@ -150,6 +150,61 @@ def launch_chromium(playwright: Playwright, *, video_file: str | os.PathLike[str
     )
 
 
+def only_loopback() -> bool:
+    """Whether this process's network namespace has no interface but loopback (as in
+    ``scripts/test``'s namespace): only then may a test cut the network there."""
+    try:
+        return set(os.listdir("/sys/class/net")) == {"lo"}
+    except OSError:
+        return False
+
+
+class NetworkCut:
+    """Cut every path on loopback except one TCP port (the site's: signaling stays
+    up, the browsers' media path is cut) with iptables, and restore it. Refuses to
+    run outside a loopback-only network namespace, so it never touches a real host.
+
+    :raises RuntimeError: not root, no ``iptables``, or not in such a namespace.
+
+    Example::
+
+        with NetworkCut(keep_port=server.port):
+            ...   # media path cut
+    """
+
+    CHAIN = "VIDEOCHAT_CUT"
+
+    def __init__(self, keep_port: int) -> None:
+        if os.geteuid() != 0 or not shutil.which("iptables") or not only_loopback():
+            raise RuntimeError("NetworkCut needs root, iptables and a loopback-only namespace")
+        self.keep_port = keep_port
+        self.active = False
+
+    def _run(self, *args: str, check: bool = True) -> None:
+        subprocess.run(["iptables", "-w", *args], check=check, capture_output=True)
+
+    def cut(self) -> None:
+        self._run("-N", self.CHAIN)
+        for direction in ("--dport", "--sport"):
+            self._run("-A", self.CHAIN, "-p", "tcp", direction, str(self.keep_port), "-j", "RETURN")
+        self._run("-A", self.CHAIN, "-j", "DROP")
+        self._run("-I", "INPUT", "-j", self.CHAIN)
+        self.active = True
+
+    def restore(self) -> None:
+        self._run("-D", "INPUT", "-j", self.CHAIN, check=False)
+        self._run("-F", self.CHAIN, check=False)
+        self._run("-X", self.CHAIN, check=False)
+        self.active = False
+
+    def __enter__(self) -> NetworkCut:
+        self.cut()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.restore()
+
+
 def free_port() -> int:
     """A TCP port free on 127.0.0.1 right now."""
     with socket.socket() as s:

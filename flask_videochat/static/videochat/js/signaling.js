@@ -9,6 +9,9 @@ import { io } from "../vendor/socket.io.esm.min.js";
 
 /** Milliseconds to wait for the server's acknowledgement of a request. */
 export const ACK_TIMEOUT_MS = 10000;
+/** First and longest wait between reconnection attempts, in milliseconds. */
+export const RECONNECT_DELAY_MS = 300;
+export const RECONNECT_DELAY_MAX_MS = 2000;
 
 /** Server-to-client events re-dispatched as DOM events of the same name. */
 export const SERVER_EVENTS = [
@@ -68,6 +71,9 @@ export class Signaling extends EventTarget {
       path,
       transports: ["websocket", "polling"],
       tryAllTransports: true,
+      // Come back quickly after a blip or a server restart (default: up to 5 s).
+      reconnectionDelay: RECONNECT_DELAY_MS,
+      reconnectionDelayMax: RECONNECT_DELAY_MAX_MS,
     });
     for (const name of SERVER_EVENTS) {
       this._socket.on(name, (payload) => this.dispatchEvent(new CustomEvent(name, { detail: payload })));
