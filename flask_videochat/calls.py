@@ -9,12 +9,20 @@ The server is authoritative for every call::
 
 :class:`CallBook` holds the live calls and applies transitions; each method returns
 the :class:`Call` it changed, or raises :class:`~flask_videochat.protocol.ProtocolError`
-and changes nothing. Ended calls are dropped from the book, so memory is bounded by
-the number of live calls.
+and changes nothing. Ended calls are dropped from the book; only their id, parties
+and reason are remembered for a while
+(:class:`~flask_videochat.call_resume.EndedCalls`, bounded in size and age),
+so that a party coming back with ``call.resume`` learns why the call ended.
+
+A party whose connection dropped takes an active call back on a new connection with
+:meth:`CallBook.resume`. After a server restart the book knows no call: each party's
+``call.resume`` is then a :class:`~flask_videochat.call_resume.Claim`, and two
+matching claims re-create the call, active, between the claimants' connections.
 """
 
 from __future__ import annotations
 
+import itertools
 import secrets
 import threading
 import time
@@ -22,6 +30,15 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable
 
+from .call_resume import (
+    MAX_ENDED_CALLS,
+    MIN_ENDED_MEMORY,
+    CallEndedError,
+    Claim,
+    EndedCall,
+    EndedCalls,
+    ResumedCall,
+)
 from .chat import ChatLog, ChatMessage, new_message
 from .presence import Status, User
 from .protocol import ErrorCode, ProtocolError
@@ -107,6 +124,12 @@ class CallBook:
     :param new_id: makes call ids; 16 random URL-safe bytes unless a test passes its own.
     :param chat_history: chat messages each call keeps (``VIDEOCHAT_CHAT_HISTORY``).
     :param wall_clock: seconds since the Unix epoch, for chat timestamps.
+    :param claim_window: seconds a :class:`~flask_videochat.call_resume.Claim`
+        waits for the other party (the namespace expires claims after it); the app's
+        book gets ``max(5, VIDEOCHAT_RECONNECT_GRACE)``.
+    :param ended_memory: seconds an ended call is remembered for ``call.resume``;
+        the app's book gets ``max(60, 2 * VIDEOCHAT_RECONNECT_GRACE)``.
+    :param max_ended: most ended calls remembered.
 
     Example::
 
@@ -124,14 +147,23 @@ class CallBook:
         new_id: Callable[[], str] = lambda: secrets.token_urlsafe(16),
         chat_history: int = DEFAULT_CHAT_HISTORY,
         wall_clock: Callable[[], float] = time.time,
+        claim_window: float = 10.0,
+        ended_memory: float = MIN_ENDED_MEMORY,
+        max_ended: int = MAX_ENDED_CALLS,
     ) -> None:
         self._clock = clock
         self._new_id = new_id
         self._chat_history = chat_history
         self._wall_clock = wall_clock
+        #: Seconds a claim waits for the other party.
+        self.claim_window = claim_window
         self._lock = threading.RLock()
         self._calls: dict[str, Call] = {}
         self._by_user: dict[str, str] = {}
+        self._ended = EndedCalls(limit=max_ended, max_age=ended_memory, clock=clock)
+        #: user id -> their pending claim (one per user).
+        self._claims: dict[str, Claim] = {}
+        self._tokens = itertools.count(1)
 
     # -- queries --------------------------------------------------------------
 
@@ -142,11 +174,29 @@ class CallBook:
             return None if call_id is None else self._calls[call_id]
 
     def status_of(self, user_id: str) -> Status:
-        """The presence status that ``user_id``'s calls give them."""
-        call = self.live_call_of(user_id)
-        if call is None:
-            return Status.AVAILABLE
-        return Status.IN_CALL if call.state is CallState.ACTIVE else Status.RINGING
+        """The presence status that ``user_id``'s calls give them: a pending claim
+        counts as ``IN_CALL`` (the browsers are still talking)."""
+        with self._lock:
+            call = self.live_call_of(user_id)
+            if call is None:
+                return Status.IN_CALL if user_id in self._claims else Status.AVAILABLE
+            return Status.IN_CALL if call.state is CallState.ACTIVE else Status.RINGING
+
+    def is_busy(self, user_id: str) -> bool:
+        """Whether ``user_id`` has a live call or a pending claim (so they cannot be
+        called, invited into a room, nor join one)."""
+        with self._lock:
+            return user_id in self._by_user or user_id in self._claims
+
+    def claim_of(self, user_id: str) -> Claim | None:
+        """The pending claim of ``user_id``, or ``None``."""
+        with self._lock:
+            return self._claims.get(user_id)
+
+    def ended(self, call_id: str) -> EndedCall | None:
+        """What is remembered of the ended call ``call_id``, or ``None``."""
+        with self._lock:
+            return self._ended.get(call_id)
 
     def calls_on_connection(self, sid: str) -> list[Call]:
         """Live calls held by connection ``sid`` (as caller or answering callee)."""
@@ -198,21 +248,22 @@ class CallBook:
         :param callee_busy: the callee is busy elsewhere (in a room, or invited to
             one): the call ends at once as if they were in a call.
         :returns: the call, ``RINGING``; or already ``ENDED`` with reason ``BUSY``
-            when the callee is ringing, in another call or ``callee_busy``.
+            when the callee is ringing, in another call, claiming one or
+            ``callee_busy``.
         :raises ProtocolError: ``ERR_SELF_CALL``; ``ERR_ALREADY_IN_CALL`` when the
-            caller has a live call.
+            caller has a live call or a pending claim.
         """
         if caller_id == callee_id:
             raise ProtocolError(ErrorCode.SELF_CALL, "You cannot call yourself.")
         with self._lock:
-            if caller_id in self._by_user:
+            if self.is_busy(caller_id):
                 raise ProtocolError(
                     ErrorCode.ALREADY_IN_CALL, "Hang up your current call before starting another."
                 )
             now = self._clock()
             call = Call(self._new_id(), caller_id, caller_sid, callee_id, created_at=now)
             call.chat = ChatLog(self._chat_history)
-            if callee_busy or callee_id in self._by_user:
+            if callee_busy or self.is_busy(callee_id):
                 return self._finish(call, EndReason.BUSY, now)
             self._calls[call.id] = call
             self._by_user[caller_id] = self._by_user[callee_id] = call.id
@@ -313,7 +364,117 @@ class CallBook:
                 return None
             return self._finish(call, EndReason.PEER_DISCONNECTED, self._clock())
 
+    # -- resuming -----------------------------------------------------------------
+
+    def resume(
+        self,
+        call_id: str,
+        user_id: str,
+        sid: str,
+        peer_id: str,
+        *,
+        busy: bool = False,
+        may_pair: Callable[[str, str], bool] | None = None,
+    ) -> ResumedCall:
+        """``user_id``, on connection ``sid``, takes back call ``call_id`` with
+        ``peer_id`` after their connection dropped.
+
+        - A live active call of the two: ``sid`` now holds it for ``user_id``
+          (relays, hang-ups and the grace check use it). Rebound.
+        - A call the book does not know: a :class:`Claim` is recorded (replacing
+          the user's previous one), unless the peer's claim for the same call names
+          ``user_id``: then the call is re-created, active, the peer as caller on
+          their claim's connection and ``user_id`` as callee on ``sid``.
+
+        :param busy: either user is busy elsewhere (a room seat or invitation): no
+            claim is recorded.
+        :param may_pair: ``may_pair(caller_id, callee_id)``, asked before a call is
+            re-created (the host's ``can_call``); ``False`` refuses.
+        :raises CallEndedError: the call ended recently and ``user_id`` and ``peer_id``
+            were its parties.
+        :raises ProtocolError: ``ERR_CALL_NOT_FOUND`` for a call of other parties, a
+            ``peer_id`` who is not the other party, or a claim that cannot be
+            recorded (either user in another live call, ``busy``, or refused by
+            ``may_pair``); ``ERR_INVALID_STATE`` for a call still ringing.
+        """
+        with self._lock:
+            call = self._calls.get(call_id)
+            if call is not None:
+                return self._rebind(call, user_id, sid, peer_id)
+            ended = self._ended.get(call_id)
+            if ended is not None:
+                if peer_id != user_id and ended.parties == {user_id, peer_id}:
+                    raise CallEndedError(ended.reason)
+                raise _not_found()
+            if busy or peer_id == user_id or user_id in self._by_user or peer_id in self._by_user:
+                raise _not_found()
+            now = self._clock()
+            theirs = self._claims.get(peer_id)
+            if theirs is None or (theirs.call_id, theirs.peer_id) != (call_id, user_id):
+                claim = Claim(call_id, user_id, sid, peer_id, now, next(self._tokens))
+                self._claims[user_id] = claim
+                return ResumedCall(None, claim=claim)
+            if may_pair is not None and not may_pair(peer_id, user_id):
+                raise _not_found()
+            del self._claims[peer_id]
+            self._claims.pop(user_id, None)
+            call = Call(
+                call_id,
+                peer_id,
+                theirs.sid,
+                user_id,
+                created_at=now,
+                state=CallState.ACTIVE,
+                callee_sid=sid,
+                answered_at=now,
+                chat=ChatLog(self._chat_history),
+            )
+            self._calls[call_id] = call
+            self._by_user[peer_id] = self._by_user[user_id] = call_id
+            return ResumedCall(call, matched=theirs)
+
+    def expire_claim(self, user_id: str, token: int) -> Claim | None:
+        """The claim window of ``user_id``'s claim ``token`` is over: the peer never
+        came. It is remembered as ended (``PEER_DISCONNECTED``), so the peer's late
+        ``call.resume`` learns so at once.
+
+        :returns: the expired claim, or ``None`` when it was matched, replaced or
+            dropped meanwhile.
+        """
+        with self._lock:
+            claim = self._claims.get(user_id)
+            if claim is None or claim.token != token:
+                return None
+            del self._claims[user_id]
+            parties = frozenset((claim.user_id, claim.peer_id))
+            self._ended.add(
+                EndedCall(claim.call_id, parties, EndReason.PEER_DISCONNECTED, self._clock())
+            )
+            return claim
+
+    def drop_claim(self, user_id: str, sid: str) -> Claim | None:
+        """Connection ``sid`` of ``user_id`` closed: the claim it made, if any, is
+        forgotten (the browser claims again from its next connection)."""
+        with self._lock:
+            claim = self._claims.get(user_id)
+            if claim is None or claim.sid != sid:
+                return None
+            del self._claims[user_id]
+            return claim
+
     # -- internals --------------------------------------------------------------
+
+    def _rebind(self, call: Call, user_id: str, sid: str, peer_id: str) -> ResumedCall:
+        if not call.has_party(user_id) or call.other(user_id) != peer_id:
+            raise _not_found()
+        if call.state is not CallState.ACTIVE:
+            raise ProtocolError(ErrorCode.INVALID_STATE, "Only an answered call can be taken back.")
+        previous = call.sid_of(user_id)
+        if user_id == call.caller_id:
+            call.caller_sid = sid
+        else:
+            call.callee_sid = sid
+        return ResumedCall(call, previous_sid=previous)
 
     def _party_call(self, call_id: str, user_id: str) -> Call:
         call = self._calls.get(call_id)
@@ -342,4 +503,6 @@ class CallBook:
             for user_id in (call.caller_id, call.callee_id):
                 if self._by_user.get(user_id) == call.id:
                     del self._by_user[user_id]
+            parties = frozenset((call.caller_id, call.callee_id))
+            self._ended.add(EndedCall(call.id, parties, reason, now))
         return call

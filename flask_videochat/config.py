@@ -21,10 +21,13 @@ VIDEOCHAT_RING_TIMEOUT: float = 30
 #: server (and TURN for strict NATs) for calls across the internet.
 VIDEOCHAT_ICE_SERVERS: list[dict[str, Any]] = []
 
-#: Seconds the server waits after the connection holding one party's call drops
-#: (without a hang-up) before it ends the call with reason ``peer_disconnected``.
-#: Default: 10. ``0`` ends it at once. (A reconnecting browser does not take its
-#: call back yet: resuming is planned, and this is the window it will use.)
+#: Seconds the server waits for a browser whose connection dropped (without a
+#: hang-up or a leave) to come back: its call goes on and its room seat is kept, and
+#: the browser takes them back on its new connection (``call.resume``,
+#: ``room.resume``). After it, the call ends with reason ``peer_disconnected`` and
+#: the seat is lost (``disconnected``). Default: 10. ``0`` ends both at once. After
+#: a server restart, the two parties of a call have ``max(5, grace)`` seconds to
+#: both ask for it back. Sent to browsers in ``hello``.
 VIDEOCHAT_RECONNECT_GRACE: float = 10
 
 #: Whether visitors who are not signed in to the host app may connect, as a guest

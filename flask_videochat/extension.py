@@ -12,6 +12,7 @@ from flask_socketio import SocketIO
 from markupsafe import Markup
 
 from .blueprint import assets_markup, blueprint, widget_markup
+from .call_resume import MIN_CLAIM_WINDOW, MIN_ENDED_MEMORY
 from .calls import CallBook
 from .config import DEFAULTS, Settings
 from .namespace import VideoChatNamespace
@@ -47,7 +48,12 @@ class VideoChatState:
 
     def __post_init__(self) -> None:
         history = self.settings.chat_history
-        self.calls = CallBook(chat_history=history)
+        grace = self.settings.reconnect_grace
+        self.calls = CallBook(
+            chat_history=history,
+            claim_window=max(MIN_CLAIM_WINDOW, grace),
+            ended_memory=max(MIN_ENDED_MEMORY, 2 * grace),
+        )
         self.rooms = RoomBook(capacity=self.settings.room_capacity, chat_history=history)
 
     def identify(self) -> User | None:

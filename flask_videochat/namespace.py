@@ -16,7 +16,8 @@ from typing import Any
 from flask_socketio import ConnectionRefusedError, join_room
 
 from . import signals
-from .calls import ANSWERED_ELSEWHERE, Call, CallState
+from .call_resume import CallEndedError, Claim
+from .calls import ANSWERED_ELSEWHERE, Call, CallState, EndReason
 from .namespace_base import (
     NAMESPACE,
     UNAUTHENTICATED_MESSAGE,
@@ -32,6 +33,8 @@ from .protocol import (
     MAX_SDP_LENGTH,
     PROTOCOL_VERSION,
     CallIdPayload,
+    CallMediaPayload,
+    CallResumePayload,
     ErrorCode,
     InvitePayload,
     ProtocolError,
@@ -51,10 +54,13 @@ EVENTS: dict[str, str] = {
     "call.decline": "call_decline",
     "call.cancel": "call_cancel",
     "call.hangup": "call_hangup",
+    "call.media": "call_media",
+    "call.resume": "call_resume",
     "call.add": "call_add",
     "signal": "signal",
     "room.join": "room_join",
     "room.leave": "room_leave",
+    "room.resume": "room_resume",
     "room.signal": "room_signal",
     "room.media": "room_media",
     "room.invite": "room_invite",
@@ -121,6 +127,7 @@ class VideoChatNamespace(RoomEvents):
                 "self": user.public(),
                 "ice_servers": [dict(s) for s in settings.ice_servers],
                 "ring_timeout": settings.ring_timeout,
+                "reconnect_grace": settings.reconnect_grace,
                 "room_capacity": settings.room_capacity,
                 "limits": {
                     "sdp": MAX_SDP_LENGTH,
@@ -144,15 +151,18 @@ class VideoChatNamespace(RoomEvents):
             )
 
     def on_disconnect(self, reason: Any = None) -> None:
-        """Forget the connection: its room seat is lost at once (and, with the
-        user's last connection, their pending room invitation); calls it held end
-        after the reconnect grace."""
+        """Forget the connection: calls it held end and its room seat is lost after
+        the reconnect grace unless taken back (``call.resume``, ``room.resume``);
+        with the user's last connection their pending room invitation ends at once.
+        A claim it made after a server restart is forgotten."""
         state = self.state
         sid = current_sid()
         user, last = state.presence.disconnect(sid)
         if user is None:
             return
         self._drop_connection(sid, user.id, last=last)
+        if state.calls.drop_claim(user.id, sid) is not None:
+            self._refresh_status(user.id)
         held = state.calls.calls_on_connection(sid)
         ringing = state.calls.live_call_of(user.id)
         if last and ringing is not None and ringing.state is CallState.RINGING:
@@ -240,6 +250,50 @@ class VideoChatNamespace(RoomEvents):
         self._emit("signal", payload.relayed(user.id), to=peer_sid)
         return {}
 
+    @acknowledged(CallMediaPayload)
+    def on_call_media(self, user: User, payload: CallMediaPayload) -> dict[str, Any]:
+        _, peer_sid = self.state.calls.relay_target(payload.call_id, user.id, current_sid())
+        self._emit("call.media", payload.relayed(user.id), to=peer_sid)
+        return {}
+
+    # -- resuming ---------------------------------------------------------------------
+
+    @acknowledged(CallResumePayload)
+    def on_call_resume(self, user: User, payload: CallResumePayload) -> dict[str, Any]:
+        """Take a call back on this connection: rebind a live call, or (after a
+        server restart) claim it until the peer claims it too."""
+        state = self.state
+        sid = current_sid()
+        busy = any(
+            state.rooms.status_of(u) is not Status.AVAILABLE for u in (user.id, payload.peer)
+        )
+        try:
+            resumed = state.calls.resume(
+                payload.call_id, user.id, sid, payload.peer, busy=busy, may_pair=self._may_pair
+            )
+        except CallEndedError as gone:
+            ended = {"call_id": payload.call_id, "reason": gone.reason.value}
+            self._emit("call.ended", ended, to=sid)
+            raise
+        call = resumed.call
+        if call is None:
+            assert resumed.claim is not None
+            self._later(state.calls.claim_window, self._claim_over, resumed.claim)
+            self._refresh_status(user.id)
+            return {"call_id": payload.call_id, "state": "pending"}
+        if resumed.matched is not None:
+            message = {"call_id": call.id, "peer": user.public()}
+            self._emit("call.resumed", message, to=resumed.matched.sid)
+            self._refresh_status(call.caller_id, call.callee_id)
+        else:
+            previous = resumed.previous_sid
+            if previous not in (None, sid) and state.presence.user_of(previous) is not None:
+                # The connection that held the call is still open for the server (a
+                # dead network it has not noticed yet, or another tab): it is told.
+                taken = {"call_id": call.id, "reason": ANSWERED_ELSEWHERE}
+                self._emit("call.ended", taken, to=previous)
+        return {"call_id": call.id, "state": "active", "peer": self._public(payload.peer)}
+
     # -- helpers ---------------------------------------------------------------
 
     def _ended(self, call: Call) -> None:
@@ -256,6 +310,24 @@ class VideoChatNamespace(RoomEvents):
             reason=call.reason.value,
             duration=call.duration,
         )
+
+    def _may_pair(self, caller_id: str, callee_id: str) -> bool:
+        """Whether two claimants may have their call re-created: both online and the
+        host's ``can_call`` allows a call between them, either way round (who
+        called whom is lost with the server's memory)."""
+        state = self.state
+        caller, callee = state.presence.get(caller_id), state.presence.get(callee_id)
+        if caller is None or callee is None:
+            return False
+        return state.can_call(caller, callee) or state.can_call(callee, caller)
+
+    def _claim_over(self, claim: Claim) -> None:
+        """The peer of ``claim`` never claimed the call: it ends for the claimant."""
+        if self.state.calls.expire_claim(claim.user_id, claim.token) is None:
+            return
+        reason = EndReason.PEER_DISCONNECTED.value
+        self._emit("call.ended", {"call_id": claim.call_id, "reason": reason}, to=claim.sid)
+        self._refresh_status(claim.user_id)
 
     def _ring_over(self, call_id: str) -> None:
         call = self.state.calls.expire(call_id)

@@ -24,7 +24,7 @@ from .protocol import (
     RoomPayload,
     RoomSignalPayload,
 )
-from .rooms import JOINED_ELSEWHERE, Departure, InviteEnded, JoinResult, LeaveReason
+from .rooms import JOINED_ELSEWHERE, Departure, InviteEnded, JoinResult, LeaveReason, ResumedSeat
 from .signals import notify
 
 if TYPE_CHECKING:
@@ -39,7 +39,7 @@ class RoomEvents(NamespaceBase):
     @acknowledged(RoomJoinPayload)
     def on_room_join(self, user: User, payload: RoomJoinPayload) -> dict[str, Any]:
         state = self.state
-        if state.calls.live_call_of(user.id) is not None:
+        if state.calls.is_busy(user.id):
             raise ProtocolError(
                 ErrorCode.ALREADY_IN_CALL, "Hang up your call before joining a room."
             )
@@ -64,6 +64,21 @@ class RoomEvents(NamespaceBase):
         self._departed(self.state.rooms.leave(payload.room, user.id, current_sid()))
         return {"room": payload.room}
 
+    @acknowledged(RoomPayload)
+    def on_room_resume(self, user: User, payload: RoomPayload) -> dict[str, Any]:
+        """Take back a seat kept since this user's connection dropped: it moves to
+        this connection and nobody else is told (their peer connections went on)."""
+        sid = current_sid()
+        resumed = self.state.rooms.resume(payload.room, user.id, sid)
+        self._took_back(resumed)
+        room = resumed.room
+        return {
+            "room": room.name,
+            "capacity": room.capacity,
+            "members": [{**m.public(), "polite": resumed.polite_toward(m)} for m in resumed.others],
+            "history": [m.public() for m in room.history],
+        }
+
     @acknowledged(RoomSignalPayload)
     def on_room_signal(self, user: User, payload: RoomSignalPayload) -> dict[str, Any]:
         target = self.state.rooms.relay_target(payload.room, user.id, current_sid(), payload.to)
@@ -73,9 +88,20 @@ class RoomEvents(NamespaceBase):
     @acknowledged(RoomMediaPayload)
     def on_room_media(self, user: User, payload: RoomMediaPayload) -> dict[str, Any]:
         member, others = self.state.rooms.set_media(
-            payload.room, user.id, current_sid(), mic=payload.mic, cam=payload.cam
+            payload.room,
+            user.id,
+            current_sid(),
+            mic=payload.mic,
+            cam=payload.cam,
+            screen=payload.screen,
         )
-        message = {"room": payload.room, "id": user.id, "mic": member.mic, "cam": member.cam}
+        message = {
+            "room": payload.room,
+            "id": user.id,
+            "mic": member.mic,
+            "cam": member.cam,
+            "screen": member.screen,
+        }
         for other in others:
             self._emit("room.media", message, to=other.sid)
         return {}
@@ -161,8 +187,13 @@ class RoomEvents(NamespaceBase):
                 if departure is not None:
                     self._departed(departure)
         if state.presence.user_of(sid) is None:
-            return {"call_id": ended.id, "room": room.name, "to": invitee.id,
-                    "state": "ended", "reason": "cancelled"}
+            return {
+                "call_id": ended.id,
+                "room": room.name,
+                "to": invitee.id,
+                "state": "ended",
+                "reason": "cancelled",
+            }
         ringing = self._ring(user, sid, invitee, room.name)
         return {"call_id": ended.id, "room": room.name, "to": invitee.id, **ringing}
 
@@ -207,7 +238,7 @@ class RoomEvents(NamespaceBase):
         """Invite ``invitee`` into ``room`` (checks done): ring every tab of theirs
         for the ring timeout. Returns the ``state`` (and ``reason``) for the ack."""
         state = self.state
-        busy = state.calls.live_call_of(invitee.id) is not None
+        busy = state.calls.is_busy(invitee.id)
         invite = state.rooms.invite(room, inviter, sid, invitee, busy=busy)
         if invite is None:
             return {"state": "ended", "reason": EndReason.BUSY.value}
@@ -276,18 +307,42 @@ class RoomEvents(NamespaceBase):
         self._emit("room.invite_ended", message, to=user_room(invitee))
         self._refresh_status(invitee)
 
+    def _seat_over(self, room: str, user_id: str, sid: str) -> None:
+        """The reconnect grace of a seat kept on closed connection ``sid`` is over:
+        it is lost unless it was taken back meanwhile."""
+        departure = self.state.rooms.drop_seat(room, user_id, sid)
+        if departure is not None:
+            self._departed(departure)
+
     def _invite_over(self, invite_id: str, user_id: str) -> None:
         """The ring timeout of an invitation ran out."""
         ended = self.state.rooms.expire_invite(invite_id, user_id)
         if ended is not None:
             self._invite_ended(ended)
 
+    def _took_back(self, resumed: ResumedSeat) -> None:
+        """A seat was resumed on a new connection: the old one, when the server
+        still thinks it open (another tab, or a dead network not noticed yet), is
+        told it lost the seat, as a join elsewhere would tell it."""
+        old, new = resumed.previous.sid, resumed.member.sid
+        if old != new and self.state.presence.user_of(old) is not None:
+            left = {"room": resumed.room.name, "reason": JOINED_ELSEWHERE}
+            self._emit("room.left", left, to=old)
+        self._refresh_status(resumed.member.id)
+
     def _drop_connection(self, sid: str, user_id: str, *, last: bool) -> None:
-        """Connection ``sid`` closed: its seat is lost at once; when it was the
-        user's last connection, their pending invitation ends too."""
-        departure = self.state.rooms.drop_connection(sid)
-        if departure is not None:
-            self._departed(departure)
+        """Connection ``sid`` closed: its seat is kept for the reconnect grace (lost
+        at once without one); when it was the user's last connection, their pending
+        invitation ends at once."""
+        state = self.state
+        grace = state.settings.reconnect_grace
+        kept = state.rooms.seat_on(sid) if grace > 0 else None
+        if kept is not None:
+            self._later(grace, self._seat_over, kept[0], user_id, sid)
+        else:
+            departure = state.rooms.drop_connection(sid)
+            if departure is not None:
+                self._departed(departure)
         if last:
             ended = self.state.rooms.drop_invite(user_id)
             if ended is not None:

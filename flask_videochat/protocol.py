@@ -103,6 +103,33 @@ class CallIdPayload(_Payload):
     call_id: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
 
 
+class CallMediaPayload(_Payload):
+    """``call.media``: ``{"call_id", "mic": bool, "cam": bool, "screen"?: bool = false}``."""
+
+    call_id: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    mic: StrictBool
+    cam: StrictBool
+    screen: StrictBool = False
+
+    def relayed(self, sender_id: str) -> dict[str, Any]:
+        """The payload forwarded to the other party, naming the sender."""
+        return {
+            "call_id": self.call_id,
+            "from": sender_id,
+            "mic": self.mic,
+            "cam": self.cam,
+            "screen": self.screen,
+        }
+
+
+class CallResumePayload(_Payload):
+    """``call.resume``: ``{"call_id", "peer": user_id}``: take back a call after the
+    connection dropped (or the server restarted)."""
+
+    call_id: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    peer: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
+
+
 class SessionDescription(_Payload):
     """An ``RTCSessionDescriptionInit`` (W3C WebRTC 1.0 section 4.8.1)."""
 
@@ -154,7 +181,7 @@ class RoomJoinPayload(_Payload):
 
 
 class RoomPayload(_Payload):
-    """``room.leave``, ``room.decline``: ``{"room"}``."""
+    """``room.leave``, ``room.decline``, ``room.resume``: ``{"room"}``."""
 
     room: RoomName
 
@@ -180,11 +207,12 @@ class RoomSignalPayload(_Payload):
 
 
 class RoomMediaPayload(_Payload):
-    """``room.media``: ``{"room", "mic": bool, "cam": bool}``."""
+    """``room.media``: ``{"room", "mic": bool, "cam": bool, "screen"?: bool = false}``."""
 
     room: RoomName
     mic: StrictBool
     cam: StrictBool
+    screen: StrictBool = False
 
 
 class RoomInvitePayload(_Payload):
@@ -220,6 +248,8 @@ class ChatPayload(_Payload):
 Payload = Union[
     InvitePayload,
     CallIdPayload,
+    CallMediaPayload,
+    CallResumePayload,
     SignalPayload,
     RoomJoinPayload,
     RoomPayload,

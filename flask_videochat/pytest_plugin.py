@@ -16,7 +16,8 @@ Fixtures:
     ``launch(video_file=None, media_access="granted") -> Browser``: a Chromium with
     fake media; closed after the test.
 ``videochat_user``
-    ``user(name, *, colour=None, cameras=1, media_access="granted", permissions=None, path="/")
+    ``user(name, *, colour=None, second_camera=None, media_access="granted", permissions=None,
+    path="/")
     -> VideoChatPage``: a person signed in, in their own browser (own fake camera,
     solid ``colour``), on ``path``. With ``media_access="site-settings"``,
     ``permissions`` (e.g. ``["microphone"]``) are what the person allowed.
@@ -42,7 +43,13 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
 
-from .testing import VideoChatPage, launch_chromium, sign_in_with_form, write_solid_y4m
+from .testing import (
+    VideoChatPage,
+    add_second_camera,
+    launch_chromium,
+    sign_in_with_form,
+    write_solid_y4m,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Page, Playwright
@@ -131,24 +138,27 @@ def videochat_sign_in() -> Callable[[Page, str, str], None]:
 def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url: str,
                    videochat_sign_in: Callable[[Page, str, str], None],
                    tmp_path: Path) -> Callable[..., VideoChatPage]:
-    """``user(name, *, colour=None, cameras=1, media_access="granted", permissions=None,
-    path="/") -> VideoChatPage``; ``cameras=2`` gives two fake cameras (Chromium's
-    green and grey patterns) instead of one solid ``colour``."""
+    """``user(name, *, colour=None, second_camera=None, media_access="granted",
+    permissions=None, path="/") -> VideoChatPage``; ``second_camera=RGB`` adds a
+    second camera of that colour (:func:`~flask_videochat.testing.add_second_camera`)."""
 
-    def user(name: str, *, colour: tuple[int, int, int] | None = None, cameras: int = 1,
+    def user(name: str, *, colour: tuple[int, int, int] | None = None,
+             second_camera: tuple[int, int, int] | None = None,
              media_access: str = "granted", permissions: list[str] | None = None,
              path: str = "/") -> VideoChatPage:
         video = None
         if colour is not None:
             video = write_solid_y4m(tmp_path / f"camera-{len(list(tmp_path.iterdir()))}.y4m",
                                     colour)
-        browser = videochat_launch(video_file=video, media_access=media_access, cameras=cameras)
+        browser = videochat_launch(video_file=video, media_access=media_access)
         # An explicit permissions list (even empty) overrides the browser's answer
         # for every other permission: pass it only when asked.
         if permissions is None:
             context = browser.new_context()
         else:
             context = browser.new_context(permissions=permissions)
+        if second_camera is not None:
+            add_second_camera(context, second_camera)
         page = context.new_page()
         videochat_sign_in(page, videochat_base_url, name)
         page.goto(videochat_base_url + path)

@@ -7,15 +7,21 @@ Socket.IO sid): joining from another tab moves the seat there, joining another r
 leaves the previous one. A room that empties is deleted, with its chat history and
 pending invites.
 
+A seat whose connection closes may be **kept** for the reconnect grace: the book
+leaves it where it is (on the closed connection) until its user comes back on a new
+connection and :meth:`RoomBook.resume` moves it there, or the namespace's grace
+timer drops it (:meth:`RoomBook.drop_seat`). The other members are told nothing
+meanwhile: their peer connections to the absent member keep going.
+
 A **private** room (a 1:1 call grown with ``call.add``) admits only the call's
 parties, the people invited to it and everyone who has been a member; a public room
 admits everyone the host's ``can_join`` hook lets in (the namespace asks it).
 
 :class:`RoomBook` holds the rooms and applies changes; each method returns what
 changed, as frozen snapshots (:class:`JoinResult`, :class:`Departure`,
-:class:`InviteEnded`...) that :mod:`~flask_videochat.namespace_rooms` turns into
-events, or raises :class:`~flask_videochat.protocol.ProtocolError` and changes
-nothing.
+:class:`InviteEnded`..., in :mod:`~flask_videochat.room_snapshots`) that
+:mod:`~flask_videochat.namespace_rooms` turns into events, or raises
+:class:`~flask_videochat.protocol.ProtocolError` and changes nothing.
 """
 
 from __future__ import annotations
@@ -24,12 +30,39 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from enum import Enum
-from typing import Any, Callable, Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from .chat import ChatLog, ChatMessage, new_message
 from .presence import Status, User
 from .protocol import ErrorCode, ProtocolError
+from .room_snapshots import (
+    Departure,
+    Invite,
+    InviteEnd,
+    InviteEnded,
+    JoinResult,
+    LeaveReason,
+    Member,
+    ResumedSeat,
+    Room,
+)
+
+__all__ = [
+    "DEFAULT_CAPACITY",
+    "DEFAULT_CHAT_HISTORY",
+    "JOINED_ELSEWHERE",
+    "PRIVATE_PREFIX",
+    "Departure",
+    "Invite",
+    "InviteEnd",
+    "InviteEnded",
+    "JoinResult",
+    "LeaveReason",
+    "Member",
+    "ResumedSeat",
+    "Room",
+    "RoomBook",
+]
 
 #: Members a room holds unless the book is told otherwise (``VIDEOCHAT_ROOM_CAPACITY``).
 DEFAULT_CAPACITY = 4
@@ -41,160 +74,6 @@ PRIVATE_PREFIX = "call-"
 #: Reason sent in ``room.left`` to a connection whose seat another join of the same
 #: user took (another tab, or another room joined from another tab).
 JOINED_ELSEWHERE = "joined_elsewhere"
-
-
-class LeaveReason(str, Enum):
-    """Why a member lost their seat; sent to the others in ``room.member_left``."""
-
-    LEFT = "left"
-    DISCONNECTED = "disconnected"
-    #: The same user joined again from another tab (``room.member_joined`` follows).
-    REPLACED = "replaced"
-
-
-class InviteEnd(str, Enum):
-    """Why a room invite stopped ringing; sent in ``room.invite_ended``."""
-
-    DECLINED = "declined"
-    NO_ANSWER = "no_answer"
-    #: The invitee joined (their other tabs stop ringing).
-    JOINED = "joined"
-    #: The room emptied and was deleted.
-    CANCELLED = "cancelled"
-
-
-@dataclass(frozen=True)
-class Member:
-    """A seat in a room.
-
-    :param user: who sits there.
-    :param sid: the connection holding the seat.
-    :param mic: whether their microphone is on, as they last announced.
-    :param cam: whether their camera is on, as they last announced.
-    :param joined_at: the book's clock (seconds, monotonic) when they took the seat.
-    """
-
-    user: User
-    sid: str
-    mic: bool = True
-    cam: bool = True
-    joined_at: float = 0.0
-
-    @property
-    def id(self) -> str:
-        """The member's user id."""
-        return self.user.id
-
-    def public(self) -> dict[str, Any]:
-        """``{"id", "name", "mic", "cam"}`` as sent to browsers."""
-        return {**self.user.public(), "mic": self.mic, "cam": self.cam}
-
-
-@dataclass(frozen=True)
-class Invite:
-    """A pending invitation of ``user`` into ``room`` by ``by``, since ``since``
-    (the book's clock). ``id`` tells one invitation from a later one to the same
-    person, so that a stale ring timer ends nothing."""
-
-    id: str
-    room: str
-    user: User
-    by: User
-    since: float
-
-
-@dataclass(frozen=True)
-class Room:
-    """A snapshot of a room.
-
-    :param members: in join order.
-    :param invites: the pending invitations.
-    :param history: the kept chat messages, oldest first.
-    """
-
-    name: str
-    capacity: int
-    private: bool
-    members: tuple[Member, ...]
-    invites: tuple[Invite, ...]
-    history: tuple[ChatMessage, ...]
-
-    def member(self, user_id: str) -> Member | None:
-        """The seat of ``user_id``, or ``None``."""
-        return next((m for m in self.members if m.id == user_id), None)
-
-    def others(self, user_id: str) -> tuple[Member, ...]:
-        """Every member but ``user_id``, in join order."""
-        return tuple(m for m in self.members if m.id != user_id)
-
-
-@dataclass(frozen=True)
-class Departure:
-    """A member lost their seat.
-
-    :param room: the room afterwards (``members``: those still there); empty when
-        it was deleted.
-    :param member: the seat that was lost.
-    :param cancelled: invitations ended (``CANCELLED``) because the room emptied.
-    """
-
-    room: Room
-    member: Member
-    reason: LeaveReason
-    cancelled: tuple[Invite, ...] = ()
-
-    @property
-    def deleted(self) -> bool:
-        """Whether the room emptied and is gone."""
-        return not self.room.members
-
-
-@dataclass(frozen=True)
-class InviteEnded:
-    """An invitation stopped ringing; ``members`` are the room's members then (who
-    are told, besides every connection of the invitee)."""
-
-    invite: Invite
-    reason: InviteEnd
-    members: tuple[Member, ...]
-
-
-@dataclass(frozen=True)
-class JoinResult:
-    """What a join changed.
-
-    :param room: the room afterwards.
-    :param member: the joiner's new seat.
-    :param replaced: the joiner's previous seat in this same room (another tab, or
-        this one joining again): the others see it leave with reason ``replaced``.
-    :param previous: the seat given up in another room (reason ``left``).
-    :param answered: the invitation into this room that the join accepted.
-    :param dropped: an invitation into another room, declined by joining this one.
-    """
-
-    room: Room
-    member: Member
-    replaced: Member | None = None
-    previous: Departure | None = None
-    answered: InviteEnded | None = None
-    dropped: InviteEnded | None = None
-
-    @property
-    def others(self) -> tuple[Member, ...]:
-        """The other members, in join order."""
-        return self.room.others(self.member.id)
-
-    @property
-    def displaced(self) -> tuple[str, str] | None:
-        """``(room name, sid)`` of the connection that lost its seat without asking
-        (it gets ``room.left`` reason ``joined_elsewhere``), or ``None``."""
-        if self.replaced is not None:
-            old, room = self.replaced, self.room.name
-        elif self.previous is not None:
-            old, room = self.previous.member, self.previous.room.name
-        else:
-            return None
-        return None if old.sid == self.member.sid else (room, old.sid)
 
 
 @dataclass
@@ -292,6 +171,12 @@ class RoomBook:
             name = self._seats.get(user_id)
             return None if name is None else (name, self._rooms[name].members[user_id])
 
+    def seat_on(self, sid: str) -> tuple[str, Member] | None:
+        """``(room name, seat)`` held by connection ``sid``, or ``None``."""
+        with self._lock:
+            user_id = self._sids.get(sid)
+            return None if user_id is None else self.seat_of(user_id)
+
     def invite_of(self, user_id: str) -> Invite | None:
         """The pending invitation of ``user_id``, or ``None``."""
         with self._lock:
@@ -357,7 +242,9 @@ class RoomBook:
             return self._unseat(room, user_id, LeaveReason.LEFT)
 
     def drop_connection(self, sid: str) -> Departure | None:
-        """Connection ``sid`` closed: its seat, if any, is lost (``disconnected``)."""
+        """Connection ``sid`` closed: its seat, if any, is lost at once
+        (``disconnected``). With a reconnect grace the namespace keeps the seat
+        instead and calls :meth:`drop_seat` when the grace is over."""
         with self._lock:
             user_id = self._sids.get(sid)
             if user_id is None:
@@ -365,6 +252,42 @@ class RoomBook:
             return self._unseat(
                 self._rooms[self._seats[user_id]], user_id, LeaveReason.DISCONNECTED
             )
+
+    def drop_seat(self, name: str, user_id: str, sid: str) -> Departure | None:
+        """The reconnect grace of a seat kept on closed connection ``sid`` is over:
+        the seat is lost (``disconnected``) unless it moved meanwhile (resumed on a
+        new connection, or taken by a join).
+
+        :returns: ``None`` when ``user_id`` no longer sits in ``name`` on ``sid``.
+        """
+        with self._lock:
+            room = self._rooms.get(name)
+            member = None if room is None else room.members.get(user_id)
+            if room is None or member is None or member.sid != sid:
+                return None
+            return self._unseat(room, user_id, LeaveReason.DISCONNECTED)
+
+    def resume(self, name: str, user_id: str, sid: str) -> ResumedSeat:
+        """``user_id`` came back on connection ``sid``: their seat in ``name`` moves
+        there, keeping its join time, place, media state and the room's mesh (no
+        one leaves or joins). Meant for a seat kept after its connection closed;
+        a seat on a connection the server still thinks open moves all the same (the
+        browser may notice a dead network before the server does).
+
+        :raises ProtocolError: ``ERR_NOT_IN_ROOM`` when ``user_id`` holds no seat in
+            ``name`` (never joined, or the seat was dropped).
+        """
+        with self._lock:
+            room = self._rooms.get(name)
+            previous = None if room is None else room.members.get(user_id)
+            if room is None or previous is None:
+                raise ProtocolError(
+                    ErrorCode.NOT_IN_ROOM, "You have no seat to take back in that room."
+                )
+            member = room.members[user_id] = replace(previous, sid=sid)
+            del self._sids[previous.sid]
+            self._sids[sid] = user_id
+            return ResumedSeat(room.view(), member, previous)
 
     def private_name(self) -> str:
         """A fresh name for a private room: ``call-`` and random characters."""
@@ -414,16 +337,17 @@ class RoomBook:
             return target
 
     def set_media(
-        self, name: str, user_id: str, sid: str, *, mic: bool, cam: bool
+        self, name: str, user_id: str, sid: str, *, mic: bool, cam: bool, screen: bool = False
     ) -> tuple[Member, tuple[Member, ...]]:
-        """The member's microphone / camera are now on or off.
+        """The member's microphone / camera / screen sharing are now on or off.
 
         :returns: the updated seat and the other members (to tell).
         :raises ProtocolError: ``ERR_NOT_IN_ROOM``.
         """
         with self._lock:
             room = self._seated_room(name, user_id, sid)
-            member = room.members[user_id] = replace(room.members[user_id], mic=mic, cam=cam)
+            member = replace(room.members[user_id], mic=mic, cam=cam, screen=screen)
+            room.members[user_id] = member
             return member, room.view().others(user_id)
 
     def chat(
@@ -545,7 +469,7 @@ class RoomBook:
             answered = self._end_invite(user.id, InviteEnd.JOINED)
         elif invited_to is not None:
             dropped = self._end_invite(user.id, InviteEnd.DECLINED)
-        member = Member(user, sid, mic, cam, self._clock())
+        member = Member(user, sid, mic=mic, cam=cam, joined_at=self._clock())
         room.members[user.id] = member
         room.admitted.add(user.id)
         self._seats[user.id] = room.name

@@ -36,7 +36,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, Locator, Page, Playwright
+    from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright
 
 #: Chromium switches for WebRTC tests on one machine: fake devices, no permission
 #: prompt, ICE over loopback, and no background traffic to Google's services.
@@ -104,24 +104,15 @@ MEDIA_ACCESS = ("granted", "denied", "site-settings")
 
 
 def chromium_args(*, video_file: str | os.PathLike[str] | None = None,
-                  media_access: str = "granted", cameras: int = 1) -> list[str]:
+                  media_access: str = "granted") -> list[str]:
     """Chromium switches: :data:`FAKE_MEDIA_ARGS`, camera and microphone access as
     ``media_access`` says (see :data:`MEDIA_ACCESS`), the fake camera from ``video_file``.
 
-    :param cameras: fake cameras offered. With more than one, Chromium's own test
-        patterns are used (``fake_device_0`` a green pattern, ``fake_device_1`` a grey
-        one; a ``video_file`` gives one camera only).
-    :raises ValueError: an unknown ``media_access``, or ``cameras`` > 1 with a file.
+    :raises ValueError: an unknown ``media_access``.
     """
     if media_access not in MEDIA_ACCESS:
         raise ValueError(f"media_access must be one of {MEDIA_ACCESS}, got {media_access!r}")
-    if cameras > 1 and video_file is not None:
-        raise ValueError("Chromium offers one camera per video file: pass cameras=1 with a file")
     args = list(FAKE_MEDIA_ARGS)
-    if cameras > 1:
-        args[args.index("--use-fake-device-for-media-stream")] = (
-            f"--use-fake-device-for-media-stream=device-count={cameras}"
-        )
     if media_access == "granted":
         args.append("--use-fake-ui-for-media-stream")
     elif media_access == "denied":
@@ -132,7 +123,7 @@ def chromium_args(*, video_file: str | os.PathLike[str] | None = None,
 
 
 def launch_chromium(playwright: Playwright, *, video_file: str | os.PathLike[str] | None = None,
-                    media_access: str = "granted", cameras: int = 1, headless: bool = True,
+                    media_access: str = "granted", headless: bool = True,
                     extra_args: Sequence[str] = ()) -> Browser:
     """Launch Chromium (the system one when :func:`find_chromium` finds it) with a
     fake camera and microphone. One browser per simulated person: the fake camera
@@ -145,8 +136,7 @@ def launch_chromium(playwright: Playwright, *, video_file: str | os.PathLike[str
     return playwright.chromium.launch(
         executable_path=find_chromium(),
         headless=headless,
-        args=[*chromium_args(video_file=video_file, media_access=media_access, cameras=cameras),
-              *extra_args],
+        args=[*chromium_args(video_file=video_file, media_access=media_access), *extra_args],
     )
 
 
@@ -203,6 +193,59 @@ class NetworkCut:
 
     def __exit__(self, *exc: object) -> None:
         self.restore()
+
+
+#: Device id and label of the camera :func:`add_second_camera` adds.
+SECOND_CAMERA_ID = "videochat-test-second-camera"
+SECOND_CAMERA_LABEL = "Second camera (test)"
+
+_SECOND_CAMERA_JS = """(() => {
+  const ID = %(id)s, LABEL = %(label)s, COLOUR = %(colour)s;
+  const md = navigator.mediaDevices;
+  if (!md) return;
+  const enumerate = md.enumerateDevices.bind(md), getUserMedia = md.getUserMedia.bind(md);
+  md.enumerateDevices = async () => {
+    const list = await enumerate();
+    const granted = list.some((d) => d.label);
+    const camera = {deviceId: ID, kind: "videoinput", label: granted ? LABEL : "", groupId: ID};
+    camera.toJSON = () => ({...camera});
+    return [...list, camera];
+  };
+  md.getUserMedia = async (constraints) => {
+    const id = constraints?.video?.deviceId;
+    if ((id?.exact ?? id?.ideal ?? id) !== ID) return getUserMedia(constraints);
+    const canvas = document.createElement("canvas");
+    canvas.width = 320; canvas.height = 240;
+    const context = canvas.getContext("2d");
+    const paint = () => { context.fillStyle = COLOUR; context.fillRect(0, 0, 320, 240); };
+    paint();
+    const [track] = canvas.captureStream(30).getVideoTracks();
+    const timer = setInterval(paint, 33);
+    track.addEventListener("ended", () => clearInterval(timer));
+    const settings = track.getSettings.bind(track);
+    track.getSettings = () => ({...settings(), deviceId: ID});  // as a camera reports it
+    const stop = track.stop.bind(track);
+    track.stop = () => { clearInterval(timer); stop(); };
+    const audio = constraints.audio
+      ? (await getUserMedia({audio: constraints.audio})).getAudioTracks() : [];
+    return new MediaStream([track, ...audio]);
+  };
+})();"""
+
+
+def add_second_camera(context: BrowserContext, rgb: tuple[int, int, int]) -> None:
+    """Give a browser context a second camera showing one solid colour: listed by
+    ``enumerateDevices`` (id :data:`SECOND_CAMERA_ID`) and opened by ``getUserMedia``
+    with that device id, as a canvas stream. For testing camera switching: Chromium's
+    own extra fake cameras are either the same picture or a depth camera (Y16) that
+    WebRTC does not send. Call before opening pages."""
+    import json
+
+    context.add_init_script(_SECOND_CAMERA_JS % {
+        "id": json.dumps(SECOND_CAMERA_ID),
+        "label": json.dumps(SECOND_CAMERA_LABEL),
+        "colour": json.dumps(f"rgb({rgb[0]}, {rgb[1]}, {rgb[2]})"),
+    })
 
 
 def free_port() -> int:

@@ -87,6 +87,7 @@ def test_hello_then_snapshot(connect: Connector, host: Host) -> None:
             "self": {"id": "ada", "name": "Ada Lovelace"},
             "ice_servers": host.app.config["VIDEOCHAT_ICE_SERVERS"],
             "ring_timeout": 1,
+            "reconnect_grace": 0,
             "room_capacity": 4,
             "limits": {
                 "sdp": MAX_SDP_LENGTH,
@@ -110,6 +111,7 @@ def test_hello_follows_the_config(
             "VIDEOCHAT_ICE_SERVERS": servers,
             "VIDEOCHAT_RING_TIMEOUT": 45,
             "VIDEOCHAT_ROOM_CAPACITY": 6,
+            "VIDEOCHAT_RECONNECT_GRACE": 2.5,
         }
     )
     hello = connector_for(host)("ada").received("hello")[0]
@@ -117,6 +119,7 @@ def test_hello_follows_the_config(
     assert hello["ice_servers"] == servers
     assert hello["ring_timeout"] == 45
     assert hello["room_capacity"] == 6
+    assert hello["reconnect_grace"] == 2.5
 
 
 def test_snapshot_lists_everyone_else_with_their_status(connect: Connector, person: Person) -> None:

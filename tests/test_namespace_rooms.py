@@ -60,9 +60,11 @@ def join(tab: Tab, room: str = "standup", **media: bool) -> dict[str, Any]:
     return ack  # type: ignore[no-any-return]
 
 
-def member(host: Host, user_id: str, *, mic: bool = True, cam: bool = True) -> dict[str, Any]:
+def member(
+    host: Host, user_id: str, *, mic: bool = True, cam: bool = True, screen: bool = False
+) -> dict[str, Any]:
     """A member as room events list them."""
-    return {**host.public(user_id), "mic": mic, "cam": cam}
+    return {**host.public(user_id), "mic": mic, "cam": cam, "screen": screen}
 
 
 def answered(caller: Tab, callee: Tab) -> str:
@@ -421,7 +423,7 @@ def test_media_state_reaches_the_others_and_late_joiners(connect: Connector, hos
 
     assert ack == {"ok": True}
     assert ada.received("room.media") == [
-        {"room": "standup", "id": "bob", "mic": False, "cam": True}
+        {"room": "standup", "id": "bob", "mic": False, "cam": True, "screen": False}
     ]
     assert bob.received("room.media") == []
     assert cy.received("room.media") == []

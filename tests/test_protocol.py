@@ -17,6 +17,8 @@ from flask_videochat.protocol import (
     MAX_UFRAG_LENGTH,
     CallAddPayload,
     CallIdPayload,
+    CallMediaPayload,
+    CallResumePayload,
     ChatPayload,
     ErrorCode,
     InvitePayload,
@@ -317,3 +319,74 @@ def test_invalid_room_and_chat_payloads(case: str) -> None:
 )
 def test_oversize_chat_and_room_sdp_are_too_large(model: type[Payload], data: Any) -> None:
     assert refused(model, data) is ErrorCode.TOO_LARGE
+
+
+# -- media state and resuming ----------------------------------------------------------
+
+
+def test_call_media_relays_the_sender_and_screen_defaults_to_off() -> None:
+    payload = parse(CallMediaPayload, {"call_id": "c", "mic": False, "cam": True})
+    assert isinstance(payload, CallMediaPayload)
+    assert payload.relayed("ada") == {
+        "call_id": "c",
+        "from": "ada",
+        "mic": False,
+        "cam": True,
+        "screen": False,
+    }
+    sharing = parse(CallMediaPayload, {"call_id": "c", "mic": True, "cam": False, "screen": True})
+    assert sharing.relayed("bob")["screen"] is True  # type: ignore[union-attr]
+
+
+def test_room_media_screen_defaults_to_off() -> None:
+    assert parse(RoomMediaPayload, {"room": "r", "mic": True, "cam": True}) == RoomMediaPayload(
+        room="r", mic=True, cam=True, screen=False
+    )
+    sharing = parse(RoomMediaPayload, {"room": "r", "mic": True, "cam": True, "screen": True})
+    assert sharing.screen is True  # type: ignore[union-attr]
+
+
+def test_call_resume_payload() -> None:
+    assert parse(CallResumePayload, {"call_id": "c", "peer": "bob"}) == CallResumePayload(
+        call_id="c", peer="bob"
+    )
+    assert parse(CallResumePayload, {"call_id": "c" * MAX_ID_LENGTH, "peer": "u" * MAX_ID_LENGTH})
+
+
+RESUME_INVALID: dict[str, tuple[type[Payload], Any]] = {
+    "call-media-no-cam": (CallMediaPayload, {"call_id": "c", "mic": True}),
+    "call-media-no-call-id": (CallMediaPayload, {"mic": True, "cam": True}),
+    "call-media-int-mic": (CallMediaPayload, {"call_id": "c", "mic": 1, "cam": True}),
+    "call-media-string-screen": (
+        CallMediaPayload,
+        {"call_id": "c", "mic": True, "cam": True, "screen": "yes"},
+    ),
+    "call-media-null-screen": (
+        CallMediaPayload,
+        {"call_id": "c", "mic": True, "cam": True, "screen": None},
+    ),
+    "call-media-unknown-field": (
+        CallMediaPayload,
+        {"call_id": "c", "mic": True, "cam": True, "to": "bob"},
+    ),
+    "room-media-string-screen": (
+        RoomMediaPayload,
+        {"room": "r", "mic": True, "cam": True, "screen": "on"},
+    ),
+    "resume-no-peer": (CallResumePayload, {"call_id": "c"}),
+    "resume-no-call-id": (CallResumePayload, {"peer": "bob"}),
+    "resume-empty-peer": (CallResumePayload, {"call_id": "c", "peer": ""}),
+    "resume-int-peer": (CallResumePayload, {"call_id": "c", "peer": 2}),
+    "resume-object-peer": (CallResumePayload, {"call_id": "c", "peer": {"id": "bob"}}),
+    "resume-oversize-peer": (
+        CallResumePayload,
+        {"call_id": "c", "peer": "u" * (MAX_ID_LENGTH + 1)},
+    ),
+    "resume-unknown-field": (CallResumePayload, {"call_id": "c", "peer": "bob", "room": "r"}),
+}
+
+
+@pytest.mark.parametrize("case", list(RESUME_INVALID))
+def test_invalid_media_and_resume_payloads(case: str) -> None:
+    model, data = RESUME_INVALID[case]
+    assert refused(model, data) is ErrorCode.INVALID_PAYLOAD

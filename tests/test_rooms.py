@@ -83,7 +83,13 @@ def test_the_first_join_creates_the_room(book: RoomBook, clock: FakeClock) -> No
     assert result.room.capacity == 3
     assert not result.room.private
     assert result.others == ()
-    assert result.member.public() == {"id": "ada", "name": "Ada", "mic": False, "cam": True}
+    assert result.member.public() == {
+        "id": "ada",
+        "name": "Ada",
+        "mic": False,
+        "cam": True,
+        "screen": False,
+    }
     assert result.member.sid == SID["ada"]
     assert result.member.joined_at == clock.now
     assert (result.replaced, result.previous, result.displaced) == (None, None, None)
@@ -236,6 +242,114 @@ def test_only_the_seat_holder_can_leave(book: RoomBook, room: str, user: str, si
     assert snapshot(book, ADA, BOB, CY) == before
 
 
+# -- kept seats: resuming, or dropping after the grace -------------------------------------
+
+
+def test_seat_on_a_connection(book: RoomBook) -> None:
+    member = book.join("standup", ADA, SID["ada"]).member
+
+    assert book.seat_on(SID["ada"]) == ("standup", member)
+    assert book.seat_on(BOB2) is None
+
+
+def test_a_kept_seat_moves_to_the_new_connection(book: RoomBook, clock: FakeClock) -> None:
+    join(book, ADA)
+    clock.advance(1)
+    joined = book.join("standup", BOB, SID["bob"], mic=False)
+    clock.advance(1)
+    join(book, CY)
+    book.set_media("standup", "bob", SID["bob"], mic=False, cam=True, screen=True)
+    before = book.get("standup")
+
+    resumed = book.resume("standup", "bob", BOB2)
+
+    assert resumed.previous.sid == SID["bob"]
+    member = resumed.member
+    assert (member.sid, member.mic, member.screen) == (BOB2, False, True)
+    assert member.joined_at == joined.member.joined_at
+    # Same people in the same order: nobody left or joined.
+    assert ids(resumed.room) == ids(before) == ["ada", "bob", "cy"]
+    assert [m.id for m in resumed.others] == ["ada", "cy"]
+    assert book.seat_of("bob") == ("standup", member)
+    assert book.seat_on(BOB2) == ("standup", member)
+    assert book.seat_on(SID["bob"]) is None
+    assert book.relay_target("standup", "ada", SID["ada"], "bob").sid == BOB2
+    assert book.relay_target("standup", "bob", BOB2, "cy").sid == SID["cy"]
+    refused(ErrorCode.NOT_IN_ROOM, lambda: book.leave("standup", "bob", SID["bob"]))
+    assert book.status_of("bob") is Status.IN_CALL
+
+
+def test_the_resumer_is_polite_toward_those_who_joined_before(book: RoomBook) -> None:
+    for user in (ADA, BOB, CY):
+        join(book, user)
+
+    resumed = book.resume("standup", "bob", BOB2)
+
+    assert {m.id: resumed.polite_toward(m) for m in resumed.others} == {"ada": True, "cy": False}
+
+
+def test_a_kept_seat_is_dropped_when_the_grace_is_over(book: RoomBook) -> None:
+    join(book, ADA)
+    join(book, BOB)
+
+    departure = book.drop_seat("standup", "bob", SID["bob"])
+
+    assert departure is not None
+    assert departure.reason is LeaveReason.DISCONNECTED
+    assert departure.member.id == "bob"
+    assert ids(departure.room) == ["ada"]
+    assert book.seat_of("bob") is None
+    assert book.drop_seat("standup", "bob", SID["bob"]) is None
+    refused(ErrorCode.NOT_IN_ROOM, lambda: book.resume("standup", "bob", BOB2))
+
+
+def test_the_last_kept_seat_dropped_deletes_the_room(book: RoomBook) -> None:
+    join(book, ADA)
+
+    departure = book.drop_seat("standup", "ada", SID["ada"])
+
+    assert departure is not None and departure.deleted
+    assert len(book) == 0
+
+
+@pytest.mark.parametrize(
+    "moved",
+    [
+        lambda b: b.resume("standup", "bob", BOB2),
+        lambda b: b.join("standup", BOB, BOB2),
+        lambda b: b.join("retro", BOB, BOB2),
+    ],
+    ids=["resumed", "joined-again", "joined-elsewhere"],
+)
+def test_a_seat_that_moved_is_not_dropped_by_the_old_grace(
+    book: RoomBook, moved: Callable[[RoomBook], object]
+) -> None:
+    join(book, ADA)
+    join(book, BOB)
+    moved(book)
+    before = snapshot(book, ADA, BOB)
+
+    assert book.drop_seat("standup", "bob", SID["bob"]) is None
+
+    assert snapshot(book, ADA, BOB) == before
+
+
+@pytest.mark.parametrize(
+    ("room", "user"),
+    [("standup", "cy"), ("retro", "bob"), ("nowhere", "bob")],
+    ids=["never-joined", "other-room", "no-room"],
+)
+def test_only_a_seat_that_exists_can_be_resumed(book: RoomBook, room: str, user: str) -> None:
+    join(book, ADA)
+    join(book, BOB)
+    join(book, DAN, "retro")
+    before = snapshot(book, ADA, BOB, CY, DAN)
+
+    refused(ErrorCode.NOT_IN_ROOM, lambda: book.resume(room, user, "sid-new"))
+
+    assert snapshot(book, ADA, BOB, CY, DAN) == before
+
+
 # -- relay, media -------------------------------------------------------------------------
 
 
@@ -283,16 +397,25 @@ def test_media_state(book: RoomBook) -> None:
     join(book, ADA)
     join(book, BOB)
 
-    member, others = book.set_media("standup", "bob", SID["bob"], mic=False, cam=True)
+    member, others = book.set_media("standup", "bob", SID["bob"], mic=False, cam=True, screen=True)
 
-    assert member.public() == {"id": "bob", "name": "Bob", "mic": False, "cam": True}
+    assert member.public() == {
+        "id": "bob",
+        "name": "Bob",
+        "mic": False,
+        "cam": True,
+        "screen": True,
+    }
     assert [m.id for m in others] == ["ada"]
     # A late joiner sees it.
     late = book.join("standup", CY, SID["cy"])
     assert [m.public() for m in late.others] == [
-        {"id": "ada", "name": "Ada", "mic": True, "cam": True},
-        {"id": "bob", "name": "Bob", "mic": False, "cam": True},
+        {"id": "ada", "name": "Ada", "mic": True, "cam": True, "screen": False},
+        {"id": "bob", "name": "Bob", "mic": False, "cam": True, "screen": True},
     ]
+    # Not announcing the screen means it is not shared.
+    member, _ = book.set_media("standup", "bob", SID["bob"], mic=False, cam=True)
+    assert member.screen is False
     # Only the seat's tab announces it.
     refused(
         ErrorCode.NOT_IN_ROOM,

@@ -73,7 +73,9 @@ export class CallController extends MediaOwner {
       "call.upgraded": (e) => this._onUpgraded(e.detail),
       "call.media": (e) => this._onPeerMedia(e.detail),
       "call.resumed": (e) => {
-        if (this.current?.id === e.detail.call_id) this._emit("resumed", { callId: e.detail.call_id });
+        if (this.current?.id !== e.detail.call_id) return;
+        this.announceMedia(); // refused while the call waited for the other side
+        this._emit("resumed", { callId: e.detail.call_id });
       },
       disconnect: () => {
         this._wasConnected = true;

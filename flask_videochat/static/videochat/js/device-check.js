@@ -86,8 +86,8 @@ export class DeviceCheck {
     const devices = await listDevices();
     const prefs = loadPreferences();
     const current = (kind) => stream?.getTracks().find((t) => t.kind === kind)?.getSettings().deviceId;
-    fill(this.camera, devices.videoinput, current("video") ?? prefs.videoDeviceId, "Camera");
-    fill(this.microphone, devices.audioinput, current("audio") ?? prefs.audioDeviceId, "Microphone");
+    fill(this.camera, devices.videoinput, current("video") || prefs.videoDeviceId, "Camera");
+    fill(this.microphone, devices.audioinput, current("audio") || prefs.audioDeviceId, "Microphone");
     const canChooseSpeaker = "setSinkId" in HTMLMediaElement.prototype && devices.audiooutput.length > 0;
     this.speakerRow.hidden = !canChooseSpeaker;
     if (canChooseSpeaker) fill(this.speaker, devices.audiooutput, prefs.audioOutputId, "Speaker");

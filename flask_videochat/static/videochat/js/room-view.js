@@ -131,6 +131,7 @@ export class RoomView {
     t.cover.hidden = !covered;
     const testid = !t.member.cam ? "videochat-camera-off" : null;
     if (covered) t.cover.replaceChildren(avatar(t.member, "vc-large"), h("span", { "data-testid": testid }, words));
+    else t.cover.replaceChildren();
   }
 
   _person(member, isSelf) {
