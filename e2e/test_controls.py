@@ -4,6 +4,8 @@ microphone, and each refused permission."""
 
 from __future__ import annotations
 
+import re
+
 from playwright.sync_api import expect
 
 from flask_videochat.testing import (
@@ -52,6 +54,18 @@ def test_mute_and_camera_off_are_shown_on_the_other_side_and_undone(videochat_us
     _, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
     ada.expect_remote_video_playing(bob_id)
     ada.expect_peer_muted(bob_id, False)
+    # The connection is rated (loopback: good) on Bob's video.
+    expect(ada.quality(bob_id)).to_have_attribute("data-level", "good", timeout=10000)
+    expect(ada.quality(bob_id)).to_have_attribute("title", re.compile(r"Good connection · \d+ ms"))
+    # The speaker can be chosen where the browser allows it (setSinkId).
+    assert ada.element.evaluate("""async el => {
+      const out = (await navigator.mediaDevices.enumerateDevices())
+        .find((d) => d.kind === "audiooutput" && d.deviceId !== "default");
+      if (!out) return "no output device";
+      const ok = await el.setSpeaker(out.deviceId);
+      const video = el.shadowRoot.querySelector('[data-testid="videochat-remote-video"]');
+      return ok && video.sinkId === out.deviceId;
+    }""") is True
 
     bob.element.get_by_test_id("videochat-mute").click()
     ada.expect_peer_muted(bob_id)

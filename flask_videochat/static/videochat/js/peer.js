@@ -14,7 +14,7 @@ const log = (...args) => {
 export const DISCONNECTED_RESTART_MS = 2000;
 /** Milliseconds after an ICE restart before another one, while still not connected
  * (the path may still be cut: keep trying until it is back). */
-export const RESTART_RETRY_MS = 5000;
+export const RESTART_RETRY_MS = 3000;
 
 /**
  * @fires Peer#track        detail: {stream: MediaStream}
@@ -51,6 +51,12 @@ export class Peer extends EventTarget {
       this.dispatchEvent(new CustomEvent("track", { detail: { stream: this.remoteStream, track } }));
     };
     this.pc.onconnectionstatechange = () => this._onConnectionState();
+    // The device is back on a network (a Wi-Fi switch, a cable): do not wait for the
+    // next retry.
+    this._onOnline = () => {
+      if (this.pc.connectionState !== "connected" && this.pc.connectionState !== "new") this.restartIce();
+    };
+    globalThis.addEventListener?.("online", this._onOnline);
   }
 
   /** The connection state, "closed" after {@link Peer#destroy}. */
@@ -211,6 +217,7 @@ export class Peer extends EventTarget {
     if (this._closed) return;
     this._closed = true;
     clearTimeout(this._restartTimer);
+    globalThis.removeEventListener?.("online", this._onOnline);
     this.pc.onnegotiationneeded = this.pc.onicecandidate = this.pc.ontrack = this.pc.onconnectionstatechange = null;
     for (const track of this.remoteStream.getTracks()) this.remoteStream.removeTrack(track);
     this.pc.close();
