@@ -20,6 +20,7 @@ from flask_videochat import (
     room_joined,
     room_left,
 )
+from tests.support import answered, assert_error, assert_nothing, clear, statuses
 
 if TYPE_CHECKING:
     from conftest import Connector, Host, MakeHost, Tab
@@ -40,42 +41,10 @@ GRACE = 0.5
 PAST_GRACE = GRACE + 0.2
 
 
-def clear(*tabs: Tab) -> None:
-    for tab in tabs:
-        tab.clear()
-
-
-def assert_error(ack: Any, code: str) -> None:
-    assert isinstance(ack, dict), ack
-    assert ack["ok"] is False, ack
-    assert set(ack) == {"ok", "error"}
-    assert ack["error"]["code"] == code, ack
-    assert set(ack["error"]) == {"code", "message"}
-    assert isinstance(ack["error"]["message"], str) and ack["error"]["message"]
-
-
-def assert_nothing(*tabs: Tab) -> None:
-    """None of ``tabs`` received anything (since they were last cleared)."""
-    for tab in tabs:
-        assert tab.names() == [], f"{tab.user_id} received {tab.log}"
-
-
 def call_and_room_events(tab: Tab) -> list[str]:
     """Names of the call, room, chat and signal events ``tab`` received (presence
     events left out)."""
     return [n for n in tab.names() if not n.startswith("presence.")]
-
-
-def statuses(host: Host) -> dict[str, str]:
-    return {user.id: status.value for user, status in host.state.presence.users()}
-
-
-def answered(caller: Tab, callee: Tab) -> str:
-    """A call from ``caller`` answered on ``callee``. Returns its id."""
-    ack = caller.emit("call.invite", {"to": callee.user_id})
-    assert ack["state"] == "ringing", ack
-    assert callee.emit("call.accept", {"call_id": ack["call_id"]})["ok"] is True
-    return str(ack["call_id"])
 
 
 def join(tab: Tab, room: str = "standup") -> dict[str, Any]:

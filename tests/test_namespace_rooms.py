@@ -13,6 +13,7 @@ import pytest
 
 from flask_videochat import User, call_ended, chat_message, room_joined, room_left
 from flask_videochat.protocol import MAX_CHAT_LENGTH
+from tests.support import answered, assert_error, assert_nothing, clear, statuses
 
 if TYPE_CHECKING:
     from conftest import Connector, Host, MakeHost, Tab
@@ -29,30 +30,6 @@ CANDIDATE = {
 }
 
 
-def clear(*tabs: Tab) -> None:
-    for tab in tabs:
-        tab.clear()
-
-
-def assert_error(ack: Any, code: str) -> None:
-    assert isinstance(ack, dict), ack
-    assert ack["ok"] is False, ack
-    assert set(ack) == {"ok", "error"}
-    assert ack["error"]["code"] == code, ack
-    assert set(ack["error"]) == {"code", "message"}
-    assert isinstance(ack["error"]["message"], str) and ack["error"]["message"]
-
-
-def assert_nothing(*tabs: Tab) -> None:
-    """None of ``tabs`` received anything (since they were last cleared)."""
-    for tab in tabs:
-        assert tab.names() == [], f"{tab.user_id} received {tab.log}"
-
-
-def statuses(host: Host) -> dict[str, str]:
-    return {user.id: status.value for user, status in host.state.presence.users()}
-
-
 def join(tab: Tab, room: str = "standup", **media: bool) -> dict[str, Any]:
     """``tab`` joins ``room``; the join must succeed. Returns the ack."""
     ack = tab.emit("room.join", {"room": room, **media})
@@ -65,14 +42,6 @@ def member(
 ) -> dict[str, Any]:
     """A member as room events list them."""
     return {**host.public(user_id), "mic": mic, "cam": cam, "screen": screen}
-
-
-def answered(caller: Tab, callee: Tab) -> str:
-    """A 1:1 call from ``caller`` answered on ``callee``. Returns the call id."""
-    ack = caller.emit("call.invite", {"to": callee.user_id})
-    assert ack["state"] == "ringing", ack
-    assert callee.emit("call.accept", {"call_id": ack["call_id"]})["ok"] is True
-    return str(ack["call_id"])
 
 
 def say(tab: Tab, text: str, **where: str) -> dict[str, Any]:
