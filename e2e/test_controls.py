@@ -148,6 +148,28 @@ def test_screen_share_replaces_the_camera_and_stopping_restores_it(videochat_use
     expect(bob.element.locator(".vc-peer-name")).not_to_contain_text("presenting")
 
 
+def test_screen_share_in_a_room_is_shown_whole_and_named(videochat_user, names, room_name):
+    ada = videochat_user(names("Ada"), colour=RED, path=f"/videochat/rooms/{room_name}")
+    bob = videochat_user(names("Bob"), colour=BLUE, path=f"/videochat/rooms/{room_name}")
+    ada.join()
+    bob.join()
+    ada_id = ada.element.evaluate("el => el.currentUser.id")
+    bob.expect_remote_video_playing(ada_id)
+
+    ada.screen_share_button.click()
+    bob.expect_remote_aspect(ada_id, SCREEN_ASPECT)
+    expect(bob.tile(ada_id)).to_contain_text("(presenting)")
+    expect(bob.tile(ada_id).locator("video")).to_have_css("object-fit", "contain")
+    participant = bob.room.get_by_test_id("videochat-participant").and_(
+        bob.room.locator(f'[data-user-id="{ada_id}"]'))
+    expect(participant).to_contain_text("Presenting")
+
+    ada.screen_share_button.click()
+    bob.expect_remote_aspect(ada_id, CAMERA_ASPECT)
+    bob.expect_remote_colour(ada_id, RED)
+    expect(bob.tile(ada_id)).not_to_contain_text("(presenting)")
+
+
 def test_audio_only_and_receive_only_joins_work(videochat_user, names, room_name):
     path = f"/videochat/rooms/{room_name}"
     ada = videochat_user(names("Ada"), colour=RED, path=path)

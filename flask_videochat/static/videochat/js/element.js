@@ -639,6 +639,7 @@ export class VideoChatElement extends HTMLElement {
     ui.placeholder.hidden = showingVideo;
     ui.stage.dataset.peerMic = String(peerMedia.mic);
     ui.stage.dataset.peerCam = String(peerMedia.cam);
+    ui.stage.dataset.peerScreen = String(Boolean(peerMedia.screen));
     ui.peerNameText.textContent = peerMedia.screen ? `${name} (presenting)` : name;
     ui.peerMuted.hidden = peerMedia.mic || callState !== "in-call";
     ui.peerName.hidden = !showingVideo && ui.peerMuted.hidden;
@@ -813,8 +814,9 @@ export class VideoChatElement extends HTMLElement {
       if (!id) continue;
       const sample = await peer.counters();
       const previous = this._quality.get(id);
-      const cam = inRoom ? this._room.members.get(id)?.cam ?? true : this._controller.peerMedia.cam;
-      const rating = rateQuality(previous?.sample ?? null, sample, { video: cam });
+      // Frame rate counts for cameras: a shared screen sends few frames by design.
+      const media = inRoom ? this._room.members.get(id) ?? { cam: true } : this._controller.peerMedia;
+      const rating = rateQuality(previous?.sample ?? null, sample, { video: media.cam && !media.screen });
       this._quality.set(id, { sample, rating });
       const words = `${QUALITY_WORDS[rating.level]}${rating.rttMs !== null ? ` · ${rating.rttMs} ms round trip` : ""}${rating.lossPercent !== null ? ` · ${rating.lossPercent}% loss` : ""}${rating.kbps !== null ? ` · ${rating.kbps} kbit/s` : ""}${rating.fps ? ` · ${Math.round(rating.fps)} fps` : ""}`;
       const target = inRoom ? this._roomView.quality(id) : this._ui.quality;

@@ -115,6 +115,7 @@ export class RoomView {
     t.state.hidden = member.mic;
     t.tile.dataset.mic = String(member.mic);
     t.tile.dataset.cam = String(member.cam);
+    t.tile.dataset.screen = String(Boolean(member.screen));
     this._cover(member.id);
     return t;
   }
@@ -143,7 +144,7 @@ export class RoomView {
       avatar(member),
       h("span", { class: "vc-name" }, isSelf ? `${member.name} (you)` : member.name),
       pill(member.mic, "Mic on", "Muted", "mic"),
-      pill(member.cam, "Camera on", "Camera off", "cam"),
+      member.screen ? h("span", { class: "vc-pill vc-on", "data-state": "screen-on" }, "Presenting") : pill(member.cam, "Camera on", "Camera off", "cam"),
     );
   }
 }

@@ -345,10 +345,10 @@ export class RoomController extends MediaOwner {
     this._early.set(from, early);
   }
 
-  _onMedia({ room, id, mic, cam }) {
+  _onMedia({ room, id, mic, cam, screen = false }) {
     const member = this.members.get(id);
     if (!this._mine(room) || !member) return;
-    this.members.set(id, { ...member, mic, cam });
+    this.members.set(id, { ...member, mic, cam, screen });
     this._emitMembers();
   }
 
