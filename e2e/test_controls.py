@@ -176,6 +176,15 @@ def test_audio_only_and_receive_only_joins_work(videochat_user, names, room_name
     bob = videochat_user(names("Bob"), colour=BLUE, path=path)
     cy = videochat_user(names("Cy"), colour=GREEN, path=path)
 
+    # The device check before joining lists the devices and meters the microphone
+    # (Chromium's fake microphone beeps).
+    expect(ada.camera_select).to_be_enabled()
+    expect(ada.microphone_select).to_be_enabled()
+    meter = ada.element.get_by_test_id("videochat-mic-level")
+    ada.page.wait_for_function(
+        "m => Number(m.getAttribute('aria-valuenow')) > 0", arg=meter.element_handle(),
+        timeout=10000)
+
     # Bob joins with his microphone only, Cy with nothing: both are told so.
     bob.use_camera.uncheck()
     expect(bob.element.get_by_test_id("videochat-device-summary")).to_have_text(

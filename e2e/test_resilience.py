@@ -39,7 +39,7 @@ _SAMPLE_JS = """(el, peerId) => {
 
 
 @contextlib.contextmanager
-def cut_network(keep_port: int) -> Iterator[None]:
+def cut_network(keep_port: int | None) -> Iterator[None]:
     """The media path cut, signaling up (see :class:`NetworkCut`)."""
     if os.geteuid() != 0 or not only_loopback():
         pytest.skip("needs root in the loopback-only network namespace of scripts/test")
@@ -101,6 +101,34 @@ def test_a_dropped_signaling_connection_resumes_the_call(videochat_user, names):
     ada.hang_up()
     bob.expect_status("hung up", timeout=3)
     bob.expect_idle()
+
+
+def test_a_call_survives_losing_signaling_and_media_together(example_site, videochat_user,
+                                                            names):
+    # Everything is cut for a while (a Wi-Fi switch): both browsers lose the server
+    # and each other; offers made meanwhile are lost. When the network is back they
+    # reconnect, resume the call, renegotiate, and media flows in the same call.
+    ada = videochat_user(names("Ada"), colour=RED)
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    ada_id, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
+    ada.expect_remote_video_playing(bob_id)
+    call_id = ada.stats()["callId"]
+    for page in (ada, bob):
+        page.element.evaluate(_SAMPLE_JS, ada_id if page is bob else bob_id)
+
+    with cut_network(keep_port=None):
+        for page, peer in ((ada, bob_id), (bob, ada_id)):
+            expect(page.element.locator(".vc-dot")).not_to_have_class("vc-dot vc-online",
+                                                                      timeout=30000)
+            _wait_for_peer(page, peer, lambda p: p["restarts"] >= 1, what="an ICE restart")
+    for page, peer in ((ada, bob_id), (bob, ada_id)):
+        page.page.wait_for_function("() => window.__vcResumed.length > 0", timeout=30000)
+        page.expect_remote_video_playing(peer, timeout=30)
+    ada.expect_remote_colour(bob_id, BLUE)
+    bob.expect_remote_colour(ada_id, RED)
+    assert ada.stats()["callId"] == bob.stats()["callId"] == call_id
+    bob.hang_up()
+    ada.expect_status("hung up", timeout=5)
 
 
 @pytest.fixture

@@ -176,10 +176,17 @@ def test_a_member_whose_connection_drops_takes_their_seat_again(
     ada.expect_remote_video_playing(bob_id)
 
     # Bob's signaling connection drops (the transport closes, as on a network blip);
-    # the Socket.IO client reconnects by itself.
+    # the Socket.IO client reconnects by itself and takes his seat back: Ada never
+    # sees him leave, and the media between them never stops.
+    ada.element.evaluate("""el => { window.__left = [];
+      el.addEventListener("videochat-member-left", (e) => window.__left.push(e.detail)); }""")
+    bob.element.evaluate("""el => { window.__resumed = [];
+      el.addEventListener("videochat-resumed", (e) => window.__resumed.push(e.detail)); }""")
     bob.element.evaluate("el => el._signaling._socket.io.engine.close()")
+    bob.page.wait_for_function("() => window.__resumed.length > 0", timeout=15000)
     bob.expect_in_room([ada_id], timeout=20)
     ada.expect_in_room([bob_id], timeout=20)
     bob.expect_remote_video_playing(ada_id, timeout=20)
     ada.expect_remote_video_playing(bob_id, timeout=20)
     ada.expect_remote_colour(bob_id, BLUE)
+    assert ada.page.evaluate("() => window.__left") == []

@@ -37,6 +37,7 @@ from .protocol import (
     CallResumePayload,
     ErrorCode,
     InvitePayload,
+    PingPayload,
     ProtocolError,
     SignalPayload,
     error_ack,
@@ -66,6 +67,7 @@ EVENTS: dict[str, str] = {
     "room.invite": "room_invite",
     "room.decline": "room_decline",
     "chat.send": "chat_send",
+    "ping": "ping",
 }
 
 
@@ -143,6 +145,17 @@ class VideoChatNamespace(RoomEvents):
             if u.id != user.id
         ]
         self._emit("presence.snapshot", {"users": others}, to=sid)
+        # A call still ringing for this user rings on this connection too (a tab
+        # opened, or one reconnected, while it rings).
+        ringing = state.calls.live_call_of(user.id)
+        if ringing is not None and ringing.state is CallState.RINGING and (
+            ringing.callee_id == user.id
+        ):
+            self._emit("call.incoming", {
+                "call_id": ringing.id,
+                "from": self._public(ringing.caller_id),
+                "ring_timeout": state.settings.ring_timeout,
+            }, to=sid)
         if first:
             status = self._status_of(user.id)
             state.presence.set_status(user.id, status)
@@ -248,6 +261,12 @@ class VideoChatNamespace(RoomEvents):
     def on_signal(self, user: User, payload: SignalPayload) -> dict[str, Any]:
         _, peer_sid = self.state.calls.relay_target(payload.call_id, user.id, current_sid())
         self._emit("signal", payload.relayed(user.id), to=peer_sid)
+        return {}
+
+    @acknowledged(PingPayload)
+    def on_ping(self, user: User, payload: PingPayload) -> dict[str, Any]:
+        """Answer a liveness check: the browser probes its connection when its media
+        path breaks (the network may have changed under both)."""
         return {}
 
     @acknowledged(CallMediaPayload)

@@ -97,6 +97,10 @@ class InvitePayload(_Payload):
     to: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
 
 
+class PingPayload(_Payload):
+    """``ping``: ``{}``, a liveness check of the signaling connection."""
+
+
 class CallIdPayload(_Payload):
     """``call.accept``, ``call.decline``, ``call.cancel``, ``call.hangup``."""
 
@@ -246,6 +250,7 @@ class ChatPayload(_Payload):
 
 
 Payload = Union[
+    PingPayload,
     InvitePayload,
     CallIdPayload,
     CallMediaPayload,

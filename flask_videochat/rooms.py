@@ -225,6 +225,10 @@ class RoomBook:
                     raise ProtocolError(
                         ErrorCode.ROOM_FULL, f"This room is full ({room.capacity} people)."
                     )
+            elif name.startswith(PRIVATE_PREFIX):
+                # A grown call's room ends with its last seat; its name must not
+                # come back as a public room that anyone knowing it could join.
+                raise ProtocolError(ErrorCode.NOT_IN_ROOM, "That call has ended.")
             else:
                 room = self._new_room(name, private=False)
             return self._seat(room, user, sid, mic=mic, cam=cam)

@@ -151,8 +151,9 @@ def only_loopback() -> bool:
 
 class NetworkCut:
     """Cut every path on loopback except one TCP port (the site's: signaling stays
-    up, the browsers' media path is cut) with iptables, and restore it. Refuses to
-    run outside a loopback-only network namespace, so it never touches a real host.
+    up, the browsers' media path is cut), or every path (``keep_port=None``: the
+    signaling connection drops too), with iptables, and restore it. Refuses to run
+    outside a loopback-only network namespace, so it never touches a real host.
 
     :raises RuntimeError: not root, no ``iptables``, or not in such a namespace.
 
@@ -164,7 +165,7 @@ class NetworkCut:
 
     CHAIN = "VIDEOCHAT_CUT"
 
-    def __init__(self, keep_port: int) -> None:
+    def __init__(self, keep_port: int | None) -> None:
         if os.geteuid() != 0 or not shutil.which("iptables") or not only_loopback():
             raise RuntimeError("NetworkCut needs root, iptables and a loopback-only namespace")
         self.keep_port = keep_port
@@ -175,7 +176,7 @@ class NetworkCut:
 
     def cut(self) -> None:
         self._run("-N", self.CHAIN)
-        for direction in ("--dport", "--sport"):
+        for direction in ("--dport", "--sport") if self.keep_port is not None else ():
             self._run("-A", self.CHAIN, "-p", "tcp", direction, str(self.keep_port), "-j", "RETURN")
         self._run("-A", self.CHAIN, "-j", "DROP")
         self._run("-I", "INPUT", "-j", self.CHAIN)
@@ -720,7 +721,9 @@ class VideoChatPage:
         """``user_id``'s "Muted" badge is shown (``muted``) or gone."""
         from playwright.sync_api import expect
 
-        badge = self._peer_scope(user_id).get_by_test_id("videochat-remote-muted")
+        scope = self._peer_scope(user_id)
+        expect(scope).to_be_visible(timeout=self._ms(timeout))  # in a call or room with them
+        badge = scope.get_by_test_id("videochat-remote-muted")
         if muted:
             expect(badge).to_be_visible(timeout=self._ms(timeout))
         else:
@@ -731,7 +734,9 @@ class VideoChatPage:
         """``user_id``'s picture is replaced by "Camera off" (``off``), or shown again."""
         from playwright.sync_api import expect
 
-        words = self._peer_scope(user_id).get_by_test_id("videochat-camera-off")
+        scope = self._peer_scope(user_id)
+        expect(scope).to_be_visible(timeout=self._ms(timeout))
+        words = scope.get_by_test_id("videochat-camera-off")
         if off:
             expect(words).to_be_visible(timeout=self._ms(timeout))
             expect(words).to_have_text("Camera off")

@@ -44,6 +44,31 @@ def test_incoming_call_rings_every_tab_of_the_callee(connect: Connector, peer: P
     assert cy.received("call.incoming") == []
 
 
+def test_a_tab_opened_while_a_call_rings_rings_too(connect: Connector, peer: Peer) -> None:
+    # Bob's tab reconnects (or he opens another) while Ada's call rings: it rings
+    # there too, and can answer; Ada's other connections and Cy hear nothing.
+    ada, bob1, cy = connect("ada"), connect("bob"), connect("cy")
+    call_id = invite(ada, "bob")
+    ada2 = connect("ada")
+
+    bob2 = connect("bob")
+
+    incoming = {"call_id": call_id, "from": peer("ada"), "ring_timeout": 1}
+    assert bob2.received("call.incoming") == [incoming]
+    assert ada2.received("call.incoming") == []
+    assert cy.received("call.incoming") == []
+    assert bob2.emit("call.accept", {"call_id": call_id})["ok"] is True
+    assert bob1.received("call.ended")[-1]["reason"] == "answered_elsewhere"
+
+
+def test_ping_is_answered_and_checked(connect: Connector) -> None:
+    ada, bob = connect("ada"), connect("bob")
+    clear(ada, bob)
+    assert ada.emit("ping", {}) == {"ok": True}
+    assert_error(ada.emit("ping", {"x": 1}), "ERR_INVALID_PAYLOAD")
+    assert_nothing(bob)
+
+
 def test_accept(connect: Connector, host: Host, peer: Peer) -> None:
     ada, bob = connect("ada"), connect("bob")
     call_id = invite(ada, "bob")

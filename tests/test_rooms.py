@@ -441,6 +441,20 @@ def test_a_grown_call_is_a_private_room_of_both_parties(book: RoomBook) -> None:
     assert book.status_of("ada") is book.status_of("bob") is Status.IN_CALL
 
 
+def test_a_grown_calls_room_is_not_made_again_by_name(book: RoomBook) -> None:
+    # Its seats gone (the grace ran out, or the server restarted), the private room
+    # of a grown call must not come back as a public room anyone knowing its name
+    # could join.
+    room = book.create_private([(ADA, SID["ada"]), (BOB, SID["bob"])])[-1].room
+    book.leave(room.name, "ada", SID["ada"])
+    book.leave(room.name, "bob", SID["bob"])
+    assert book.get(room.name) is None
+
+    refused(ErrorCode.NOT_IN_ROOM, lambda: book.join(room.name, CY, SID["cy"]))
+    refused(ErrorCode.NOT_IN_ROOM, lambda: book.join(room.name, ADA, SID["ada"]))
+    assert book.get(room.name) is None
+
+
 def test_a_private_room_admits_only_its_parties_and_invitees(book: RoomBook) -> None:
     room = book.create_private([(ADA, SID["ada"]), (BOB, SID["bob"])])[-1].room
     before = snapshot(book, ADA, BOB, CY)

@@ -13,6 +13,10 @@ import { SignalingError } from "./signaling.js";
 /** The call states, in the order a call goes through them. */
 export const STATES = Object.freeze(["idle", "calling", "ringing", "incoming", "connecting", "in-call"]);
 
+/** Milliseconds a ringing tab that reconnected waits to hear the call ring again
+ * before it takes the call as ended meanwhile. */
+export const RERING_WAIT_MS = 2000;
+
 /** Chat messages kept per call in the browser. */
 export const MAX_MESSAGES = 200;
 
@@ -75,6 +79,7 @@ export class CallController extends MediaOwner {
       "call.resumed": (e) => {
         if (this.current?.id !== e.detail.call_id) return;
         this.announceMedia(); // refused while the call waited for the other side
+        this._peer?.resync();
         this._emit("resumed", { callId: e.detail.call_id });
       },
       disconnect: () => {
@@ -297,6 +302,10 @@ export class CallController extends MediaOwner {
   }
 
   _onIncoming({ call_id: callId, from }) {
+    if (this.state === "incoming" && this.current?.id === callId) {
+      this._rerung = true; // rung again on a new connection: still ringing
+      return;
+    }
     if (this.state !== "idle") return; // another tab's business, or busy here
     this.current = { id: callId, peer: from, outgoing: false };
     this._setState("incoming");
@@ -334,6 +343,7 @@ export class CallController extends MediaOwner {
     this.remoteStream = null;
     this.current = null;
     this.messages = [];
+    this.peerMedia = { mic: true, cam: true, screen: false };
     this._emit("upgraded", handover);
     this._setState("idle");
   }
@@ -353,31 +363,50 @@ export class CallController extends MediaOwner {
 
   /** The signaling connection is back after a drop: take the call back (the server
    * kept it for the reconnect grace, or re-creates it after a restart when both
-   * sides ask). A call still ringing out is cancelled: its ring went to the old
-   * connection. */
+   * sides ask). A call ringing here rings again on the new connection unless it
+   * ended meanwhile; a call ringing out is taken back if it was answered meanwhile,
+   * else cancelled (its answer would go to the old connection). */
   async _onReconnect() {
     if (!this._wasConnected || !this.current) return;
     const { id, peer } = this.current;
-    if (this.state === "calling" || this.state === "ringing") {
-      if (id !== null) {
+    if (id === null) return; // the invite's acknowledgement was lost: it times out
+    if (this.state === "incoming") {
+      this._rerung = false;
+      setTimeout(() => {
+        if (this.state === "incoming" && this.current?.id === id && !this._rerung) {
+          this._finish("cancelled", { byMe: false });
+        }
+      }, RERING_WAIT_MS);
+      return;
+    }
+    const ringingOut = this.state === "calling" || this.state === "ringing";
+    if (!ringingOut && this.state !== "connecting" && this.state !== "in-call") return;
+    let ack;
+    try {
+      ack = await this.signaling.request("call.resume", { call_id: id, peer: peer.id });
+    } catch (err) {
+      log("resume refused", err);
+      if (this.current?.id !== id) return; // call.ended told the real reason
+      if (ringingOut && err.code === "ERR_INVALID_STATE") {
         this._finish("connection_lost", { byMe: true });
         await this._quietly("call.cancel", { call_id: id });
+      } else {
+        this._finish("peer_disconnected", { byMe: false });
       }
       return;
     }
-    if (this.state !== "connecting" && this.state !== "in-call") return;
-    try {
-      const ack = await this.signaling.request("call.resume", { call_id: id, peer: peer.id });
-      log("resume", ack.state);
-      if (this.current?.id === id) {
-        this.announceMedia();
-        // "pending": the server restarted and waits for the other side (call.resumed).
-        if (ack.state === "active") this._emit("resumed", { callId: id });
-      }
-    } catch (err) {
-      // call.ended (with the real reason) may have come already; if not, it is over.
-      if (this.current?.id === id) this._finish("peer_disconnected", { byMe: false });
-      log("resume refused", err);
+    if (this.current?.id !== id) return;
+    log("resume", ack.state);
+    if (ringingOut && ack.state === "active") {
+      // Answered while this tab was away: as if call.accepted had come.
+      this._onAccepted({ call_id: id, peer: ack.peer, polite: false });
+      return;
+    }
+    this.announceMedia();
+    // "pending": the server restarted and waits for the other side (call.resumed).
+    if (ack.state === "active") {
+      this._peer?.resync(); // offers sent while away were lost
+      this._emit("resumed", { callId: id });
     }
   }
 
@@ -400,8 +429,8 @@ export class CallController extends MediaOwner {
   _acquireMedia() {
     if (this._media) return this._media;
     const call = this.current;
-    this._media = getLocalMedia().then(({ stream, error }) => {
-      if (this.current !== call) {
+    const media = (this._media = getLocalMedia().then(({ stream, error }) => {
+      if (this.current !== call || this._media !== media) {
         stopStream(stream); // the call ended while the camera was starting
         return null;
       }
@@ -409,7 +438,7 @@ export class CallController extends MediaOwner {
       this._emit("localstream", { stream });
       if (error) this._error(error.code, error.message);
       return stream;
-    });
+    }));
     return this._media;
   }
 
@@ -429,6 +458,10 @@ export class CallController extends MediaOwner {
     });
     peer.addEventListener("statechange", (e) => {
       if (this._peer !== peer) return;
+      // The media path broke: the network may have changed under the socket too.
+      if (e.detail.connectionState === "disconnected" || e.detail.connectionState === "failed") {
+        this.signaling.probe();
+      }
       if (e.detail.connectionState === "connected") this._setState("in-call");
     });
     this._peer = peer;

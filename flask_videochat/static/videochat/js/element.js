@@ -167,9 +167,7 @@ export class VideoChatElement extends HTMLElement {
    * @returns {Promise<boolean>} whether it worked (a `videochat-error` says why not)
    */
   async selectDevices(devices) {
-    const ok = (await this._media()?.selectDevices(devices ?? {})) ?? false;
-    this._devices.refresh(this._media()?.localStream ?? null);
-    return ok;
+    return (await this._media()?.selectDevices(devices ?? {})) ?? false;
   }
 
   /** Share your screen instead of your camera. @returns {Promise<boolean>} whether sharing started */
@@ -382,7 +380,9 @@ export class VideoChatElement extends HTMLElement {
 
   /** The controller whose microphone and camera the controls act on. */
   _media() {
-    if (this._room && (this._room.state !== "idle" || (this._roomMode && this._controller?.state === "idle"))) return this._room;
+    const r = this._room;
+    const callIdle = this._controller?.state === "idle";
+    if (r && (r.state !== "idle" || (callIdle && (this._roomMode || r.invite)))) return r;
     return this._controller;
   }
 
@@ -434,7 +434,7 @@ export class VideoChatElement extends HTMLElement {
     ui.mute = button("videochat-mute", "vc-round", "Mute microphone", "Mic", "mute", { "aria-pressed": "false" });
     ui.camera = button("videochat-camera", "vc-round", "Turn camera off", "Cam", "camera", { "aria-pressed": "false" });
     ui.screen = button("videochat-screen-share", "vc-round", "Share your screen", "Share", "screen-share", { "aria-pressed": "false" });
-    ui.devicesButton = button("videochat-devices", "vc-round", "Camera and microphone settings", "Devices", "devices", { "aria-expanded": "false" });
+    ui.devicesButton = button("videochat-devices", "vc-round", "Camera and microphone settings", "Devices", "devices-button", { "aria-expanded": "false" });
     ui.add = button("videochat-add-participant", "vc-round", "Add someone to this call", "Add", "add", { "aria-expanded": "false" });
     ui.hangup = button("videochat-hangup", "vc-hangup", "Hang up", "Hang up", "hangup", { hidden: true });
     ui.leave = button("videochat-leave", "vc-hangup", "Leave the room", "Leave", "leave", { hidden: true });
@@ -777,6 +777,8 @@ export class VideoChatElement extends HTMLElement {
   _showLocal(stream) {
     this._mediaSettled = true;
     this._ui.local.srcObject = stream;
+    // The device check lists and meters what is sent now.
+    if (!this._devices.root.hidden) this._devices.show(stream, { beforeJoining: this._devicesMode });
     this._renderControls();
     this._renderRoom();
   }
@@ -790,7 +792,6 @@ export class VideoChatElement extends HTMLElement {
       this._room.releasePreview();
       await this._room.preview();
     }
-    this._devices.refresh(this._media()?.localStream ?? null);
     this._renderControls();
   }
 
@@ -810,9 +811,12 @@ export class VideoChatElement extends HTMLElement {
   async _sampleQuality() {
     const inRoom = this._room?.state === "joined";
     const peers = inRoom ? [...this._room.peers] : this._controller?._peer ? [[this._controller.current?.peer.id, this._controller._peer]] : [];
+    const timer = this._qualityTimer;
     for (const [id, peer] of peers) {
       if (!id) continue;
       const sample = await peer.counters();
+      // The call or room may have ended while the sample was taken.
+      if (this._qualityTimer !== timer || peer.connectionState === "closed") return;
       const previous = this._quality.get(id);
       // Frame rate counts for cameras: a shared screen sends few frames by design.
       const media = inRoom ? this._room.members.get(id) ?? { cam: true } : this._controller.peerMedia;

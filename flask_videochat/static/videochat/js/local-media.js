@@ -21,6 +21,10 @@ export class MediaOwner extends EventTarget {
     /** Whether a screen is shared instead of the camera. */
     this.sharing = false;
     this._cameraTrack = null;
+    /** Bumped whenever the local media is stopped: async work started before
+     * (a screen picker, a device switch) must not touch what came after. */
+    this._session = 0;
+    this._sharePending = false;
   }
 
   /**
@@ -93,9 +97,14 @@ export class MediaOwner extends EventTarget {
     for (const [kind, deviceId, pref] of [["video", videoInput, "videoDeviceId"], ["audio", audioInput, "audioDeviceId"]]) {
       if (deviceId === undefined) continue;
       savePreferences({ [pref]: deviceId, [kind]: true });
+      const session = this._session;
       if (kind === "video" && this.sharing) {
         // Sharing a screen: the camera comes back when sharing stops.
         const track = await this._newTrack(kind, deviceId);
+        if (track && session !== this._session) {
+          track.stop();
+          return false;
+        }
         if (!track) ok = false;
         else {
           this._cameraTrack?.stop();
@@ -106,6 +115,10 @@ export class MediaOwner extends EventTarget {
       const current = this.localStream?.getTracks().find((t) => t.kind === kind);
       if (current?.getSettings().deviceId === deviceId) continue;
       const track = await this._newTrack(kind, deviceId);
+      if (track && session !== this._session) {
+        track.stop(); // the call ended meanwhile
+        return false;
+      }
       if (!track) {
         ok = false;
         continue;
@@ -124,20 +137,34 @@ export class MediaOwner extends EventTarget {
    * @returns {Promise<boolean>} whether sharing started
    */
   async startScreenShare() {
-    if (this.sharing) return true;
+    if (this.sharing || this._sharePending) return this.sharing;
+    const session = this._session;
     let track;
+    this._sharePending = true;
     try {
       track = await getScreenTrack();
     } catch (err) {
       this._emit("error", err);
       return false;
+    } finally {
+      this._sharePending = false;
+    }
+    if (session !== this._session) {
+      track.stop(); // the call ended while the person was picking a screen
+      return false;
     }
     this._cameraTrack = this.localStream?.getVideoTracks()[0] ?? null;
     this.sharing = true;
-    track.addEventListener("ended", () => this.stopScreenShare());
+    this.watchScreen(track);
     await this.replaceLocalTrack(track);
     this._mediaChanged();
     return true;
+  }
+
+  /** Stop sharing when the person stops it in the browser's own bar (the owner of
+   * a screen track changes when a call becomes a room). @param {MediaStreamTrack} track */
+  watchScreen(track) {
+    track.onended = () => this.stopScreenShare();
   }
 
   /** Stop sharing: the camera comes back (or no video, if there was none). */
@@ -160,6 +187,7 @@ export class MediaOwner extends EventTarget {
 
   /** Stop the local tracks (and a camera kept aside while sharing). */
   stopLocalMedia() {
+    this._session++;
     stopStream(this.localStream);
     this._cameraTrack?.stop();
     this._cameraTrack = null;

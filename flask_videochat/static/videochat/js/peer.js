@@ -15,6 +15,9 @@ export const DISCONNECTED_RESTART_MS = 2000;
 /** Milliseconds after an ICE restart before another one, while still not connected
  * (the path may still be cut: keep trying until it is back). */
 export const RESTART_RETRY_MS = 3000;
+/** Milliseconds an offer may wait for its answer before it is taken back and made
+ * again (an offer sent while the signaling connection was down is lost). */
+export const OFFER_TIMEOUT_MS = 4000;
 
 /**
  * @fires Peer#track        detail: {stream: MediaStream}
@@ -217,6 +220,7 @@ export class Peer extends EventTarget {
     if (this._closed) return;
     this._closed = true;
     clearTimeout(this._restartTimer);
+    clearTimeout(this._offerTimer);
     globalThis.removeEventListener?.("online", this._onOnline);
     this.pc.onnegotiationneeded = this.pc.onicecandidate = this.pc.ontrack = this.pc.onconnectionstatechange = null;
     for (const track of this.remoteStream.getTracks()) this.remoteStream.removeTrack(track);
@@ -250,11 +254,39 @@ export class Peer extends EventTarget {
       this._makingOffer = true;
       await this.pc.setLocalDescription();
       this._send({ description: descriptionInit(this.pc.localDescription) });
+      this._watchOffer();
     } catch (err) {
       log("offer failed", err);
     } finally {
       this._makingOffer = false;
     }
+  }
+
+  /** Take back an offer that got no answer in time, and make it again. */
+  _watchOffer() {
+    clearTimeout(this._offerTimer);
+    this._offerTimer = setTimeout(() => this.resync(), OFFER_TIMEOUT_MS);
+  }
+
+  /**
+   * Get negotiation going again after messages may have been lost (the signaling
+   * connection dropped): an offer still waiting for its answer is rolled back and
+   * made again, and ICE restarts if the connection is not up.
+   * @returns {Promise<void>}
+   */
+  resync() {
+    this._queue = this._queue.then(async () => {
+      if (this._closed) return;
+      if (this.pc.signalingState === "have-local-offer") {
+        log("offer unanswered: rolling back and offering again");
+        await this.pc.setLocalDescription({ type: "rollback" });
+        if (this.pc.connectionState !== "connected") this.restartIce();
+        else await this._negotiate();
+      } else if (this.pc.connectionState !== "connected" && this.pc.connectionState !== "new") {
+        this.restartIce();
+      }
+    }).catch((err) => log("resync failed", err));
+    return this._queue;
   }
 
   async _apply({ description, candidate }) {
@@ -268,6 +300,7 @@ export class Peer extends EventTarget {
         return;
       }
       await pc.setRemoteDescription(description); // rolls back our offer when polite
+      if (description.type === "answer" || description.type === "offer") clearTimeout(this._offerTimer);
       if (description.type === "offer") {
         if (this._pendingStream !== undefined) {
           const stream = await this._pendingStream;
@@ -290,6 +323,7 @@ export class Peer extends EventTarget {
   _onConnectionState() {
     const state = this.pc.connectionState;
     log("connection", state);
+    if (state === "connected" && this.pc.signalingState === "stable") clearTimeout(this._offerTimer);
     if (state === "connected" || state === "closed") clearTimeout(this._restartTimer);
     if (state === "failed") this.restartIce();
     if (state === "disconnected") {

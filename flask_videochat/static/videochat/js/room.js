@@ -157,8 +157,10 @@ export class RoomController extends MediaOwner {
     const stream = await this.preview();
     if (!current()) return false;
     let ack;
+    let mic;
+    let cam;
     try {
-      const { mic, cam } = this.mediaState();
+      ({ mic, cam } = this.mediaState());
       ack = await this.signaling.request("room.join", { room, mic, cam });
     } catch (err) {
       if (current()) this._reset();
@@ -173,7 +175,9 @@ export class RoomController extends MediaOwner {
       peer.start(stream);
     }
     for (const apply of this._beforeAck.splice(0)) apply();
-    if (this.sharing) this.announceMedia();
+    // What changed while joining (a mute, a screen) is not in the join request.
+    const sent = this.mediaState();
+    if (sent.mic !== mic || sent.cam !== cam || sent.screen) this.announceMedia();
     log("joined", room);
     return true;
   }
@@ -194,6 +198,8 @@ export class RoomController extends MediaOwner {
     this.localStream = stream;
     this.sharing = sharing;
     this._cameraTrack = cameraTrack;
+    const screen = sharing ? stream?.getVideoTracks()[0] : null;
+    if (screen) this.watchScreen(screen);
     this._media = Promise.resolve(stream);
     this._emit("localstream", { stream });
     this._enter({ capacity, members, history });
@@ -405,7 +411,11 @@ export class RoomController extends MediaOwner {
       if (this.peers.get(memberId) === peer) this._emit("remotestream", { peerId: memberId, stream: e.detail.stream });
     });
     peer.addEventListener("statechange", (e) => {
-      if (this.peers.get(memberId) === peer) this._emit("peerstate", { peerId: memberId, connectionState: e.detail.connectionState });
+      if (this.peers.get(memberId) !== peer) return;
+      const state = e.detail.connectionState;
+      // The media path broke: the network may have changed under the socket too.
+      if (state === "disconnected" || state === "failed") this.signaling.probe();
+      this._emit("peerstate", { peerId: memberId, connectionState: state });
     });
   }
 
@@ -430,10 +440,13 @@ export class RoomController extends MediaOwner {
     try {
       ack = await this.signaling.request("room.resume", { room });
     } catch (err) {
-      log("resume refused, joining again", err);
       if (this.room !== room || this.state !== "joined") return;
       this._finish("connection_lost", { byMe: false });
-      this.join(room);
+      // A grown call's room is private and gone with its seats: nothing to rejoin.
+      if (!room.startsWith("call-")) {
+        log("resume refused, joining again", err);
+        this.join(room);
+      }
       return;
     }
     if (this.room !== room || this.state !== "joined") return;
@@ -454,6 +467,8 @@ export class RoomController extends MediaOwner {
     }
     this._emitMembers();
     this.announceMedia();
+    // Offers and answers sent while away were lost: get negotiation going again.
+    for (const peer of this.peers.values()) peer.resync();
     this._emit("resumed", { room });
   }
 

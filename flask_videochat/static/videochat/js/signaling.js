@@ -12,6 +12,8 @@ export const ACK_TIMEOUT_MS = 10000;
 /** First and longest wait between reconnection attempts, in milliseconds. */
 export const RECONNECT_DELAY_MS = 300;
 export const RECONNECT_DELAY_MAX_MS = 2000;
+/** Milliseconds a probe of the connection may wait for its answer. */
+export const PROBE_TIMEOUT_MS = 2000;
 
 /** Server-to-client events re-dispatched as DOM events of the same name. */
 export const SERVER_EVENTS = [
@@ -113,6 +115,32 @@ export class Signaling extends EventTarget {
       throw new SignalingError(error.code ?? "ERR_PROTOCOL", error.message ?? "The server refused the request.");
     }
     return ack;
+  }
+
+  /**
+   * Check that the connection still answers (`ping`); when it does not within
+   * `timeoutMs`, drop it so that the client reconnects now rather than after the
+   * Engine.IO ping timeout (tens of seconds on a network that silently changed).
+   * One probe at a time.
+   * @param {number} [timeoutMs]
+   * @returns {Promise<boolean>} whether the connection answered
+   */
+  async probe(timeoutMs = PROBE_TIMEOUT_MS) {
+    if (!this._socket?.connected) return false;
+    if (this._probing) return this._probing;
+    const socket = this._socket;
+    this._probing = socket
+      .timeout(timeoutMs)
+      .emitWithAck("ping", {})
+      .then(() => true)
+      .catch(() => {
+        if (this._socket === socket && socket.connected) socket.io.engine?.close();
+        return false;
+      })
+      .finally(() => {
+        this._probing = null;
+      });
+    return this._probing;
   }
 
   /**
