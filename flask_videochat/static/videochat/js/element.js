@@ -10,14 +10,15 @@ import { ChatView } from "./chat-view.js";
 import { DeviceCheck } from "./device-check.js";
 import { avatar, h } from "./dom.js";
 import { loadPreferences } from "./media.js";
-import { QUALITY_INTERVAL_S, QUALITY_WORDS, rateQuality } from "./quality.js";
+import { QualityMonitor, qualityWords } from "./quality.js";
 import { Ringtone } from "./ringtone.js";
 import { RoomController } from "./room.js";
 import { RoomView } from "./room-view.js";
 import { Signaling } from "./signaling.js";
+import { STATUS_WORDS, endMessage, listWords, roomTitle } from "./words.js";
 
-/** Words for each presence status. */
-export const STATUS_WORDS = { available: "Available", ringing: "On the phone", in_call: "In a call" };
+export { STATUS_WORDS, endMessage, roomTitle };
+
 
 const STYLESHEET = new URL("../css/videochat.css", import.meta.url).href;
 
@@ -69,9 +70,14 @@ export class VideoChatElement extends HTMLElement {
     this._mediaSettled = false;
     this._pageTitle = null;
     this._speaker = loadPreferences().audioOutputId;
-    /** Per peer id: the last counters sample and rating. */
-    this._quality = new Map();
-    this._qualityTimer = null;
+    this._qualityMonitor = new QualityMonitor({
+      peers: () => this._qualityPeers(),
+      onRating: (id, rating, changed) => {
+        const target = this._room?.state === "joined" ? this._roomView.quality(id) : this._ui.quality;
+        if (target) showQuality(target, id, rating);
+        if (changed) this._fire("quality", { peerId: id, ...rating });
+      },
+    });
     this._build();
   }
 
@@ -218,7 +224,7 @@ export class VideoChatElement extends HTMLElement {
     let stats;
     if (this._room && this._room.state !== "idle") stats = { ...(await this._room.getStats()), state: this.state };
     else stats = this._controller ? await this._controller.getStats() : { state: "idle", peers: {} };
-    for (const [id, counters] of Object.entries(stats.peers)) counters.quality = this._quality.get(id)?.rating ?? null;
+    for (const [id, counters] of Object.entries(stats.peers)) counters.quality = this._qualityMonitor.rating(id);
     return stats;
   }
 
@@ -240,7 +246,7 @@ export class VideoChatElement extends HTMLElement {
   disconnectedCallback() {
     window.removeEventListener("pagehide", this._onPageHide);
     this._ring(false);
-    clearInterval(this._qualityTimer);
+    this._qualityMonitor.stop();
     this._devices.destroy();
     this._controller?.destroy();
     this._room?.destroy();
@@ -684,7 +690,11 @@ export class VideoChatElement extends HTMLElement {
       this._devices.hide();
     }
     ui.screen.hidden = !inSession;
-    this._updateQualityTimer(inSession);
+    if (inSession) this._qualityMonitor.start();
+    else {
+      this._qualityMonitor.stop();
+      this._ui.quality.hidden = true;
+    }
 
     const others = [...(r?.members.values() ?? [])].map((m) => m.name);
     const words = {
@@ -795,38 +805,18 @@ export class VideoChatElement extends HTMLElement {
     this._renderControls();
   }
 
-  /** Rate every peer connection every few seconds while in a call or room. */
-  _updateQualityTimer(active) {
-    if (!active) {
-      clearInterval(this._qualityTimer);
-      this._qualityTimer = null;
-      this._quality.clear();
-      this._ui.quality.hidden = true;
-      return;
+  /** The peer connections to rate, with whether a camera's frame rate counts (a
+   * shared screen sends few frames by design; a camera that is off sends none). */
+  _qualityPeers() {
+    if (this._room?.state === "joined") {
+      return [...this._room.peers].map(([id, peer]) => {
+        const m = this._room.members.get(id) ?? { cam: true };
+        return [id, peer, { video: m.cam && !m.screen }];
+      });
     }
-    if (this._qualityTimer) return;
-    this._qualityTimer = setInterval(() => this._sampleQuality(), QUALITY_INTERVAL_S * 1000);
-  }
-
-  async _sampleQuality() {
-    const inRoom = this._room?.state === "joined";
-    const peers = inRoom ? [...this._room.peers] : this._controller?._peer ? [[this._controller.current?.peer.id, this._controller._peer]] : [];
-    const timer = this._qualityTimer;
-    for (const [id, peer] of peers) {
-      if (!id) continue;
-      const sample = await peer.counters();
-      // The call or room may have ended while the sample was taken.
-      if (this._qualityTimer !== timer || peer.connectionState === "closed") return;
-      const previous = this._quality.get(id);
-      // Frame rate counts for cameras: a shared screen sends few frames by design.
-      const media = inRoom ? this._room.members.get(id) ?? { cam: true } : this._controller.peerMedia;
-      const rating = rateQuality(previous?.sample ?? null, sample, { video: media.cam && !media.screen });
-      this._quality.set(id, { sample, rating });
-      const words = `${QUALITY_WORDS[rating.level]}${rating.rttMs !== null ? ` · ${rating.rttMs} ms round trip` : ""}${rating.lossPercent !== null ? ` · ${rating.lossPercent}% loss` : ""}${rating.kbps !== null ? ` · ${rating.kbps} kbit/s` : ""}${rating.fps ? ` · ${Math.round(rating.fps)} fps` : ""}`;
-      const target = inRoom ? this._roomView.quality(id) : this._ui.quality;
-      if (target) showQuality(target, id, rating.level, words);
-      if (previous?.rating.level !== rating.level) this._fire("quality", { peerId: id, ...rating });
-    }
+    const c = this._controller;
+    if (!c?._peer || !c.current) return [];
+    return [[c.current.peer.id, c._peer, { video: c.peerMedia.cam && !c.peerMedia.screen }]];
   }
 
   _showRemote({ stream, peerId }) {
@@ -867,21 +857,6 @@ export class VideoChatElement extends HTMLElement {
   }
 }
 
-/** The words naming a room: its name, or "the group call" for a call that grew. */
-export function roomTitle(room) {
-  if (!room) return "";
-  return room.startsWith("call-") ? "the group call" : room;
-}
-
-/** Show a quality rating on an indicator (three bars, words in its title). */
-function showQuality(el, peerId, level, words) {
-  el.hidden = false;
-  el.dataset.userId = peerId;
-  el.dataset.level = level;
-  el.title = words;
-  el.setAttribute("aria-label", words);
-}
-
 /** Play `video`'s audio on the chosen output, where the browser allows it. */
 async function applySpeaker(video, deviceId) {
   if (!deviceId || typeof video.setSinkId !== "function") return !deviceId;
@@ -893,42 +868,12 @@ async function applySpeaker(video, deviceId) {
   }
 }
 
-/** "A", "A and B", "A, B and C". */
-function listWords(names) {
-  if (names.length < 2) return names.join("");
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
-}
-
-/**
- * The words shown when a call ends.
- * @param {{reason: string, peer: {name: string}|null, byMe: boolean, outgoing: boolean}} ended
- */
-export function endMessage({ reason, peer, byMe, outgoing }) {
-  const name = peer?.name ?? "The other person";
-  switch (reason) {
-    case "declined": // on the callee's side: declined in another tab
-      return outgoing ? `${name} declined the call.` : "You declined the call.";
-    case "declined-by-me":
-      return "You declined the call.";
-    case "busy":
-      return `${name} is busy.`;
-    case "no_answer":
-      return outgoing ? `${name} did not answer.` : `Missed call from ${name}.`;
-    case "cancelled":
-      return outgoing ? "Call cancelled." : `${name} cancelled the call.`;
-    case "cancelled-by-me":
-      return "Call cancelled.";
-    case "hangup":
-      return byMe ? "Call ended." : `Call ended: ${name} hung up.`;
-    case "peer_disconnected":
-      return `${name} lost the connection. Call ended.`;
-    case "answered_elsewhere":
-      return "Answered in another tab.";
-    case "failed":
-      return "The call could not be made.";
-    case "connection_lost":
-      return "Your connection was lost, so the call was cancelled.";
-    default:
-      return "Call ended.";
-  }
+/** Show a quality rating on an indicator (three bars, the figures in its title). */
+function showQuality(el, peerId, rating) {
+  const words = qualityWords(rating);
+  el.hidden = false;
+  el.dataset.userId = peerId;
+  el.dataset.level = rating.level;
+  el.title = words;
+  el.setAttribute("aria-label", words);
 }

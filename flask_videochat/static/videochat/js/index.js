@@ -3,7 +3,11 @@
  * @module index
  */
 
-export { VideoChatElement, endMessage } from "./element.js";
+export { VideoChatElement } from "./element.js";
+export { STATUS_WORDS, endMessage, roomTitle } from "./words.js";
+export { QualityMonitor, QUALITY_THRESHOLDS, rateQuality } from "./quality.js";
+export { MediaOwner } from "./local-media.js";
+export { DeviceCheck } from "./device-check.js";
 export { CallController, STATES } from "./call.js";
 export { RoomController, ROOM_STATES } from "./room.js";
 export { RoomView } from "./room-view.js";

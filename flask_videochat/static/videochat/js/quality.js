@@ -60,3 +60,64 @@ function sum(sample, key) {
 
 /** Words for each level, shown to the person. */
 export const QUALITY_WORDS = { good: "Good connection", fair: "Fair connection", poor: "Poor connection", unknown: "Connecting…" };
+
+/**
+ * The rating in words, with its figures: "Good connection · 12 ms round trip · ...".
+ * @param {ReturnType<typeof rateQuality>} rating
+ */
+export function qualityWords(rating) {
+  const parts = [QUALITY_WORDS[rating.level]];
+  if (rating.rttMs !== null) parts.push(`${rating.rttMs} ms round trip`);
+  if (rating.lossPercent !== null) parts.push(`${rating.lossPercent}% loss`);
+  if (rating.kbps !== null) parts.push(`${rating.kbps} kbit/s`);
+  if (rating.fps) parts.push(`${Math.round(rating.fps)} fps`);
+  return parts.join(" · ");
+}
+
+/**
+ * Rates peer connections every {@link QUALITY_INTERVAL_S} seconds while started.
+ */
+export class QualityMonitor {
+  /**
+   * @param {object} options
+   * @param {() => [string, import("./peer.js").Peer, {video: boolean}][]} options.peers  what to rate now
+   * @param {(peerId: string, rating: ReturnType<typeof rateQuality>, changed: boolean) => void} options.onRating
+   */
+  constructor({ peers, onRating }) {
+    this._peers = peers;
+    this._onRating = onRating;
+    this._timer = null;
+    /** @type {Map<string, {sample: object, rating: object}>} */
+    this._last = new Map();
+  }
+
+  /** Start rating (idempotent). */
+  start() {
+    if (!this._timer) this._timer = setInterval(() => this._sample(), QUALITY_INTERVAL_S * 1000);
+  }
+
+  /** Stop and forget every rating (idempotent). */
+  stop() {
+    clearInterval(this._timer);
+    this._timer = null;
+    this._last.clear();
+  }
+
+  /** The last rating of a peer, or null. @param {string} peerId */
+  rating(peerId) {
+    return this._last.get(peerId)?.rating ?? null;
+  }
+
+  async _sample() {
+    const timer = this._timer;
+    for (const [id, peer, { video }] of this._peers()) {
+      const sample = await peer.counters();
+      // The call or room may have ended while the sample was taken.
+      if (this._timer !== timer || peer.connectionState === "closed") return;
+      const previous = this._last.get(id);
+      const rating = rateQuality(previous?.sample ?? null, sample, { video });
+      this._last.set(id, { sample, rating });
+      this._onRating(id, rating, previous?.rating.level !== rating.level);
+    }
+  }
+}

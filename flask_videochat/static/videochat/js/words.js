@@ -1,0 +1,54 @@
+/**
+ * The words the widget shows: presence statuses, room names, lists of names, why a
+ * call ended. Plain functions, no DOM.
+ * @module words
+ */
+
+/** Words for each presence status. */
+export const STATUS_WORDS = { available: "Available", ringing: "On the phone", in_call: "In a call" };
+
+/** The words naming a room: its name, or "the group call" for a call that grew. */
+export function roomTitle(room) {
+  if (!room) return "";
+  return room.startsWith("call-") ? "the group call" : room;
+}
+
+/** "A", "A and B", "A, B and C". */
+export function listWords(names) {
+  if (names.length < 2) return names.join("");
+  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+}
+
+/**
+ * The words shown when a call ends.
+ * @param {{reason: string, peer: {name: string}|null, byMe: boolean, outgoing: boolean}} ended
+ */
+export function endMessage({ reason, peer, byMe, outgoing }) {
+  const name = peer?.name ?? "The other person";
+  switch (reason) {
+    case "declined": // on the callee's side: declined in another tab
+      return outgoing ? `${name} declined the call.` : "You declined the call.";
+    case "declined-by-me":
+      return "You declined the call.";
+    case "busy":
+      return `${name} is busy.`;
+    case "no_answer":
+      return outgoing ? `${name} did not answer.` : `Missed call from ${name}.`;
+    case "cancelled":
+      return outgoing ? "Call cancelled." : `${name} cancelled the call.`;
+    case "cancelled-by-me":
+      return "Call cancelled.";
+    case "hangup":
+      return byMe ? "Call ended." : `Call ended: ${name} hung up.`;
+    case "peer_disconnected":
+      return `${name} lost the connection. Call ended.`;
+    case "answered_elsewhere":
+      return "Answered in another tab.";
+    case "failed":
+      return "The call could not be made.";
+    case "connection_lost":
+      return "Your connection was lost, so the call was cancelled.";
+    default:
+      return "Call ended.";
+  }
+}
