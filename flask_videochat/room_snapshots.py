@@ -49,6 +49,9 @@ class Member:
     :param joined_at: the book's clock (seconds, monotonic) when they took the seat;
         kept when the seat is resumed on another connection.
     :param screen: whether they share their screen, as they last announced.
+    :param seat: an opaque id of this seat: new when the user takes a seat again (a
+        reload, another tab), kept when the seat is resumed; browsers compare it to
+        tell a member who came back from one whose connection they still hold.
     """
 
     user: User
@@ -57,6 +60,7 @@ class Member:
     cam: bool = True
     joined_at: float = 0.0
     screen: bool = False
+    seat: str = ""
 
     @property
     def id(self) -> str:
@@ -64,8 +68,14 @@ class Member:
         return self.user.id
 
     def public(self) -> dict[str, Any]:
-        """``{"id", "name", "mic", "cam", "screen"}`` as sent to browsers."""
-        return {**self.user.public(), "mic": self.mic, "cam": self.cam, "screen": self.screen}
+        """``{"id", "name", "mic", "cam", "screen", "seat"}`` as sent to browsers."""
+        return {
+            **self.user.public(),
+            "mic": self.mic,
+            "cam": self.cam,
+            "screen": self.screen,
+            "seat": self.seat,
+        }
 
 
 @dataclass(frozen=True)

@@ -473,7 +473,8 @@ class RoomBook:
             answered = self._end_invite(user.id, InviteEnd.JOINED)
         elif invited_to is not None:
             dropped = self._end_invite(user.id, InviteEnd.DECLINED)
-        member = Member(user, sid, mic=mic, cam=cam, joined_at=self._clock())
+        member = Member(user, sid, mic=mic, cam=cam, joined_at=self._clock(),
+                        seat=self._new_id())
         room.members[user.id] = member
         room.admitted.add(user.id)
         self._seats[user.id] = room.name

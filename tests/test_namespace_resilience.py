@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Callable, Iterator
+from unittest.mock import ANY
 
 import pytest
 
@@ -55,7 +56,8 @@ def join(tab: Tab, room: str = "standup") -> dict[str, Any]:
 
 def member(host: Host, user_id: str, **media: bool) -> dict[str, Any]:
     """A member as room events list them (microphone and camera on, no screen)."""
-    return {**host.public(user_id), "mic": True, "cam": True, "screen": False, **media}
+    return {**host.public(user_id), "mic": True, "cam": True, "screen": False, "seat": ANY,
+            **media}
 
 
 @pytest.fixture

@@ -8,6 +8,7 @@ from __future__ import annotations
 import time
 from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Callable, Iterator
+from unittest.mock import ANY
 
 import pytest
 
@@ -40,8 +41,8 @@ def join(tab: Tab, room: str = "standup", **media: bool) -> dict[str, Any]:
 def member(
     host: Host, user_id: str, *, mic: bool = True, cam: bool = True, screen: bool = False
 ) -> dict[str, Any]:
-    """A member as room events list them."""
-    return {**host.public(user_id), "mic": mic, "cam": cam, "screen": screen}
+    """A member as room events list them (``seat``: any opaque seat id)."""
+    return {**host.public(user_id), "mic": mic, "cam": cam, "screen": screen, "seat": ANY}
 
 
 def say(tab: Tab, text: str, **where: str) -> dict[str, Any]:

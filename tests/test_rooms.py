@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import itertools
 from typing import TYPE_CHECKING, Callable
+from unittest.mock import ANY
 
 import pytest
 
@@ -89,6 +90,7 @@ def test_the_first_join_creates_the_room(book: RoomBook, clock: FakeClock) -> No
         "mic": False,
         "cam": True,
         "screen": False,
+        "seat": ANY,
     }
     assert result.member.sid == SID["ada"]
     assert result.member.joined_at == clock.now
@@ -334,6 +336,22 @@ def test_a_seat_that_moved_is_not_dropped_by_the_old_grace(
     assert snapshot(book, ADA, BOB) == before
 
 
+def test_a_seat_keeps_its_id_when_resumed_and_gets_a_new_one_when_taken_again(
+    book: RoomBook,
+) -> None:
+    # Browsers tell "the same seat, back on a new connection" (keep the peer
+    # connection) from "a new seat of the same person" (a reload: connect anew).
+    join(book, ADA)
+    first = join(book, BOB).member(BOB.id)
+    assert first is not None and first.seat
+
+    resumed = book.resume("standup", BOB.id, BOB2)
+    assert [m.public()["seat"] for m in resumed.room.members if m.id == BOB.id] == [first.seat]
+
+    again = join(book, BOB, sid="sid-bob-3").member(BOB.id)
+    assert again is not None and again.seat not in ("", first.seat)
+
+
 @pytest.mark.parametrize(
     ("room", "user"),
     [("standup", "cy"), ("retro", "bob"), ("nowhere", "bob")],
@@ -405,13 +423,14 @@ def test_media_state(book: RoomBook) -> None:
         "mic": False,
         "cam": True,
         "screen": True,
+        "seat": ANY,
     }
     assert [m.id for m in others] == ["ada"]
     # A late joiner sees it.
     late = book.join("standup", CY, SID["cy"])
     assert [m.public() for m in late.others] == [
-        {"id": "ada", "name": "Ada", "mic": True, "cam": True, "screen": False},
-        {"id": "bob", "name": "Bob", "mic": False, "cam": True, "screen": True},
+        {"id": "ada", "name": "Ada", "mic": True, "cam": True, "screen": False, "seat": ANY},
+        {"id": "bob", "name": "Bob", "mic": False, "cam": True, "screen": True, "seat": ANY},
     ]
     # Not announcing the screen means it is not shared.
     member, _ = book.set_media("standup", "bob", SID["bob"], mic=False, cam=True)

@@ -25,7 +25,8 @@ const log = (...args) => {
 };
 
 /**
- * @typedef {{id: string, name: string, mic: boolean, cam: boolean}} Member
+ * @typedef {{id: string, name: string, mic: boolean, cam: boolean, screen: boolean, seat: string}} Member
+ *   `seat`: an opaque id, new each time the person takes a seat (kept when resumed)
  * @typedef {{id: string, from: {id: string, name: string}, text: string, ts: number}} ChatMessage
  */
 
@@ -456,7 +457,15 @@ export class RoomController extends MediaOwner {
       if (!listed.has(id)) this._onMemberLeft({ room, id, reason: "disconnected" });
     }
     for (const [id, { member, polite }] of listed) {
+      const known = this.members.get(id);
       this.members.set(id, member);
+      // A new seat (they reloaded while we were away): our connection to their
+      // old page is dead; connect to the new one.
+      if (this.peers.has(id) && known?.seat !== member.seat) {
+        this.peers.get(id).destroy();
+        this.peers.delete(id);
+        this._emit("memberleft", { id, reason: "replaced" });
+      }
       if (!this.peers.has(id)) this._createPeer(id, polite).start(this.localStream);
     }
     for (const message of ack.history ?? []) {
