@@ -154,6 +154,16 @@ class IceCandidate(_Payload):
     )
 
 
+def signal_body(
+    payload: SignalPayload | RoomSignalPayload,
+) -> dict[str, dict[str, Any]]:
+    """``{"description": ...}`` or ``{"candidate": ...}``: what a signal carries."""
+    if payload.description is not None:
+        return {"description": payload.description.model_dump()}
+    assert payload.candidate is not None
+    return {"candidate": payload.candidate.model_dump()}
+
+
 class SignalPayload(_Payload):
     """``signal``: exactly one of ``description`` or ``candidate`` for one call."""
 
@@ -163,13 +173,7 @@ class SignalPayload(_Payload):
 
     def relayed(self, sender_id: str) -> dict[str, Any]:
         """The payload forwarded to the other party, naming the sender."""
-        out: dict[str, Any] = {"call_id": self.call_id, "from": sender_id}
-        if self.description is not None:
-            out["description"] = self.description.model_dump()
-        else:
-            assert self.candidate is not None
-            out["candidate"] = self.candidate.model_dump()
-        return out
+        return {"call_id": self.call_id, "from": sender_id, **signal_body(self)}
 
 
 RoomName = Annotated[StrictStr, Field(pattern=ROOM_NAME_PATTERN)]
@@ -201,13 +205,7 @@ class RoomSignalPayload(_Payload):
 
     def relayed(self, sender_id: str) -> dict[str, Any]:
         """The payload forwarded to member ``to``, naming the sender instead."""
-        out: dict[str, Any] = {"room": self.room, "from": sender_id}
-        if self.description is not None:
-            out["description"] = self.description.model_dump()
-        else:
-            assert self.candidate is not None
-            out["candidate"] = self.candidate.model_dump()
-        return out
+        return {"room": self.room, "from": sender_id, **signal_body(self)}
 
 
 class RoomMediaPayload(_Payload):

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from contextlib import ExitStack, contextmanager
+from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
+    from blinker import NamedSignal
     from conftest import Host, Tab
 
 
@@ -45,3 +47,38 @@ def assert_nothing(*tabs: Tab) -> None:
 
 def statuses(host: Host) -> dict[str, str]:
     return {user.id: status.value for user, status in host.state.presence.users()}
+
+
+def fill(value: Any, call_id: str) -> Any:
+    """``value`` with every ``"{call}"`` (in nested dicts and lists) replaced by
+    ``call_id``: malformed-payload tables name the live call that way."""
+    if value == "{call}":
+        return call_id
+    if isinstance(value, dict):
+        return {k: fill(v, call_id) for k, v in value.items()}
+    if isinstance(value, list):
+        return [fill(v, call_id) for v in value]
+    return value
+
+
+#: Signals a host app received, in order: ``(name, kwargs)``.
+Sent = list[tuple[str, dict[str, Any]]]
+
+
+@contextmanager
+def recording(host: Host, signals: dict[str, NamedSignal]) -> Iterator[Sent]:
+    """Record every ``signals`` (name -> blinker signal) sent for ``host``'s app,
+    checking that the sender is that app."""
+    sent: Sent = []
+
+    def recorder(name: str) -> Any:
+        def record(sender: Any, **kwargs: Any) -> None:
+            assert sender is host.app
+            sent.append((name, kwargs))
+
+        return record
+
+    with ExitStack() as stack:
+        for name, signal in signals.items():
+            stack.enter_context(signal.connected_to(recorder(name), sender=host.app))
+        yield sent

@@ -6,13 +6,21 @@ from __future__ import annotations
 
 import logging
 import time
-from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 
 import pytest
 
 from flask_videochat import CallBook, User, call_answered, call_ended, call_started
-from tests.support import answered, assert_error, assert_nothing, clear, invite, statuses
+from tests.support import (
+    answered,
+    assert_error,
+    assert_nothing,
+    clear,
+    fill,
+    invite,
+    recording,
+    statuses,
+)
 
 if TYPE_CHECKING:
     from conftest import Connector, FakeClock, Host, MakeHost
@@ -435,22 +443,8 @@ def test_can_call_hook_refusal(
 @pytest.fixture
 def host_signals(host: Host) -> Iterator[list[tuple[str, dict[str, Any]]]]:
     """Every blinker signal the host app sends, in order, as ``(name, kwargs)``."""
-    sent: list[tuple[str, dict[str, Any]]] = []
-
-    def recorder(name: str) -> Callable[..., None]:
-        def record(sender: Any, **kwargs: Any) -> None:
-            assert sender is host.app
-            sent.append((name, kwargs))
-
-        return record
-
-    with ExitStack() as stack:
-        for name, signal in (
-            ("started", call_started),
-            ("answered", call_answered),
-            ("ended", call_ended),
-        ):
-            stack.enter_context(signal.connected_to(recorder(name), sender=host.app))
+    signals = {"started": call_started, "answered": call_answered, "ended": call_ended}
+    with recording(host, signals) as sent:
         yield sent
 
 
@@ -574,16 +568,6 @@ MALFORMED: dict[str, tuple[str, tuple[Any, ...], str]] = {
 }
 
 
-def _fill(value: Any, call_id: str) -> Any:
-    if value == "{call}":
-        return call_id
-    if isinstance(value, dict):
-        return {k: _fill(v, call_id) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, call_id) for v in value]
-    return value
-
-
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_malformed_events_are_refused_and_change_nothing(
     connect: Connector, host: Host, case: str
@@ -598,7 +582,7 @@ def test_malformed_events_are_refused_and_change_nothing(
     before = statuses(host)
     sender = ada if event.startswith("call_") or event in ("call.invite", "call.ring") else cy
 
-    ack = sender.emit(event, *(_fill(p, call_id) for p in payloads))
+    ack = sender.emit(event, *(fill(p, call_id) for p in payloads))
 
     assert_error(ack, code)
     assert_nothing(*tabs)

@@ -21,7 +21,7 @@ from flask_videochat import (
     room_joined,
     room_left,
 )
-from tests.support import answered, assert_error, assert_nothing, clear, statuses
+from tests.support import answered, assert_error, assert_nothing, clear, fill, recording, statuses
 
 if TYPE_CHECKING:
     from conftest import Connector, Host, MakeHost, Tab
@@ -67,32 +67,21 @@ def graceful(make_host: MakeHost, connector_for: ConnectorFor) -> tuple[Host, Co
     return host, connector_for(host)
 
 
-def record_signals(host: Host, stack: ExitStack) -> Sent:
-    """Every call and room signal ``host`` sends from now on, as ``(name, kwargs)``."""
-    sent: Sent = []
-
-    def recorder(name: str) -> Callable[..., None]:
-        def record(sender: Any, **kwargs: Any) -> None:
-            sent.append((name, kwargs))
-
-        return record
-
-    for name, signal in (
-        ("started", call_started),
-        ("answered", call_answered),
-        ("ended", call_ended),
-        ("joined", room_joined),
-        ("left", room_left),
-    ):
-        stack.enter_context(signal.connected_to(recorder(name), sender=host.app))
-    return sent
+#: The call and room signals recorded by :func:`signals_of`.
+SIGNALS = {
+    "started": call_started,
+    "answered": call_answered,
+    "ended": call_ended,
+    "joined": room_joined,
+    "left": room_left,
+}
 
 
 @pytest.fixture
 def signals_of() -> Iterator[Callable[[Host], Sent]]:
-    """``signals_of(host)``: start recording the host's signals (see :func:`record_signals`)."""
+    """``signals_of(host)``: start recording the host's call and room signals."""
     with ExitStack() as stack:
-        yield lambda host: record_signals(host, stack)
+        yield lambda host: stack.enter_context(recording(host, SIGNALS))
 
 
 # -- media state ----------------------------------------------------------------------
@@ -661,16 +650,6 @@ MALFORMED: dict[str, tuple[str, Any, str]] = {
 }
 
 
-def _fill(value: Any, call_id: str) -> Any:
-    if value == "{call}":
-        return call_id
-    if isinstance(value, dict):
-        return {k: _fill(v, call_id) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_fill(v, call_id) for v in value]
-    return value
-
-
 @pytest.mark.parametrize("case", list(MALFORMED))
 def test_malformed_events_are_refused_and_change_nothing(
     connect: Connector, host: Host, case: str
@@ -687,7 +666,7 @@ def test_malformed_events_are_refused_and_change_nothing(
     before = (statuses(host), host.rooms.get("standup"), host.book.live_call_of("cy"))
     sender = ada if event.startswith("room.") else cy
 
-    assert_error(sender.emit(event, _fill(payload, call_id)), code)
+    assert_error(sender.emit(event, fill(payload, call_id)), code)
 
     assert_nothing(*tabs)
     assert (statuses(host), host.rooms.get("standup"), host.book.live_call_of("cy")) == before

@@ -6,7 +6,6 @@ refusals, the host's hook and signals, and malformed events."""
 from __future__ import annotations
 
 import time
-from contextlib import ExitStack
 from typing import TYPE_CHECKING, Any, Callable, Iterator
 from unittest.mock import ANY
 
@@ -14,7 +13,7 @@ import pytest
 
 from flask_videochat import User, call_ended, chat_message, room_joined, room_left
 from flask_videochat.protocol import MAX_CHAT_LENGTH
-from tests.support import answered, assert_error, assert_nothing, clear, statuses
+from tests.support import answered, assert_error, assert_nothing, clear, recording, statuses
 
 if TYPE_CHECKING:
     from conftest import Connector, Host, MakeHost, Tab
@@ -58,23 +57,8 @@ def say(tab: Tab, text: str, **where: str) -> dict[str, Any]:
 def host_signals(host: Host) -> Iterator[Sent]:
     """Every room, chat and ``call_ended`` signal the host app gets, in order, as
     ``(name, kwargs)``."""
-    sent: Sent = []
-
-    def recorder(name: str) -> Callable[..., None]:
-        def record(sender: Any, **kwargs: Any) -> None:
-            assert sender is host.app
-            sent.append((name, kwargs))
-
-        return record
-
-    with ExitStack() as stack:
-        for name, signal in (
-            ("joined", room_joined),
-            ("left", room_left),
-            ("chat", chat_message),
-            ("call_ended", call_ended),
-        ):
-            stack.enter_context(signal.connected_to(recorder(name), sender=host.app))
+    with recording(host, {"joined": room_joined, "left": room_left, "chat": chat_message,
+                             "call_ended": call_ended}) as sent:
         yield sent
 
 
