@@ -26,17 +26,6 @@ from flask_videochat.testing import (
     write_solid_y4m,
 )
 
-_SAMPLE_JS = """(el, peerId) => {
-  window.__vcSamples = [];
-  window.__vcResumed = [];
-  el.addEventListener("videochat-resumed", (e) => window.__vcResumed.push(e.detail));
-  window.__vcTimer = setInterval(async () => {
-    const peer = (await el.getStats()).peers[peerId];
-    window.__vcSamples.push(peer ? {frames: peer.video.framesDecoded, state: peer.connectionState}
-                                 : {frames: -1, state: "none"});
-  }, 100);
-}"""
-
 
 @contextlib.contextmanager
 def cut_network(keep_port: int | None) -> Iterator[None]:
@@ -89,12 +78,12 @@ def test_a_dropped_signaling_connection_resumes_the_call(videochat_user, names):
     bob = videochat_user(names("Bob"), colour=BLUE)
     _, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
     ada.expect_remote_video_playing(bob_id)
-    ada.element.evaluate(_SAMPLE_JS, bob_id)
+    ada.watch(bob_id)
 
     # Ada's socket drops (the transport closes); the client reconnects by itself and
     # takes the call back within the server's reconnect grace.
     ada.element.evaluate("el => el._signaling._socket.io.engine.close()")
-    ada.page.wait_for_function("() => window.__vcResumed.length > 0", timeout=15000)
+    ada.expect_resumed(timeout=15)
     ada.expect_remote_video_playing(bob_id)
     # The call is the server's again: Ada's hang-up from her new connection reaches
     # Bob at once (without the resume, the server would refuse it).
@@ -114,7 +103,7 @@ def test_a_call_survives_losing_signaling_and_media_together(example_site, video
     ada.expect_remote_video_playing(bob_id)
     call_id = ada.stats()["callId"]
     for page in (ada, bob):
-        page.element.evaluate(_SAMPLE_JS, ada_id if page is bob else bob_id)
+        page.watch(ada_id if page is bob else bob_id)
 
     with cut_network(keep_port=None):
         for page, peer in ((ada, bob_id), (bob, ada_id)):
@@ -122,7 +111,7 @@ def test_a_call_survives_losing_signaling_and_media_together(example_site, video
                                                                       timeout=30000)
             _wait_for_peer(page, peer, lambda p: p["restarts"] >= 1, what="an ICE restart")
     for page, peer in ((ada, bob_id), (bob, ada_id)):
-        page.page.wait_for_function("() => window.__vcResumed.length > 0", timeout=30000)
+        page.expect_resumed(timeout=30)
         page.expect_remote_video_playing(peer, timeout=30)
     ada.expect_remote_colour(bob_id, BLUE)
     bob.expect_remote_colour(ada_id, RED)
@@ -153,8 +142,8 @@ def test_a_call_survives_a_server_restart(restartable_site, videochat_launch, tm
     ada_id, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
     ada.expect_remote_video_playing(bob_id)
     bob.expect_remote_video_playing(ada_id)
-    ada.element.evaluate(_SAMPLE_JS, bob_id)
-    bob.element.evaluate(_SAMPLE_JS, ada_id)
+    ada.watch(bob_id)
+    bob.watch(ada_id)
 
     restartable_site.kill()
     # Peer to peer: the media goes on without the server.
@@ -163,17 +152,12 @@ def test_a_call_survives_a_server_restart(restartable_site, videochat_launch, tm
     ada.page.wait_for_timeout(1500)
     restartable_site.restart()
     for page in (ada, bob):
-        page.page.wait_for_function("() => window.__vcResumed.length > 0", timeout=20000)
+        page.expect_resumed(timeout=20)
         expect(page.element.locator(".vc-dot")).to_have_class("vc-dot vc-online")
 
     # Frames grew the whole time, on the same connection, and it never dropped.
     for page in (ada, bob):
-        samples = page.page.evaluate(
-            "() => { clearInterval(window.__vcTimer); return window.__vcSamples; }")
-        frames = [s["frames"] for s in samples]
-        assert all(b >= a for a, b in zip(frames, frames[1:])), frames
-        assert frames[-1] > frames[0] + 60, frames
-        assert {s["state"] for s in samples} == {"connected"}, samples
+        page.expect_one_connection_throughout(min_samples=0, min_growth=61)
     # The re-announced call is the server's: a hang-up reaches the other side.
     bob.hang_up()
     ada.expect_status("hung up", timeout=5)

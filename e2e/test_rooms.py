@@ -9,15 +9,6 @@ from playwright.sync_api import expect
 
 from flask_videochat.testing import BLUE, GREEN, RED, answered_call
 
-_SAMPLE_JS = """(el, peerId) => {
-  window.__vcSamples = [];
-  setInterval(async () => {
-    const peer = (await el.getStats()).peers[peerId];
-    window.__vcSamples.push(peer ? {frames: peer.video.framesDecoded, state: peer.connectionState}
-                                 : {frames: -1, state: "none"});
-  }, 100);
-}"""
-
 HOSTILE = '<img src=x onerror="window.__pwned=1"> & <b>bold</b>'
 
 
@@ -137,7 +128,7 @@ def test_a_call_grows_to_three_without_dropping_media(videochat_user, names):
     # From here on, Ada's and Bob's pages sample the frames they decode from each
     # other every 100 ms: a dropped or replaced connection would show as a fall.
     for page, other in ((ada, bob_id), (bob, ada_id)):
-        page.element.evaluate(_SAMPLE_JS, other)
+        page.watch(other)
     ada.add_participant(cy_id)
     cy.expect_ringing(names("Ada"))
     for page in (ada, bob):
@@ -156,12 +147,7 @@ def test_a_call_grows_to_three_without_dropping_media(videochat_user, names):
     # The first two never lost each other: one connection throughout, its decoded
     # frames growing and never falling back, and always connected.
     for page in (ada, bob):
-        samples = page.element.evaluate("() => window.__vcSamples")
-        frames = [s["frames"] for s in samples]
-        assert len(frames) > 20, frames
-        assert all(b >= a for a, b in zip(frames, frames[1:])), frames
-        assert frames[-1] > frames[0] + 30, frames
-        assert {s["state"] for s in samples} == {"connected"}, samples
+        page.expect_one_connection_throughout(min_samples=20, min_growth=31)
     # The chat of the call came along, and the newcomer sees it.
     cy.expect_chat_message("before the third", sender=names("Ada"))
 
@@ -180,10 +166,9 @@ def test_a_member_whose_connection_drops_takes_their_seat_again(
     # sees him leave, and the media between them never stops.
     ada.element.evaluate("""el => { window.__left = [];
       el.addEventListener("videochat-member-left", (e) => window.__left.push(e.detail)); }""")
-    bob.element.evaluate("""el => { window.__resumed = [];
-      el.addEventListener("videochat-resumed", (e) => window.__resumed.push(e.detail)); }""")
+    bob.watch(ada_id)
     bob.element.evaluate("el => el._signaling._socket.io.engine.close()")
-    bob.page.wait_for_function("() => window.__resumed.length > 0", timeout=15000)
+    bob.expect_resumed(timeout=15)
     bob.expect_in_room([ada_id], timeout=20)
     ada.expect_in_room([bob_id], timeout=20)
     bob.expect_remote_video_playing(ada_id, timeout=20)

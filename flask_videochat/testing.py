@@ -371,6 +371,23 @@ def answered_call(caller: VideoChatPage, callee: VideoChatPage, *, caller_name: 
 
 _STATS_JS = "el => el.getStats()"
 
+#: In a page: sample the frames decoded from one peer (and their connection state)
+#: every 100 ms, and note every ``videochat-resumed``, until collected.
+_WATCH_JS = """(el, peerId) => {
+  clearInterval(window.__vcTimer);
+  window.__vcSamples = [];
+  window.__vcResumed = [];
+  if (!el.__vcResumedWatched) {
+    el.__vcResumedWatched = true;
+    el.addEventListener("videochat-resumed", (e) => window.__vcResumed?.push(e.detail));
+  }
+  window.__vcTimer = setInterval(async () => {
+    const peer = (await el.getStats()).peers[peerId];
+    window.__vcSamples.push(peer ? {frames: peer.video.framesDecoded, state: peer.connectionState}
+                                 : {frames: -1, state: "none"});
+  }, 100);
+}"""
+
 _COLOUR_JS = """v => {
   if (!v.videoWidth) return null;
   const c = document.createElement("canvas");
@@ -571,6 +588,36 @@ class VideoChatPage:
         """Mean RGB of the middle of your own preview's current frame."""
         value = self.local_video.evaluate(_COLOUR_JS)
         return None if value is None else (value[0], value[1], value[2])
+
+    def watch(self, user_id: str) -> None:
+        """From now on, sample the frames decoded from ``user_id`` every 100 ms and
+        note each ``videochat-resumed``: see :meth:`expect_one_connection_throughout`
+        and :meth:`expect_resumed`."""
+        self.element.evaluate(_WATCH_JS, user_id)
+
+    def expect_resumed(self, *, timeout: float | None = None) -> None:
+        """Since :meth:`watch`, the widget took its call or room seat back after a
+        drop (``videochat-resumed``)."""
+        self.page.wait_for_function("() => window.__vcResumed.length > 0",
+                                    timeout=self._ms(timeout))
+
+    def expect_one_connection_throughout(self, *, min_samples: int = 10,
+                                         min_growth: int = 1) -> list[dict[str, Any]]:
+        """Since :meth:`watch` (which this stops): the decoded-frame counter never
+        fell back (a new connection would restart it), grew by at least
+        ``min_growth`` frames over at least ``min_samples`` samples, and the
+        connection was ``connected`` in every sample.
+
+        :returns: the samples, ``{"frames", "state"}`` each.
+        """
+        samples: list[dict[str, Any]] = self.page.evaluate(
+            "() => { clearInterval(window.__vcTimer); return window.__vcSamples; }")
+        frames = [s["frames"] for s in samples]
+        assert len(frames) > min_samples, frames
+        assert all(b >= a for a, b in zip(frames, frames[1:])), frames
+        assert frames[-1] >= frames[0] + min_growth, frames
+        assert {s["state"] for s in samples} == {"connected"}, samples
+        return samples
 
     def remote_colour(self, user_id: str | None = None) -> tuple[int, int, int] | None:
         """Mean RGB of the middle of the remote video's current frame (``None``

@@ -215,12 +215,6 @@ export class CallController extends MediaOwner {
     }
   }
 
-  /** A stream created for a first track (receive-only until now): peers that
-   * connect later send it too. */
-  _streamCreated(stream) {
-    this._media = Promise.resolve(stream);
-  }
-
   /** The peer connection of the call, as a list (for {@link MediaOwner}). */
   peerList() {
     return this._peer ? [this._peer] : [];

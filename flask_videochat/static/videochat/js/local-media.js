@@ -195,8 +195,11 @@ export class MediaOwner extends EventTarget {
     this.localStream = null;
   }
 
-  /** Called when {@link replaceLocalTrack} had to create the local stream (overridden). */
-  _streamCreated(_stream) {}
+  /** {@link replaceLocalTrack} had to create the local stream (receive-only until
+   * now): peers that connect later (they wait on `_media`) send it too. */
+  _streamCreated(stream) {
+    this._media = Promise.resolve(stream);
+  }
 
   async _newTrack(kind, deviceId) {
     try {

@@ -271,12 +271,6 @@ export class RoomController extends MediaOwner {
     }
   }
 
-  /** A stream created for a first track (receive-only until now): peers that
-   * connect later send it too. */
-  _streamCreated(stream) {
-    this._media = Promise.resolve(stream);
-  }
-
   /** The room's peer connections (for {@link MediaOwner}). */
   peerList() {
     return [...this.peers.values()];
