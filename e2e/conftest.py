@@ -7,12 +7,13 @@ this file only says where the site is.
 from __future__ import annotations
 
 import itertools
+import shutil
 import uuid
 from typing import Iterator
 
 import pytest
 
-from flask_videochat.testing import LiveServer, example_site_command
+from flask_videochat.testing import Coturn, LiveServer, example_site_command
 
 
 @pytest.fixture(scope="session")
@@ -48,6 +49,18 @@ def example_site(example_sites: dict[str, LiveServer],
 @pytest.fixture
 def videochat_base_url(example_site: LiveServer) -> str:
     return example_site.url
+
+
+@pytest.fixture(scope="session")
+def coturn() -> Iterator[Coturn]:
+    """A coturn TURN server on loopback for the session, taking credentials minted
+    with its ``secret`` (see :class:`~flask_videochat.testing.Coturn`). Fails when
+    Debian's coturn is not installed (``scripts/test`` installs it as root)."""
+    if not shutil.which("turnserver"):
+        # Not a skip: nothing may be skipped (scripts/test installs coturn as root).
+        pytest.fail("turnserver not found: install Debian's coturn package")
+    with Coturn() as server:
+        yield server
 
 
 @pytest.fixture

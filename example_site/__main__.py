@@ -3,6 +3,12 @@
 Runs on eventlet by default, as the project was asked to; ``--async-mode threading``
 runs it on Flask-SocketIO's threading mode (Werkzeug with simple-websocket), which
 the extension supports equally.
+
+``VIDEOCHAT_*`` environment variables configure the extension (JSON values or plain
+strings): with ``VIDEOCHAT_STORE_URL=redis://127.0.0.1:6379/0`` (and one
+``SECRET_KEY`` for all of them) several processes on several ports form one site.
+Under eventlet the server takes up to ``--max-connections`` (10,000) at once instead
+of eventlet's default 1,024, and raises its open-files limit to match.
 """
 
 import argparse
@@ -16,6 +22,8 @@ def main(argv: "list[str] | None" = None) -> None:
     parser.add_argument("--port", type=int, default=5000, help="port to listen on (5000)")
     parser.add_argument("--async-mode", choices=("eventlet", "threading"), default="eventlet",
                         help="Flask-SocketIO async mode (eventlet)")
+    parser.add_argument("--max-connections", type=int, default=10_000,
+                        help="most concurrent connections under eventlet (10000)")
     args = parser.parse_args(argv)
     if args.async_mode == "eventlet":
         # eventlet's maintainers deprecate it for new projects; the demo uses it as
@@ -30,9 +38,25 @@ def main(argv: "list[str] | None" = None) -> None:
     app = create_app(async_mode=args.async_mode)
     print(f"example_site: running on http://{args.host}:{args.port}/ "
           f"({args.async_mode}; Ctrl+C to stop)", flush=True)
-    options = {"allow_unsafe_werkzeug": True} if args.async_mode == "threading" else {}
+    if args.async_mode == "threading":
+        options: dict = {"allow_unsafe_werkzeug": True}
+    else:
+        # eventlet.wsgi.server serves at most max_size connections (1,024 by default).
+        options = {"max_size": args.max_connections}
+        raise_open_files_limit(args.max_connections + 100)
     app.extensions["socketio"].run(app, host=args.host, port=args.port, log_output=False,
                                    **options)
+
+
+def raise_open_files_limit(wanted: int) -> None:
+    """Raise this process's soft limit of open files towards ``wanted`` (each
+    connection is a socket), up to the hard limit."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@ video-call widget on every page."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import secrets
@@ -40,11 +41,14 @@ class Member(UserMixin):
     def __init__(self, member_id: str, name: str) -> None:
         self.id = member_id
         self.display_name = name
-        self.team = list(TEAMS)[int(member_id) % len(TEAMS)]
+        digest = hashlib.sha256(member_id.encode()).digest()
+        self.team = list(TEAMS)[digest[0] % len(TEAMS)]
 
 
 class Directory:
-    """In-memory members: signing in with a new name adds a member."""
+    """In-memory members: signing in with a new name adds a member. A member's id is
+    derived from their name, so that every process of a site on Redis (each with its
+    own directory) gives one name the same id."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -55,9 +59,7 @@ class Directory:
         with self._lock:
             member = self._by_name.get(name)
             if member is None:
-                member_id = str(len(self._by_id) + 1)
-                while member_id in self._by_id:  # ids restored after a restart
-                    member_id = str(int(member_id) + 1)
+                member_id = hashlib.sha256(name.encode()).hexdigest()[:12]
                 member = Member(member_id, name)
                 self._by_id[member.id] = member
                 self._by_name[name] = member
@@ -85,15 +87,26 @@ class Directory:
         return sorted(self._by_id.values(), key=lambda m: m.display_name.lower())
 
 
+#: Settings whose environment value is always taken as a plain string (a secret may
+#: look like a JSON number).
+_ENV_STRINGS = {"VIDEOCHAT_TURN_SECRET"}
+
+
 def _env_config() -> dict[str, Any]:
-    """``VIDEOCHAT_*`` settings from the environment (JSON values, or plain strings)."""
+    """``VIDEOCHAT_*`` settings from the environment (JSON values, or plain strings).
+    ``VIDEOCHAT_TURN_URLS`` may also be comma-separated URLs."""
     config: dict[str, Any] = {}
     for key, raw in os.environ.items():
-        if key.startswith("VIDEOCHAT_"):
+        if key in _ENV_STRINGS:
+            config[key] = raw
+        elif key.startswith("VIDEOCHAT_"):
             try:
                 config[key] = json.loads(raw)
             except ValueError:
                 config[key] = raw
+    if isinstance(config.get("VIDEOCHAT_TURN_URLS"), str):
+        urls = config["VIDEOCHAT_TURN_URLS"].split(",")
+        config["VIDEOCHAT_TURN_URLS"] = [u.strip() for u in urls if u.strip()]
     return config
 
 
@@ -112,7 +125,11 @@ def create_app(config: dict[str, Any] | None = None, *, async_mode: str | None =
     # directory) still knows who is signed in: calls survive a server restart.
     login_manager.user_loader(lambda member_id: directory.get(member_id) or directory.restore(
         member_id, session.get("member_name")))
-    socketio = SocketIO(app, async_mode=async_mode)
+    # With VIDEOCHAT_STORE_URL (Redis), several processes form one site: their emits
+    # cross through the same Redis.
+    socketio = SocketIO(
+        app, async_mode=async_mode, message_queue=app.config.get("VIDEOCHAT_STORE_URL")
+    )
     videochat.init_app(app, socketio)
 
     @app.get("/")

@@ -74,6 +74,14 @@ class EndedCalls:
         self._forget_old()
         return len(self._calls)
 
+    def dump_state(self) -> list[EndedCall]:
+        """The remembered calls, oldest first (for a shared store)."""
+        return list(self._calls.values())
+
+    def load_state(self, calls: list[EndedCall]) -> None:
+        """Replace the remembered calls with what :meth:`dump_state` gave."""
+        self._calls = OrderedDict((c.id, c) for c in calls)
+
     def _forget_old(self) -> None:
         oldest = self._clock() - self._max_age
         while self._calls:

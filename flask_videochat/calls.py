@@ -22,13 +22,12 @@ matching claims re-create the call, active, between the claimants' connections.
 
 from __future__ import annotations
 
-import itertools
 import secrets
 import threading
 import time
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
+from typing import Any, Callable
 
 from .call_resume import (
     MAX_ENDED_CALLS,
@@ -163,7 +162,7 @@ class CallBook:
         self._ended = EndedCalls(limit=max_ended, max_age=ended_memory, clock=clock)
         #: user id -> their pending claim (one per user).
         self._claims: dict[str, Claim] = {}
-        self._tokens = itertools.count(1)
+        self._last_token = 0
 
     # -- queries --------------------------------------------------------------
 
@@ -411,7 +410,8 @@ class CallBook:
             now = self._clock()
             theirs = self._claims.get(peer_id)
             if theirs is None or (theirs.call_id, theirs.peer_id) != (call_id, user_id):
-                claim = Claim(call_id, user_id, sid, peer_id, now, next(self._tokens))
+                self._last_token += 1
+                claim = Claim(call_id, user_id, sid, peer_id, now, self._last_token)
                 self._claims[user_id] = claim
                 return ResumedCall(None, claim=claim)
             if may_pair is not None and not may_pair(peer_id, user_id):
@@ -461,6 +461,29 @@ class CallBook:
                 return None
             del self._claims[user_id]
             return claim
+
+    # -- sharing ----------------------------------------------------------------
+
+    def dump_state(self) -> dict[str, Any]:
+        """The book's data (no lock, no clocks), for a shared store
+        (:class:`~flask_videochat.redis_store.SharedBook`) to save."""
+        with self._lock:
+            return {
+                "calls": self._calls,
+                "by_user": self._by_user,
+                "ended": self._ended.dump_state(),
+                "claims": self._claims,
+                "last_token": self._last_token,
+            }
+
+    def load_state(self, data: dict[str, Any]) -> None:
+        """Replace the book's data with what :meth:`dump_state` gave."""
+        with self._lock:
+            self._calls = data["calls"]
+            self._by_user = data["by_user"]
+            self._ended.load_state(data["ended"])
+            self._claims = data["claims"]
+            self._last_token = data["last_token"]
 
     # -- internals --------------------------------------------------------------
 

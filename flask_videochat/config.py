@@ -7,8 +7,19 @@ one entry per key.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from .ice import ice_servers_for, read_turn_config
+from .ratelimit import (
+    BUILT_IN_RATE_LIMITS,
+    DEFAULT,
+    EventLimiter,
+    open_storage,
+    parse_limit,
+    room_signal_limit,
+)
 
 #: Seconds a call rings on the callee's tabs before it ends with reason
 #: ``no_answer``. Default: 30.
@@ -20,6 +31,29 @@ VIDEOCHAT_RING_TIMEOUT: float = 30
 #: connect only between browsers that can reach each other directly. Set a STUN
 #: server (and TURN for strict NATs) for calls across the internet.
 VIDEOCHAT_ICE_SERVERS: list[dict[str, Any]] = []
+
+#: TURN servers whose credentials the site mints for each connection, as ``turn:``
+#: or ``turns:`` URLs (``"turn:turn.example.org:3478?transport=udp"``,
+#: ``"turns:turn.example.org:443?transport=tcp"``). Each browser gets them in
+#: ``hello`` as one more ``RTCIceServer`` with a username and password valid for
+#: :data:`VIDEOCHAT_TURN_TTL` seconds (coturn's ``use-auth-secret``). Needs
+#: :data:`VIDEOCHAT_TURN_SECRET`. Default: ``[]``.
+VIDEOCHAT_TURN_URLS: list[str] = []
+
+#: The secret shared with the TURN servers of :data:`VIDEOCHAT_TURN_URLS` (coturn's
+#: ``static-auth-secret``); it never leaves the server. Default: ``None``.
+VIDEOCHAT_TURN_SECRET: str | None = None
+
+#: Seconds the TURN credentials minted for a connection stay valid for new relay
+#: allocations, at least 60. Default: 86400 (one day, as the TURN REST API draft
+#: suggests): credentials are minted when a tab connects, and a tab may stay open
+#: all day before its last call; a relay already allocated lives on past the expiry.
+VIDEOCHAT_TURN_TTL: int = 86400
+
+#: Which ICE candidates browsers use (``RTCConfiguration.iceTransportPolicy``):
+#: ``"all"`` (default) or ``"relay"``: only TURN relays, so that people in a call
+#: never learn each other's IP addresses (needs a TURN server; costs relay bandwidth).
+VIDEOCHAT_ICE_TRANSPORT_POLICY: str = "all"
 
 #: Seconds the server waits for a browser whose connection dropped (without a
 #: hang-up or a leave) to come back: its call goes on and its room seat is kept, and
@@ -49,14 +83,89 @@ VIDEOCHAT_ROOM_CAPACITY: int = 4
 #: none. Default: 50. Kept in memory until the room empties.
 VIDEOCHAT_CHAT_HISTORY: int = 50
 
+#: Where presence, calls and rooms are kept: ``None`` (default) keeps them in this
+#: process's memory (one process serves the whole site); a Redis URL
+#: (``redis://127.0.0.1:6379/0``, ``rediss://`` for TLS, ``unix://``) shares them
+#: between processes, which then form one site. With Redis the host's SocketIO must
+#: use the same server as its message queue:
+#: ``SocketIO(app, message_queue="redis://...")``. Needs ``pip install
+#: flask-videochat[redis]``. See ``docs/deployment.md``.
+VIDEOCHAT_STORE_URL: str | None = None
+
+#: Whether browsers are told who is online (``presence.snapshot`` and
+#: ``presence.changes``). Default: ``True``. Sites with their own directory of people
+#: may turn it off: calls by user id still work, and no presence traffic is sent.
+VIDEOCHAT_PRESENCE: bool = True
+
+#: Seconds over which presence changes are gathered into one ``presence.changes``
+#: message to every watcher (at most 0.25). Default: 0.1. ``0`` sends each change
+#: at once. A join costs one send per watcher; gathering keeps a wave of joins from
+#: costing joins x watchers sends.
+VIDEOCHAT_PRESENCE_WINDOW: float = 0.1
+
+#: With a Redis store: seconds after which the connections of a process that stopped
+#: renewing its lease (it crashed, or lost Redis) are forgotten and its users shown
+#: offline. Each process renews every third of it. Default: 15, at least 2.
+VIDEOCHAT_PRESENCE_TTL: float = 15
+
+#: Other sites whose pages may connect to ``/videochat`` with the browser's cookies,
+#: besides the site itself: a list of origins (``["https://app.example.org"]``:
+#: scheme, host and port, no path). Default: ``None``: only pages of the site itself
+#: (the ``Origin`` header must match the request's own scheme, host and port, as
+#: werkzeug gives them: behind a proxy, apply ``ProxyFix``). ``"*"`` lets any site
+#: connect as the signed-in user: unsafe (cross-site WebSocket hijacking). A
+#: connection without an ``Origin`` header (not a browser) is allowed. Refused
+#: connections get ``ERR_FORBIDDEN_ORIGIN``. See ``docs/security.md``.
+VIDEOCHAT_ALLOWED_ORIGINS: list[str] | str | None = None
+
+#: Rate limits per connection, in limits' notation (``"20/second;300/minute"``: every
+#: part applies), by event name (``"call.invite"``), with ``"default"`` for every
+#: event not named (and for unknown events); ``None`` for an event means no limit.
+#: Applied over the built-in limits
+#: (:data:`~flask_videochat.ratelimit.BUILT_IN_RATE_LIMITS`), so name only what you
+#: change. Default: ``{}``. ``None`` turns rate limiting off (load tests only). An
+#: event over a limit gets ``ERR_RATE_LIMITED`` with ``retry_after`` and does nothing.
+VIDEOCHAT_RATE_LIMITS: dict[str, str | None] | None = {}
+
+#: The budget of one user over all their connections, in connections' worth: each
+#: per-connection limit times this, rounded up. Default: 2. At least 1. Opening more
+#: tabs (or reconnecting) does not give a user more than this.
+VIDEOCHAT_RATE_LIMITS_PER_USER: float = 2
+
+#: Where rate limit counters live: a limits storage URI (``"memory://"``,
+#: ``"redis://host:6379/1"``). Default: ``None``: the :data:`VIDEOCHAT_STORE_URL`
+#: Redis when there is one (so that every process counts in one budget), else
+#: ``"memory://"`` (this process's memory).
+VIDEOCHAT_RATE_LIMIT_STORAGE: str | None = None
+
+#: Largest event payload accepted, in bytes (as JSON, counted on the parsed payload).
+#: Default: 65536. Larger ones, and payloads nested more than 32 levels deep, get
+#: ``ERR_TOO_LARGE`` before they are validated. At least 4096. Cap the transport too:
+#: ``SocketIO(app, max_http_buffer_size=...)`` (python-engineio's default is
+#: 1,000,000 bytes).
+VIDEOCHAT_MAX_MESSAGE_SIZE: int = 65536
+
 DEFAULTS: dict[str, Any] = {
     "VIDEOCHAT_RING_TIMEOUT": VIDEOCHAT_RING_TIMEOUT,
     "VIDEOCHAT_ICE_SERVERS": VIDEOCHAT_ICE_SERVERS,
+    "VIDEOCHAT_TURN_URLS": VIDEOCHAT_TURN_URLS,
+    "VIDEOCHAT_TURN_SECRET": VIDEOCHAT_TURN_SECRET,
+    "VIDEOCHAT_TURN_TTL": VIDEOCHAT_TURN_TTL,
+    "VIDEOCHAT_ICE_TRANSPORT_POLICY": VIDEOCHAT_ICE_TRANSPORT_POLICY,
     "VIDEOCHAT_RECONNECT_GRACE": VIDEOCHAT_RECONNECT_GRACE,
     "VIDEOCHAT_ALLOW_ANONYMOUS": VIDEOCHAT_ALLOW_ANONYMOUS,
     "VIDEOCHAT_SIGN_IN_URL": VIDEOCHAT_SIGN_IN_URL,
     "VIDEOCHAT_ROOM_CAPACITY": VIDEOCHAT_ROOM_CAPACITY,
     "VIDEOCHAT_CHAT_HISTORY": VIDEOCHAT_CHAT_HISTORY,
+    "VIDEOCHAT_STORE_URL": VIDEOCHAT_STORE_URL,
+    "VIDEOCHAT_PRESENCE": VIDEOCHAT_PRESENCE,
+    "VIDEOCHAT_PRESENCE_WINDOW": VIDEOCHAT_PRESENCE_WINDOW,
+    "VIDEOCHAT_PRESENCE_TTL": VIDEOCHAT_PRESENCE_TTL,
+    "VIDEOCHAT_ALLOWED_ORIGINS": VIDEOCHAT_ALLOWED_ORIGINS,
+    "VIDEOCHAT_RATE_LIMITS": VIDEOCHAT_RATE_LIMITS,
+    "VIDEOCHAT_RATE_LIMITS_PER_USER": VIDEOCHAT_RATE_LIMITS_PER_USER,
+    "VIDEOCHAT_RATE_LIMIT_STORAGE": VIDEOCHAT_RATE_LIMIT_STORAGE,
+    "VIDEOCHAT_MAX_MESSAGE_SIZE": VIDEOCHAT_MAX_MESSAGE_SIZE,
 }
 
 
@@ -71,6 +180,35 @@ class Settings:
     sign_in_url: str | None
     room_capacity: int
     chat_history: int
+    turn_urls: tuple[str, ...] = ()
+    turn_secret: str | None = field(default=None, repr=False)
+    turn_ttl: int = VIDEOCHAT_TURN_TTL
+    ice_transport_policy: str = VIDEOCHAT_ICE_TRANSPORT_POLICY
+    store_url: str | None = None
+    presence: bool = True
+    presence_window: float = 0.1
+    presence_ttl: float = 15.0
+    #: Origins allowed besides the site's own, as ``(scheme, host, port)``.
+    allowed_origins: frozenset[tuple[str, str, int]] = frozenset()
+    #: ``VIDEOCHAT_ALLOWED_ORIGINS = "*"``.
+    any_origin: bool = False
+    max_message_size: int = VIDEOCHAT_MAX_MESSAGE_SIZE
+    #: The rate limits, ready to count; ``None``: no rate limits.
+    rate_limiter: EventLimiter | None = field(default=None, compare=False, repr=False)
+
+    def origin_allowed(self, origin: str | None, host_url: str) -> bool:
+        """Whether a page of ``origin`` (the ``Origin`` header; ``None`` when the
+        request has none) may connect to the site at ``host_url`` (the request's own
+        ``scheme://host[:port]/``)."""
+        if origin is None or self.any_origin:
+            return True
+        page = _origin(origin)
+        return page is not None and (page == _origin(host_url) or page in self.allowed_origins)
+
+    def ice_servers_for(self, user_id: str, *, now: float | None = None) -> list[dict[str, Any]]:
+        """The ``RTCIceServer`` list for a new connection of ``user_id``, with TURN
+        credentials minted now (see :func:`flask_videochat.ice.ice_servers_for`)."""
+        return ice_servers_for(self, user_id, now=now)
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -89,6 +227,7 @@ class Settings:
                 "VIDEOCHAT_ICE_SERVERS must be a list of RTCIceServer dicts, each with "
                 f"a 'urls' key, got {servers!r}"
             )
+        turn_urls, turn_secret, turn_ttl, policy = read_turn_config(config, servers)
         anonymous = config["VIDEOCHAT_ALLOW_ANONYMOUS"]
         if not isinstance(anonymous, bool):
             raise ValueError(f"VIDEOCHAT_ALLOW_ANONYMOUS must be a bool, got {anonymous!r}")
@@ -103,6 +242,15 @@ class Settings:
             sign_in_url=sign_in,
             room_capacity=_count(config, "VIDEOCHAT_ROOM_CAPACITY", minimum=2),
             chat_history=_count(config, "VIDEOCHAT_CHAT_HISTORY", minimum=0),
+            turn_urls=turn_urls,
+            turn_secret=turn_secret,
+            turn_ttl=turn_ttl,
+            ice_transport_policy=policy,
+            store_url=_store_url(config),
+            presence=_flag(config, "VIDEOCHAT_PRESENCE"),
+            presence_window=_presence_window(config),
+            presence_ttl=_seconds(config, "VIDEOCHAT_PRESENCE_TTL", minimum=2),
+            **_abuse_limits(config),
         )
 
 
@@ -119,3 +267,168 @@ def _count(config: Mapping[str, Any], key: str, *, minimum: int) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
         raise ValueError(f"{key} must be a whole number >= {minimum}, got {value!r}")
     return value
+
+
+#: URL schemes of :data:`VIDEOCHAT_STORE_URL` (redis-py's).
+STORE_SCHEMES = ("redis://", "rediss://", "unix://")
+
+
+def _store_url(config: Mapping[str, Any]) -> str | None:
+    url = config.get("VIDEOCHAT_STORE_URL")
+    if url is None:
+        return None
+    if not isinstance(url, str) or not url.startswith(STORE_SCHEMES):
+        raise ValueError(
+            "VIDEOCHAT_STORE_URL must be None or a Redis URL starting with "
+            f"{', '.join(STORE_SCHEMES)}, got {url!r}"
+        )
+    return url
+
+
+def _flag(config: Mapping[str, Any], key: str) -> bool:
+    value = config.get(key, DEFAULTS[key])
+    if not isinstance(value, bool):
+        raise ValueError(f"{key} must be a bool, got {value!r}")
+    return value
+
+
+def _presence_window(config: Mapping[str, Any]) -> float:
+    value = config.get("VIDEOCHAT_PRESENCE_WINDOW", VIDEOCHAT_PRESENCE_WINDOW)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 0.25:
+        raise ValueError(
+            f"VIDEOCHAT_PRESENCE_WINDOW must be a number of seconds from 0 to 0.25, got {value!r}"
+        )
+    return float(value)
+
+
+# -- abuse limits: origins, rate limits, message size ----------------------------------
+
+#: Schemes of a page origin, with their default ports.
+_ORIGIN_PORTS = {"http": 80, "https": 443}
+
+
+def _origin(url: str) -> tuple[str, str, int] | None:
+    """``(scheme, host, port)`` of an origin or URL, the default port filled in;
+    ``None`` for anything else (``"null"``, an extension's page, garbage)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    if scheme not in _ORIGIN_PORTS or not parts.hostname:
+        return None
+    return scheme, parts.hostname, port or _ORIGIN_PORTS[scheme]
+
+
+def _abuse_limits(config: Mapping[str, Any]) -> dict[str, Any]:
+    origins, any_origin = _allowed_origins(config)
+    size = config.get("VIDEOCHAT_MAX_MESSAGE_SIZE", VIDEOCHAT_MAX_MESSAGE_SIZE)
+    if isinstance(size, bool) or not isinstance(size, int) or size < 4096:
+        raise ValueError(
+            f"VIDEOCHAT_MAX_MESSAGE_SIZE must be a whole number of bytes >= 4096, got {size!r}"
+        )
+    return {
+        "allowed_origins": origins,
+        "any_origin": any_origin,
+        "max_message_size": size,
+        "rate_limiter": _rate_limiter(
+            config, room_capacity=_count(config, "VIDEOCHAT_ROOM_CAPACITY", minimum=2)
+        ),
+    }
+
+
+def _allowed_origins(config: Mapping[str, Any]) -> tuple[frozenset[tuple[str, str, int]], bool]:
+    value = config.get("VIDEOCHAT_ALLOWED_ORIGINS", VIDEOCHAT_ALLOWED_ORIGINS)
+    if value is None:
+        return frozenset(), False
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, (list, tuple, set, frozenset)):
+        raise ValueError(
+            "VIDEOCHAT_ALLOWED_ORIGINS must be None, '*' or a list of origins such as "
+            f"'https://app.example.org', got {value!r}"
+        )
+    origins: set[tuple[str, str, int]] = set()
+    for item in value:
+        if item == "*":
+            return frozenset(), True
+        parsed = _origin(item) if isinstance(item, str) else None
+        parts = urlsplit(item.strip()) if parsed is not None else None
+        if (
+            parsed is None
+            or parts is None
+            or parts.path not in ("", "/")
+            or parts.query
+            or parts.fragment
+            or parts.username is not None
+        ):
+            raise ValueError(
+                "VIDEOCHAT_ALLOWED_ORIGINS: each origin is scheme://host[:port] with "
+                f"http or https and no path, got {item!r}"
+            )
+        origins.add(parsed)
+    return frozenset(origins), False
+
+
+def _rate_limiter(config: Mapping[str, Any], *, room_capacity: int) -> EventLimiter | None:
+    # Imported here: the event names live with the handlers, whose modules may
+    # import this one.
+    from .namespace import EVENTS
+
+    limits = config.get("VIDEOCHAT_RATE_LIMITS", VIDEOCHAT_RATE_LIMITS)
+    if limits is None:
+        return None
+    if not isinstance(limits, Mapping):
+        raise ValueError(
+            "VIDEOCHAT_RATE_LIMITS must be None or a dict of event name -> limit such as "
+            f"'20/second;300/minute', got {limits!r}"
+        )
+    unknown = sorted(str(k) for k in limits if k != DEFAULT and k not in EVENTS)
+    if unknown:
+        raise ValueError(
+            f"VIDEOCHAT_RATE_LIMITS names unknown events {', '.join(unknown)}; known: "
+            f"{DEFAULT}, {', '.join(sorted(EVENTS))}"
+        )
+    merged = {**BUILT_IN_RATE_LIMITS, "room.signal": room_signal_limit(room_capacity), **limits}
+    parsed = {}
+    for event, text in merged.items():
+        try:
+            parsed[event] = () if text is None else parse_limit(text)
+        except ValueError as exc:
+            raise ValueError(f"VIDEOCHAT_RATE_LIMITS[{event!r}]: {exc}") from None
+    per_user = config.get("VIDEOCHAT_RATE_LIMITS_PER_USER", VIDEOCHAT_RATE_LIMITS_PER_USER)
+    if isinstance(per_user, bool) or not isinstance(per_user, (int, float)) or not (
+        1 <= per_user < float("inf")
+    ):
+        raise ValueError(
+            f"VIDEOCHAT_RATE_LIMITS_PER_USER must be a number >= 1, got {per_user!r}"
+        )
+    uri = _rate_limit_storage(config)
+    try:
+        storage = open_storage(uri)
+    except ValueError as exc:
+        raise ValueError(f"VIDEOCHAT_RATE_LIMIT_STORAGE: {exc}") from None
+    return EventLimiter(
+        {EVENTS[event]: items for event, items in parsed.items() if event != DEFAULT},
+        default=parsed[DEFAULT],
+        per_user=per_user,
+        storage=storage,
+    )
+
+
+def _rate_limit_storage(config: Mapping[str, Any]) -> str:
+    uri = config.get("VIDEOCHAT_RATE_LIMIT_STORAGE", VIDEOCHAT_RATE_LIMIT_STORAGE)
+    if uri is None:
+        # VIDEOCHAT_STORE_URL may be unset, or not valid: _store_url reports that.
+        store = config.get("VIDEOCHAT_STORE_URL")
+        if isinstance(store, str) and store.startswith(("redis://", "rediss://")):
+            return store
+        if isinstance(store, str) and store.startswith("unix://"):
+            return "redis+" + store  # limits' name for a Redis socket
+        return "memory://"
+    if not isinstance(uri, str):
+        raise ValueError(
+            f"VIDEOCHAT_RATE_LIMIT_STORAGE must be None or a limits storage URI, got {uri!r}"
+        )
+    return uri

@@ -12,12 +12,12 @@ from flask_socketio import SocketIO
 from markupsafe import Markup
 
 from .blueprint import assets_markup, blueprint, widget_markup
-from .call_resume import MIN_CLAIM_WINDOW, MIN_ENDED_MEMORY
 from .calls import CallBook
 from .config import DEFAULTS, Settings
-from .namespace import VideoChatNamespace
-from .presence import MemoryPresence, PresenceStore, User
+from .namespace import NAMESPACE, VideoChatNamespace
+from .presence import PresenceStore, User
 from .rooms import RoomBook
+from .store import Store, open_store
 
 log = logging.getLogger("flask_videochat")
 
@@ -28,6 +28,8 @@ IdentityLoader = Callable[[], Identity]
 CanCall = Callable[[User, User], bool]
 #: ``can_join(user, room_name) -> bool``.
 CanJoin = Callable[[User, str], bool]
+#: ``can_see(viewer, user) -> bool``.
+CanSee = Callable[[User, User], bool]
 
 #: Longest display name shown, in characters; longer names are cut.
 MAX_NAME_LENGTH = 80
@@ -40,21 +42,21 @@ class VideoChatState:
     extension: VideoChat
     settings: Settings
     socketio: SocketIO
-    presence: PresenceStore = field(default_factory=MemoryPresence)
+    #: Where presence, calls and rooms live (memory, or Redis with
+    #: ``VIDEOCHAT_STORE_URL``).
+    store: Store = field(init=False)
+    #: Who is online, on which connections.
+    presence: PresenceStore = field(init=False)
     #: The live 1:1 calls.
     calls: CallBook = field(init=False)
     #: The rooms, with their members, invitations and chat.
     rooms: RoomBook = field(init=False)
 
     def __post_init__(self) -> None:
-        history = self.settings.chat_history
-        grace = self.settings.reconnect_grace
-        self.calls = CallBook(
-            chat_history=history,
-            claim_window=max(MIN_CLAIM_WINDOW, grace),
-            ended_memory=max(MIN_ENDED_MEMORY, 2 * grace),
-        )
-        self.rooms = RoomBook(capacity=self.settings.room_capacity, chat_history=history)
+        self.store = open_store(self.settings)
+        self.presence = self.store.presence
+        self.calls = self.store.calls
+        self.rooms = self.store.rooms
 
     def identify(self) -> User | None:
         """The person behind the current request, or ``None`` when nobody is signed
@@ -77,6 +79,16 @@ class VideoChatState:
     def can_join(self, user: User, room: str) -> bool:
         hook = self.extension._can_join
         return True if hook is None else bool(hook(user, room))
+
+    @property
+    def has_can_see(self) -> bool:
+        """Whether the host registered a ``can_see`` hook (presence is then sent to
+        each viewer separately)."""
+        return self.extension._can_see is not None
+
+    def can_see(self, viewer: User, user: User) -> bool:
+        hook = self.extension._can_see
+        return True if hook is None or viewer.id == user.id else bool(hook(viewer, user))
 
 
 class VideoChat:
@@ -114,6 +126,7 @@ class VideoChat:
         self._identity_loader: IdentityLoader | None = None
         self._can_call: CanCall | None = None
         self._can_join: CanJoin | None = None
+        self._can_see: CanSee | None = None
         if app is not None:
             self.init_app(app, socketio)
 
@@ -123,10 +136,14 @@ class VideoChat:
         Reads ``VIDEOCHAT_RING_TIMEOUT``, ``VIDEOCHAT_ICE_SERVERS``,
         ``VIDEOCHAT_RECONNECT_GRACE``, ``VIDEOCHAT_ALLOW_ANONYMOUS``,
         ``VIDEOCHAT_SIGN_IN_URL``, ``VIDEOCHAT_ROOM_CAPACITY`` and
-        ``VIDEOCHAT_CHAT_HISTORY`` (see ``docs/configuration.md``); registers the
-        blueprint under ``/videochat`` (static files and the room page
-        ``/videochat/rooms/<name>``), the Socket.IO namespace ``/videochat`` and the
-        Jinja global ``videochat``.
+        ``VIDEOCHAT_CHAT_HISTORY``, and the abuse limits ``VIDEOCHAT_ALLOWED_ORIGINS``,
+        ``VIDEOCHAT_RATE_LIMITS``, ``VIDEOCHAT_RATE_LIMITS_PER_USER``,
+        ``VIDEOCHAT_RATE_LIMIT_STORAGE`` and ``VIDEOCHAT_MAX_MESSAGE_SIZE`` (see
+        ``docs/configuration.md``); registers the blueprint under ``/videochat``
+        (static files and the room page ``/videochat/rooms/<name>``), the Socket.IO
+        namespace ``/videochat`` and the Jinja global ``videochat``. When Flask-Login
+        is installed, its ``user_logged_out`` signal disconnects the user who signs
+        out (:meth:`disconnect_user`).
 
         :raises RuntimeError: the app already has VideoChat, or there is no SocketIO
             (pass it, or create ``SocketIO(app)`` first).
@@ -145,16 +162,62 @@ class VideoChat:
         for key, value in self._defaults.items():
             app.config.setdefault(key, value)
         settings = Settings.from_config(app.config)
-        if not settings.ice_servers and not (app.debug or app.testing):
+        if not (settings.ice_servers or settings.turn_urls) and not (app.debug or app.testing):
             log.warning(
                 "VIDEOCHAT_ICE_SERVERS is empty: calls connect only between browsers "
                 "that reach each other directly. Configure STUN/TURN for the internet."
             )
+        # (A testing app may use the store from one process without a queue:
+        # Flask-SocketIO's test client refuses message queues.)
+        if settings.store_url and not (app.testing or _has_message_queue(socketio)):
+            raise RuntimeError(
+                "VIDEOCHAT_STORE_URL shares calls between processes, so their emits must "
+                "cross processes too: create SocketIO(app, message_queue=<the same "
+                "Redis URL>)."
+            )
         state = VideoChatState(extension=self, settings=settings, socketio=socketio)
         app.extensions["videochat"] = state
-        socketio.on_namespace(VideoChatNamespace(state))
+        namespace = VideoChatNamespace(state)
+        socketio.on_namespace(namespace)
+        namespace.start_heartbeat(app)
         app.register_blueprint(blueprint)
         app.jinja_env.globals["videochat"] = self
+        _follow_sign_outs()
+
+    def disconnect_user(self, user_id: Any, *, app: Flask | None = None) -> int:
+        """Disconnect every ``/videochat`` connection of a user, as when they close
+        their tabs: their calls and room seats go as for a lost connection (after
+        the reconnect grace, unless taken back), and with the last one they leave
+        presence. Call it when a user signs out, is banned or loses access; with
+        Flask-Login (and no :meth:`identity_loader`), ``logout_user()`` calls it.
+
+        A Socket.IO connection keeps the session it was opened with, so without
+        this a signed-out user's open tabs would stay connected as them. With a
+        message queue (``VIDEOCHAT_STORE_URL``), connections served by other
+        processes are disconnected through the queue.
+
+        :param user_id: the user's id, as the identity loader gives it (compared as
+            a string).
+        :param app: the app (default: the current app).
+        :returns: how many connections were disconnected.
+
+        Example::
+
+            @app.post("/members/<member_id>/ban")
+            def ban(member_id):
+                ...
+                videochat.disconnect_user(member_id)
+        """
+        state = self.state(app)
+        sids = state.presence.sids_of(str(user_id))
+        server = state.socketio.server
+        for sid in sids:
+            try:
+                server.disconnect(sid, namespace=NAMESPACE)
+            except Exception:
+                # The caller is often a sign-out view: it must not fail for this.
+                log.exception("videochat: disconnecting %s failed", sid)
+        return len(sids)
 
     # -- hooks ------------------------------------------------------------------
 
@@ -188,6 +251,24 @@ class VideoChat:
                 return room != "board" or user.id in BOARD_MEMBERS
         """
         self._can_join = fn
+        return fn
+
+    def can_see(self, fn: CanSee) -> CanSee:
+        """Decorator: ``fn(viewer, user) -> bool`` decides whether ``viewer`` is told
+        that ``user`` is online (default: everyone sees everyone). Both are
+        :class:`~flask_videochat.presence.User`. Asked for the
+        ``presence.snapshot`` of each new connection and for every
+        ``presence.changes`` (which is then sent per viewer, not broadcast); a user
+        the caller may not see is "not online" to ``call.invite`` and
+        ``room.invite`` (``ERR_USER_OFFLINE``), so the hook cannot be probed.
+
+        Example::
+
+            @videochat.can_see
+            def same_team(viewer, user):
+                return team_of(viewer.id) == team_of(user.id)
+        """
+        self._can_see = fn
         return fn
 
     def _load_identity(self) -> Identity:
@@ -232,3 +313,37 @@ class VideoChat:
             (:data:`~flask_videochat.protocol.ROOM_NAME_PATTERN`).
         """
         return widget_markup(self.state(), **options)
+
+
+def _has_message_queue(socketio: SocketIO) -> bool:
+    """Whether ``socketio`` sends its emits through a message queue (a python-socketio
+    pub/sub client manager)."""
+    from socketio import PubSubManager
+
+    manager = getattr(getattr(socketio, "server", None), "manager", None)
+    return isinstance(manager, PubSubManager)
+
+
+def _follow_sign_outs() -> None:
+    """Disconnect users who sign out with Flask-Login's ``logout_user()``, when
+    Flask-Login is installed. One receiver serves every app (connecting it again
+    does nothing)."""
+    try:
+        from flask_login import user_logged_out
+    except ImportError:
+        return
+    user_logged_out.connect(_signed_out, weak=False)
+
+
+def _signed_out(app: Flask, user: Any = None, **extra: Any) -> None:
+    """Flask-Login's ``user_logged_out``: disconnect that user's connections.
+
+    Only for an app whose users the extension knows by their Flask-Login id: with an
+    :meth:`~VideoChat.identity_loader`, ids may be something else, and the host
+    calls :meth:`~VideoChat.disconnect_user` itself."""
+    state = app.extensions.get("videochat") if isinstance(app, Flask) else None
+    if state is None or state.extension._identity_loader is not None:
+        return
+    user_id = user.get_id() if user is not None and hasattr(user, "get_id") else None
+    if user_id is not None:
+        state.extension.disconnect_user(user_id, app=app)

@@ -11,7 +11,7 @@ exception escapes a handler.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask_socketio import ConnectionRefusedError, join_room
 
@@ -22,7 +22,9 @@ from .namespace_base import (
     NAMESPACE,
     UNAUTHENTICATED_MESSAGE,
     acknowledged,
+    check_origin,
     current_sid,
+    screened,
     user_room,
 )
 from .namespace_rooms import RoomEvents
@@ -40,9 +42,11 @@ from .protocol import (
     PingPayload,
     ProtocolError,
     SignalPayload,
-    error_ack,
 )
 from .signals import notify
+
+if TYPE_CHECKING:
+    from flask import Flask
 
 __all__ = ["EVENTS", "NAMESPACE", "VideoChatNamespace", "current_sid", "user_room"]
 
@@ -77,6 +81,8 @@ class VideoChatNamespace(RoomEvents):
     :param state: the app's :class:`~flask_videochat.extension.VideoChatState`.
     """
 
+    _heartbeat_started = False
+
     # -- dispatch ---------------------------------------------------------------
 
     def trigger_event(self, event: str, *args: Any) -> Any:
@@ -90,24 +96,32 @@ class VideoChatNamespace(RoomEvents):
         while python-socketio marks the connection as disconnecting."""
         if event in ("connect", "disconnect") and args and self._lifecycle(event, args[0]):
             return super().trigger_event(event, *args)
-        return super().trigger_event(EVENTS.get(event, "unknown_event"), *args)
+        # A hostile client may name its event with any JSON value, [] or {} too.
+        name = EVENTS.get(event, "unknown_event") if isinstance(event, str) else "unknown_event"
+        return super().trigger_event(name, *args)
 
     def _lifecycle(self, event: str, sid: str) -> bool:
         if event == "connect":
             return self.state.presence.user_of(sid) is None
         return not self.server.manager.is_connected(sid, self.namespace)
 
-    def on_unknown_event(self, *args: Any) -> dict[str, Any]:
-        return error_ack(ErrorCode.UNKNOWN_EVENT, "This event is not part of the protocol.")
+    @screened
+    def on_unknown_event(self, user: User, args: tuple[Any, ...]) -> dict[str, Any]:
+        """Refuse an event that is not in :data:`EVENTS`, after the same rate limits
+        (all unknown events share one budget) and size cap as the others."""
+        raise ProtocolError(ErrorCode.UNKNOWN_EVENT, "This event is not part of the protocol.")
 
     # -- connection ---------------------------------------------------------------
 
     def on_connect(self, auth: Any = None) -> None:
-        """Identify the person from the host's session; refuse strangers.
+        """Identify the person from the host's session; refuse strangers, and pages
+        of other sites (before asking who it is).
 
-        :raises ConnectionRefusedError: with data ``{"code": "ERR_UNAUTHENTICATED"}``.
+        :raises ConnectionRefusedError: with data ``{"code": "ERR_FORBIDDEN_ORIGIN"}``
+            or ``{"code": "ERR_UNAUTHENTICATED"}``.
         """
         state = self.state
+        check_origin(state.settings)
         try:
             user = state.identify()
         except Exception:
@@ -127,7 +141,10 @@ class VideoChatNamespace(RoomEvents):
             {
                 "protocol": PROTOCOL_VERSION,
                 "self": user.public(),
-                "ice_servers": [dict(s) for s in settings.ice_servers],
+                # TURN credentials are minted for this connection: a reconnect gets
+                # fresh ones.
+                "ice_servers": settings.ice_servers_for(user.id),
+                "ice_transport_policy": settings.ice_transport_policy,
                 "ring_timeout": settings.ring_timeout,
                 "reconnect_grace": settings.reconnect_grace,
                 "room_capacity": settings.room_capacity,
@@ -139,12 +156,13 @@ class VideoChatNamespace(RoomEvents):
             },
             to=sid,
         )
-        others = [
-            {**u.public(), "status": status.value}
-            for u, status in state.presence.users()
-            if u.id != user.id
-        ]
-        self._emit("presence.snapshot", {"users": others}, to=sid)
+        if state.settings.presence:
+            others = [
+                {**u.public(), "status": status.value}
+                for u, status in state.presence.users()
+                if u.id != user.id and state.can_see(user, u)
+            ]
+            self._emit("presence.snapshot", {"users": others}, to=sid)
         # A call still ringing for this user rings on this connection too (a tab
         # opened, or one reconnected, while it rings).
         ringing = state.calls.live_call_of(user.id)
@@ -157,22 +175,23 @@ class VideoChatNamespace(RoomEvents):
                 "ring_timeout": state.settings.ring_timeout,
             }, to=sid)
         if first:
-            status = self._status_of(user.id)
-            state.presence.set_status(user.id, status)
-            self._emit(
-                "presence.join", {"user": {**user.public(), "status": status.value}}, skip_sid=sid
-            )
+            state.presence.set_status(user.id, self._status_of(user.id))
+            self.presence_feed.changed(self._app(), user.id)
 
     def on_disconnect(self, reason: Any = None) -> None:
         """Forget the connection: calls it held end and its room seat is lost after
         the reconnect grace unless taken back (``call.resume``, ``room.resume``);
         with the user's last connection their pending room invitation ends at once.
         A claim it made after a server restart is forgotten."""
-        state = self.state
         sid = current_sid()
-        user, last = state.presence.disconnect(sid)
-        if user is None:
-            return
+        user, last = self.state.presence.disconnect(sid)
+        if user is not None:
+            self._forget_connection(sid, user, last=last)
+
+    def _forget_connection(self, sid: str, user: User, *, last: bool) -> None:
+        """Connection ``sid`` of ``user`` is gone (closed here, or owned by a process
+        that died): what :meth:`on_disconnect` says."""
+        state = self.state
         self._drop_connection(sid, user.id, last=last)
         if state.calls.drop_claim(user.id, sid) is not None:
             self._refresh_status(user.id)
@@ -183,7 +202,42 @@ class VideoChatNamespace(RoomEvents):
         for call in {c.id: c for c in held}.values():
             self._later(state.settings.reconnect_grace, self._grace_over, call.id, user.id, sid)
         if last:
-            self._emit("presence.leave", {"id": user.id})
+            self.presence_feed.changed(self._app(), user.id, user)
+
+    # -- shared store ---------------------------------------------------------------
+
+    def start_heartbeat(self, app: Flask) -> None:
+        """With a shared store, renew this process's lease and reap dead processes
+        every ``heartbeat_interval`` seconds, in a Socket.IO background task (called
+        by :meth:`~flask_videochat.VideoChat.init_app`; nothing for memory)."""
+        store = self.state.store
+        interval = store.heartbeat_interval
+        if interval is None or self._heartbeat_started:
+            return
+        self._heartbeat_started = True
+
+        def beat() -> None:
+            down = False
+            while not store.closed:
+                self.socketio.sleep(interval)
+                if store.closed:
+                    break
+                try:
+                    with app.app_context():
+                        reaped, revived = store.heartbeat()
+                        for sid, user, last in reaped:
+                            self._forget_connection(sid, user, last=last)
+                        for user_id in revived:
+                            self.presence_feed.changed(app, user_id)
+                    if down:
+                        log.warning("videochat: the store answers again")
+                    down = False
+                except Exception:
+                    if not down:
+                        log.exception("videochat: heartbeat failed (is the store down?)")
+                    down = True
+
+        self.socketio.start_background_task(beat)
 
     # -- call control ---------------------------------------------------------------
 
@@ -193,7 +247,7 @@ class VideoChatNamespace(RoomEvents):
         if payload.to == user.id:
             raise ProtocolError(ErrorCode.SELF_CALL, "You cannot call yourself.")
         callee = state.presence.get(payload.to)
-        if callee is None:
+        if callee is None or not state.can_see(user, callee):
             raise ProtocolError(ErrorCode.USER_OFFLINE, "That person is not online.")
         if not state.can_call(user, callee):
             raise ProtocolError(ErrorCode.FORBIDDEN, "You are not allowed to call this person.")

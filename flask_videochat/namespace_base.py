@@ -13,14 +13,17 @@ import logging
 from typing import TYPE_CHECKING, Any, Callable
 
 from flask import current_app, request
-from flask_socketio import Namespace
+from flask_socketio import ConnectionRefusedError, Namespace
 
 from .presence import Status, User
+from .presence_feed import PresenceFeed
 from .protocol import ErrorCode, Payload, ProtocolError, error_ack, parse
+from .ratelimit import check_size
 
 if TYPE_CHECKING:
     from flask import Flask
 
+    from .config import Settings
     from .extension import VideoChatState
 
 log = logging.getLogger("flask_videochat")
@@ -47,33 +50,95 @@ def user_room(user_id: str) -> str:
 
 
 Handler = Callable[[Any, User, Any], "dict[str, Any]"]
+#: A handler of an event's raw arguments: ``handler(namespace, user, args)``.
+RawHandler = Callable[[Any, User, "tuple[Any, ...]"], "dict[str, Any]"]
+
+FORBIDDEN_ORIGIN_MESSAGE = "Video calls cannot be opened from a page of another site."
+
+
+def check_origin(settings: Settings) -> None:
+    """Refuse a connection opened by a page of a site that may not connect
+    (``VIDEOCHAT_ALLOWED_ORIGINS``): another site's page could otherwise connect with
+    the browser's cookies, as the signed-in user (cross-site WebSocket hijacking).
+    A connection without an ``Origin`` header is not a browser's, and passes.
+
+    :raises ConnectionRefusedError: with data ``{"code": "ERR_FORBIDDEN_ORIGIN",
+        "message"}``.
+    """
+    origin = request.headers.get("Origin")
+    if settings.origin_allowed(origin, request.host_url):
+        return
+    log.warning("videochat: refused a connection from origin %.200r", origin)
+    raise ConnectionRefusedError(
+        FORBIDDEN_ORIGIN_MESSAGE,
+        {"code": ErrorCode.FORBIDDEN_ORIGIN.value, "message": FORBIDDEN_ORIGIN_MESSAGE},
+    )
+
+
+def admit(namespace: NamespaceBase, key: str, args: tuple[Any, ...]) -> User:
+    """The checks every event passes before any work, cheapest first: the rate limit
+    of its connection, its user, the rate limit of that user, the size of its
+    payload. A refused event has done nothing else.
+
+    :param key: what the event is counted as (``call_invite``, ``unknown_event``).
+    :returns: the connection's user.
+    :raises ProtocolError: ``ERR_RATE_LIMITED`` (a
+        :class:`~flask_videochat.ratelimit.RateLimitedError`), ``ERR_UNAUTHENTICATED``,
+        ``ERR_TOO_LARGE``.
+    """
+    state = namespace.state
+    settings = state.settings
+    sid = current_sid()
+    limiter = settings.rate_limiter
+    if limiter is not None:
+        limiter.hit_connection(key, sid)
+    user = state.presence.user_of(sid)
+    if user is None:
+        raise ProtocolError(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
+    if limiter is not None:
+        limiter.hit_user(key, user.id)
+    check_size(args, max_bytes=settings.max_message_size)
+    return user
+
+
+def _answering(name: str, run: RawHandler) -> Callable[..., dict[str, Any]]:
+    """``run`` after :func:`admit`, its result or any error turned into an
+    acknowledgement; counted as ``name`` without ``on_``."""
+    key = name[3:] if name.startswith("on_") else name
+
+    def wrapper(self: NamespaceBase, *args: Any) -> dict[str, Any]:
+        try:
+            user = admit(self, key, args)
+            return {"ok": True, **run(self, user, args)}
+        except ProtocolError as exc:
+            return exc.ack()
+        except Exception:
+            log.exception("videochat: %s handler failed", name)
+            return error_ack(ErrorCode.INTERNAL, "Something went wrong on the server.")
+
+    return wrapper
 
 
 def acknowledged(schema: type[Payload]) -> Callable[[Handler], Callable[..., dict[str, Any]]]:
-    """Wrap a handler: validate its one payload against ``schema``, run it as the
-    connection's user, and turn its result or any error into an acknowledgement."""
+    """Wrap a handler: check the event's rate limits and size (:func:`admit`),
+    validate its one payload against ``schema``, run it as the connection's user, and
+    turn its result or any error into an acknowledgement."""
 
     def decorate(handler: Handler) -> Callable[..., dict[str, Any]]:
-        @functools.wraps(handler)
-        def wrapper(self: NamespaceBase, *args: Any) -> dict[str, Any]:
-            try:
-                user = self.state.presence.user_of(current_sid())
-                if user is None:
-                    raise ProtocolError(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
-                if len(args) != 1:
-                    raise ProtocolError(
-                        ErrorCode.INVALID_PAYLOAD, "Send exactly one payload object."
-                    )
-                return {"ok": True, **handler(self, user, parse(schema, args[0]))}
-            except ProtocolError as exc:
-                return exc.ack()
-            except Exception:
-                log.exception("videochat: %s handler failed", handler.__name__)
-                return error_ack(ErrorCode.INTERNAL, "Something went wrong on the server.")
+        def run(self: NamespaceBase, user: User, args: tuple[Any, ...]) -> dict[str, Any]:
+            if len(args) != 1:
+                raise ProtocolError(ErrorCode.INVALID_PAYLOAD, "Send exactly one payload object.")
+            return handler(self, user, parse(schema, args[0]))
 
-        return wrapper
+        return functools.wraps(handler)(_answering(handler.__name__, run))
 
     return decorate
+
+
+def screened(handler: RawHandler) -> Callable[..., dict[str, Any]]:
+    """Like :func:`acknowledged` for a handler of any arguments, unvalidated:
+    ``handler(self, user, args)`` (the unknown events)."""
+    return functools.wraps(handler)(_answering(handler.__name__, handler))
 
 
 class NamespaceBase(Namespace):
@@ -85,6 +150,7 @@ class NamespaceBase(Namespace):
     def __init__(self, state: VideoChatState) -> None:
         super().__init__(NAMESPACE)
         self.state = state
+        self.presence_feed = PresenceFeed(state, self._emit, user_room)
 
     def _emit(
         self,
@@ -114,12 +180,12 @@ class NamespaceBase(Namespace):
         return max(statuses, key=_ENGAGEMENT.index)
 
     def _refresh_status(self, *user_ids: str) -> None:
-        """Publish the status of each user, broadcasting ``presence.status`` when it
-        changed."""
+        """Publish the status of each user; a change goes out in the next
+        ``presence.changes``."""
         for user_id in user_ids:
             status = self._status_of(user_id)
             if self.state.presence.set_status(user_id, status):
-                self._emit("presence.status", {"id": user_id, "status": status.value})
+                self.presence_feed.changed(self._app(), user_id)
 
     def _later(self, delay: float, fn: Callable[..., None], *args: Any) -> None:
         """Run ``fn(*args)`` in the app context after ``delay`` seconds, in a

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from enum import Enum
-from typing import Protocol
+from typing import Iterable, Protocol
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,10 @@ class PresenceStore(Protocol):
 
     def set_status(self, user_id: str, status: Status) -> bool:
         """Publish a status; ``True`` when it changed (and should be broadcast)."""
+
+    def states(self, user_ids: Iterable[str]) -> dict[str, tuple[User, Status]]:
+        """The online users among ``user_ids`` with their status (offline ones are
+        missing)."""
 
 
 class MemoryPresence:
@@ -113,6 +117,12 @@ class MemoryPresence:
     def users(self) -> list[tuple[User, Status]]:
         with self._lock:
             return [(u, self._status[uid]) for uid, u in self._users.items()]
+
+    def states(self, user_ids: Iterable[str]) -> dict[str, tuple[User, Status]]:
+        with self._lock:
+            return {
+                uid: (self._users[uid], self._status[uid]) for uid in user_ids if uid in self._users
+            }
 
     def set_status(self, user_id: str, status: Status) -> bool:
         with self._lock:

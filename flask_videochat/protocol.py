@@ -59,6 +59,12 @@ class ErrorCode(str, Enum):
     ROOM_FULL = "ERR_ROOM_FULL"
     NOT_IN_ROOM = "ERR_NOT_IN_ROOM"
     UNAUTHENTICATED = "ERR_UNAUTHENTICATED"
+    #: A connection refused because its page is on a site that may not connect
+    #: (``VIDEOCHAT_ALLOWED_ORIGINS``).
+    FORBIDDEN_ORIGIN = "ERR_FORBIDDEN_ORIGIN"
+    #: An event over a rate limit (``VIDEOCHAT_RATE_LIMITS``); the error carries
+    #: ``retry_after`` in seconds.
+    RATE_LIMITED = "ERR_RATE_LIMITED"
     INTERNAL = "ERR_INTERNAL"
 
 

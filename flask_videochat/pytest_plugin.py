@@ -139,13 +139,16 @@ def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url:
                    videochat_sign_in: Callable[[Page, str, str], None],
                    tmp_path: Path) -> Callable[..., VideoChatPage]:
     """``user(name, *, colour=None, second_camera=None, media_access="granted",
-    permissions=None, path="/") -> VideoChatPage``; ``second_camera=RGB`` adds a
-    second camera of that colour (:func:`~flask_videochat.testing.add_second_camera`)."""
+    permissions=None, path="/", base_url=None) -> VideoChatPage``; ``second_camera=RGB``
+    adds a second camera of that colour (:func:`~flask_videochat.testing.add_second_camera`);
+    ``base_url`` signs in on another server than ``videochat_base_url`` (another
+    process of a site on Redis)."""
 
     def user(name: str, *, colour: tuple[int, int, int] | None = None,
              second_camera: tuple[int, int, int] | None = None,
              media_access: str = "granted", permissions: list[str] | None = None,
-             path: str = "/") -> VideoChatPage:
+             path: str = "/", base_url: str | None = None) -> VideoChatPage:
+        site = base_url or videochat_base_url
         video = None
         if colour is not None:
             video = write_solid_y4m(tmp_path / f"camera-{len(list(tmp_path.iterdir()))}.y4m",
@@ -160,8 +163,8 @@ def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url:
         if second_camera is not None:
             add_second_camera(context, second_camera)
         page = context.new_page()
-        videochat_sign_in(page, videochat_base_url, name)
-        page.goto(videochat_base_url + path)
+        videochat_sign_in(page, site, name)
+        page.goto(site + path)
         return VideoChatPage(page)
 
     return user

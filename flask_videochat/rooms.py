@@ -30,7 +30,7 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field, replace
-from typing import Callable, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from .chat import ChatLog, ChatMessage, new_message
 from .presence import Status, User
@@ -445,6 +445,25 @@ class RoomBook:
             return self._end_invite(user_id, InviteEnd.NO_ANSWER)
 
     # -- internals ------------------------------------------------------------------------
+
+    def dump_state(self) -> dict[str, Any]:
+        """The book's data (no lock, no clocks), for a shared store
+        (:class:`~flask_videochat.redis_store.SharedBook`) to save."""
+        with self._lock:
+            return {
+                "rooms": self._rooms,
+                "seats": self._seats,
+                "sids": self._sids,
+                "invited": self._invited,
+            }
+
+    def load_state(self, data: dict[str, Any]) -> None:
+        """Replace the book's data with what :meth:`dump_state` gave."""
+        with self._lock:
+            self._rooms = data["rooms"]
+            self._seats = data["seats"]
+            self._sids = data["sids"]
+            self._invited = data["invited"]
 
     def _new_room(self, name: str, *, private: bool, history: Iterable[ChatMessage] = ()) -> _Room:
         room = _Room(name, self.capacity, private, ChatLog(self._chat_history, history))

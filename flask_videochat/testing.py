@@ -7,6 +7,7 @@ from the system (Debian's ``chromium`` package) when there is one.
 - :func:`launch_chromium` starts Chromium with a fake camera and microphone
   (optionally a solid-colour camera from :func:`write_solid_y4m`, or refused access).
 - :class:`LiveServer` runs your site in a subprocess on a free port.
+- :class:`Coturn` runs a coturn TURN server on loopback for ``VIDEOCHAT_TURN_*``.
 - :class:`VideoChatPage` is a page object for the ``<video-chat>`` widget, with
   ``expect_*`` methods that wait for what a person would see.
 
@@ -24,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import os
+import secrets
 import shutil
 import socket
 import subprocess
@@ -34,6 +36,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
+
+from .testing_services import RedisServer  # noqa: F401 - part of the kit
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, BrowserContext, Locator, Page, Playwright
@@ -331,6 +335,166 @@ class LiveServer:
         self._log.close()
 
     def __enter__(self) -> LiveServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+
+def _free_udp_port(*, also_tcp: bool = False) -> int:
+    """A UDP port (and TCP, with ``also_tcp``) free on 127.0.0.1 right now."""
+    for _ in range(100):
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
+            udp.bind(("127.0.0.1", 0))
+            port = int(udp.getsockname()[1])
+            if not also_tcp:
+                return port
+            try:
+                with socket.socket() as tcp:
+                    tcp.bind(("127.0.0.1", port))
+                return port
+            except OSError:
+                continue
+    raise RuntimeError("no free port on 127.0.0.1")
+
+
+def _free_udp_range(count: int) -> tuple[int, int]:
+    """``count`` consecutive UDP ports free on 127.0.0.1 right now, below Linux's
+    ephemeral range (32768 up) so that other programs' sockets rarely take them."""
+    for _ in range(200):
+        first = 20000 + secrets.randbelow(12000 - count)
+        try:
+            for port in range(first, first + count):
+                with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+                    s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first, first + count - 1
+    raise RuntimeError(f"no {count} consecutive free UDP ports on 127.0.0.1")
+
+
+class Coturn:
+    """A coturn TURN server (Debian's ``turnserver``, package ``coturn``) on
+    127.0.0.1, run until :meth:`stop`. It takes the short-lived credentials that
+    ``VIDEOCHAT_TURN_SECRET`` mints (``use-auth-secret``, ``static-auth-secret``),
+    relays between loopback addresses (``allow-loopback-peers``; a real server
+    refuses them) on a few free UDP ports, has no TLS, DTLS nor CLI, and logs
+    verbosely to a file of its own (:meth:`output`).
+
+    :param secret: the shared secret (letters and digits; default: a random one).
+    :param realm: the TURN realm.
+    :param port: the UDP and TCP port to listen on (default: a free one).
+    :param relay_ports: how many UDP ports to relay on.
+    :param binary: the ``turnserver`` program (default: ``turnserver`` on ``PATH``).
+    :param options: more ``turnserver.conf`` lines (``"max-bps=100000"``).
+    :raises RuntimeError: from :meth:`start` when ``turnserver`` is not installed, or
+        does not answer a STUN binding request within ``timeout`` seconds (the
+        message holds its log).
+
+    Example::
+
+        with Coturn() as turn:
+            app.config.update(turn.config())   # VIDEOCHAT_TURN_URLS and _SECRET
+    """
+
+    def __init__(self, *, secret: str | None = None, realm: str = "videochat.test",
+                 port: int | None = None, relay_ports: int = 20, timeout: float = 10.0,
+                 binary: str | None = None, options: Sequence[str] = ()) -> None:
+        self._dir: tempfile.TemporaryDirectory[str] | None = None
+        self._process: subprocess.Popen[bytes] | None = None
+        self.secret = secret or secrets.token_hex(16)
+        self.realm = realm
+        self.port = port or _free_udp_port(also_tcp=True)
+        self.relay_ports = relay_ports
+        self.timeout = timeout
+        self.binary = binary or shutil.which("turnserver") or "turnserver"
+        self.options = list(options)
+
+    @property
+    def url(self) -> str:
+        """The server's ``turn:`` URL over UDP."""
+        return f"turn:127.0.0.1:{self.port}?transport=udp"
+
+    @property
+    def urls(self) -> list[str]:
+        """Its ``turn:`` URLs over UDP and over TCP."""
+        return [self.url, f"turn:127.0.0.1:{self.port}?transport=tcp"]
+
+    def config(self) -> dict[str, Any]:
+        """``VIDEOCHAT_TURN_URLS`` (UDP) and ``VIDEOCHAT_TURN_SECRET`` for this server."""
+        return {"VIDEOCHAT_TURN_URLS": [self.url], "VIDEOCHAT_TURN_SECRET": self.secret}
+
+    def _conf(self, directory: Path) -> str:
+        low, high = _free_udp_range(self.relay_ports)
+        lines = [
+            "listening-ip=127.0.0.1", "relay-ip=127.0.0.1", f"listening-port={self.port}",
+            f"min-port={low}", f"max-port={high}", f"realm={self.realm}",
+            "use-auth-secret", f"static-auth-secret={self.secret}", "fingerprint",
+            "no-tls", "no-dtls", "no-cli", "allow-loopback-peers", "no-multicast-peers",
+            f"log-file={directory / 'turnserver.log'}", "simple-log", "no-stdout-log",
+            "verbose", f"pidfile={directory / 'turnserver.pid'}",
+            # Its own user database, not the system's /var/lib/turn/turndb.
+            f"userdb={directory / 'turndb'}",
+            *self.options,
+        ]
+        return "\n".join(lines) + "\n"
+
+    def start(self) -> Coturn:
+        if not shutil.which(self.binary):
+            raise RuntimeError(f"{self.binary} not found: install Debian's coturn package")
+        self._dir = tempfile.TemporaryDirectory(prefix="videochat-coturn-")
+        directory = Path(self._dir.name)
+        conf = directory / "turnserver.conf"
+        conf.write_text(self._conf(directory))
+        with (directory / "stdout.log").open("wb") as out:
+            self._process = subprocess.Popen([self.binary, "-c", str(conf)], stdout=out,
+                                             stderr=subprocess.STDOUT, cwd=directory)
+        deadline = time.monotonic() + self.timeout
+        while time.monotonic() < deadline and self._process.poll() is None:
+            if self._answers_stun():
+                return self
+        self.stop()
+        raise RuntimeError(f"turnserver did not come up on port {self.port}:\n{self.output()}")
+
+    def _answers_stun(self) -> bool:
+        """Whether a STUN binding request (RFC 5389) to the port gets its response."""
+        tid = secrets.token_bytes(12)
+        request = b"\x00\x01\x00\x00\x21\x12\xa4\x42" + tid
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.2)
+            try:
+                s.sendto(request, ("127.0.0.1", self.port))
+                reply = s.recv(2048)
+            except OSError:
+                return False
+        return reply[:2] == b"\x01\x01" and reply[8:20] == tid
+
+    def output(self) -> str:
+        """The server's log so far (and anything it printed)."""
+        if self._dir is None:
+            return ""
+        directory = Path(self._dir.name)
+        parts = [p.read_text(errors="replace") for p in
+                 (directory / "stdout.log", directory / "turnserver.log") if p.exists()]
+        return "\n".join(parts)
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, then SIGKILL after 5 s). :meth:`output` stays
+        readable until the object is garbage-collected."""
+        if self._process is not None and self._process.poll() is None:
+            self._process.terminate()
+            try:
+                self._process.wait(5)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+
+    def __del__(self) -> None:
+        self.stop()
+        if self._dir is not None:
+            self._dir.cleanup()
+
+    def __enter__(self) -> Coturn:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

@@ -16,7 +16,7 @@ Fixtures:
     grace, one STUN server).
 ``make_host``
     ``make_host(config=..., login=..., identity_loader=..., can_call=...,
-    can_join=...)`` for a host with other settings.
+    can_join=..., can_see=...)`` for a host with other settings.
 ``connect``
     ``connect("ada")`` -> a :class:`Tab`: a Socket.IO connection to ``/videochat``
     signed in as Ada. Each call opens another tab in the same browser (the same
@@ -47,6 +47,7 @@ from flask_socketio import SocketIO, SocketIOTestClient
 from socketio import packet
 
 from flask_videochat import NAMESPACE, CallBook, RoomBook, User, VideoChat, VideoChatState
+from flask_videochat.testing_services import RedisServer
 
 #: The Socket.IO async modes the extension must work under.
 ASYNC_MODES = ("threading", "eventlet")
@@ -65,10 +66,13 @@ USERS: dict[str, str] = {
 STUN = {"urls": "stun:stun.example.org:3478"}
 
 #: Config of the default test host. The ring timeout is the smallest allowed (1 s).
+#: Presence changes go out at once, one ``presence.changes`` per change, so that
+#: tests see them in order without waiting for a window.
 TEST_CONFIG: dict[str, Any] = {
     "VIDEOCHAT_RING_TIMEOUT": 1,
     "VIDEOCHAT_RECONNECT_GRACE": 0,
     "VIDEOCHAT_ICE_SERVERS": [STUN],
+    "VIDEOCHAT_PRESENCE_WINDOW": 0,
 }
 
 #: Seconds a test waits for a timer-driven event before failing.
@@ -173,6 +177,30 @@ class Tab:
         self._pull()
         return [data for event, data in self.log if event == name]
 
+    def changes(self) -> list[dict[str, Any]]:
+        """The ``presence.changes`` received so far, in order, each checked to have
+        the documented shape."""
+        changes = self.received("presence.changes")
+        for change in changes:
+            assert set(change) == {"users", "left"}, change
+            assert all(set(user) == {"id", "name", "status"} for user in change["users"]), change
+            assert all(isinstance(uid, str) for uid in change["left"]), change
+        return changes
+
+    def online(self) -> list[dict[str, str]]:
+        """Every user ``presence.changes`` listed as online (``{"id", "name",
+        "status"}``), in order."""
+        return [user for change in self.changes() for user in change["users"]]
+
+    def offline(self) -> list[str]:
+        """The id of every user ``presence.changes`` listed as gone, in order."""
+        return [uid for change in self.changes() for uid in change["left"]]
+
+    def statuses(self) -> list[tuple[str, str]]:
+        """``(id, status)`` of every user ``presence.changes`` listed as online, in
+        order."""
+        return [(user["id"], user["status"]) for user in self.online()]
+
     def clear(self) -> None:
         """Forget what was received so far."""
         self._pull()
@@ -261,10 +289,28 @@ def async_mode(request: pytest.FixtureRequest) -> str:
 
 
 @pytest.fixture
-def make_host(async_mode: str, tmp_path: Any) -> MakeHost:
+def pytestconfig_request(request: pytest.FixtureRequest) -> pytest.FixtureRequest:
+    """The fixture request (under another name than Flask's ``request``)."""
+    return request
+
+
+@pytest.fixture
+def host_store(request: pytest.FixtureRequest) -> str:
+    """Where the host keeps its state: ``"memory"``, unless a module parametrizes it
+    (``pytestmark = pytest.mark.parametrize("host_store", STORE_KINDS,
+    indirect=True)``) to run its tests on Redis too."""
+    return str(getattr(request, "param", "memory"))
+
+
+@pytest.fixture
+def make_host(
+    async_mode: str, host_store: str, tmp_path: Any, pytestconfig_request: pytest.FixtureRequest
+) -> Iterator[MakeHost]:
     """Build a host app. ``config`` is applied over :data:`TEST_CONFIG`; with
     ``login=False`` the host has no Flask-Login and ``/login`` only stores the id
-    in the session (for ``identity_loader`` hosts)."""
+    in the session (for ``identity_loader`` hosts). Its store is closed after the
+    test."""
+    made: list[Any] = []
 
     def make(
         *,
@@ -273,6 +319,7 @@ def make_host(async_mode: str, tmp_path: Any) -> MakeHost:
         identity_loader: Callable[[], Any] | None = None,
         can_call: Callable[[User, User], bool] | None = None,
         can_join: Callable[[User, str], bool] | None = None,
+        can_see: Callable[[User, User], bool] | None = None,
         videochat: VideoChat | None = None,
     ) -> Host:
         app = Flask(__name__, instance_path=str(tmp_path / "instance"))
@@ -295,6 +342,11 @@ def make_host(async_mode: str, tmp_path: Any) -> MakeHost:
             return "ok"
 
         app.add_url_rule("/login", "login", login_view, methods=["GET", "POST"])
+        if host_store == "redis":
+            # One process on the Redis store: every state change goes through Redis.
+            # (Flask-SocketIO's test client refuses a message queue; a testing app
+            # may go without one.)
+            app.config["VIDEOCHAT_STORE_URL"] = pytestconfig_request.getfixturevalue("redis_url")
         socketio = SocketIO(app, async_mode=async_mode)
         assert socketio.async_mode == async_mode
         ext = videochat or VideoChat()
@@ -304,10 +356,15 @@ def make_host(async_mode: str, tmp_path: Any) -> MakeHost:
             ext.can_call(can_call)
         if can_join is not None:
             ext.can_join(can_join)
+        if can_see is not None:
+            ext.can_see(can_see)
         ext.init_app(app, socketio)
+        made.append(VideoChat.state(app).store)
         return Host(app=app, socketio=socketio, videochat=ext, async_mode=async_mode)
 
-    return make
+    yield make
+    for store in made:
+        store.close()
 
 
 @pytest.fixture
@@ -367,3 +424,55 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
+
+
+# -- stores ----------------------------------------------------------------------
+#
+# The store tests (books and presence) run once per store: in memory, and in a Redis
+# started for the session (Debian's redis-server on a free loopback port), flushed
+# before each test.
+
+#: The stores the state tests run against.
+STORE_KINDS = ("memory", "redis")
+
+
+@pytest.fixture(scope="session")
+def redis_server() -> Iterator[RedisServer]:
+    """A Redis server for the whole test session."""
+    with RedisServer() as server:
+        yield server
+
+
+@pytest.fixture
+def redis_url(redis_server: RedisServer) -> str:
+    """The URL of an empty Redis database."""
+    import redis
+
+    client = redis.Redis.from_url(redis_server.url)
+    client.flushdb()
+    client.close()
+    return redis_server.url
+
+
+@pytest.fixture(params=STORE_KINDS)
+def shared(request: pytest.FixtureRequest) -> Callable[[Any, str], Any]:
+    """``shared(book, "calls")`` -> the book as the store under test holds it: the book
+    itself in memory, or a :class:`~flask_videochat.redis_store.SharedBook` on an
+    empty Redis (its data saved there, reloaded when another copy changed it)."""
+    if request.param == "memory":
+        return lambda book, key: book
+    from flask_videochat.redis_store import CALL_READERS, PREFIX, ROOM_READERS, SharedBook
+
+    url = request.getfixturevalue("redis_url")
+    clients: list[Any] = []
+
+    def wrap(book: Any, key: str) -> Any:
+        import redis
+
+        client = redis.Redis.from_url(url)
+        clients.append(client)
+        readers = CALL_READERS if isinstance(book, CallBook) else ROOM_READERS
+        return SharedBook(client, PREFIX + key, book, readers)
+
+    request.addfinalizer(lambda: [c.close() for c in clients])
+    return wrap

@@ -6,7 +6,7 @@ that re-create a call after a server restart. A refused resume raises
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
@@ -23,15 +23,16 @@ OLD = "call-before-restart"
 
 
 @pytest.fixture
-def book(clock: FakeClock) -> CallBook:
+def book(clock: FakeClock, shared: Callable[[Any, str], Any]) -> CallBook:
     ids = itertools.count(1)
-    return CallBook(
+    book = CallBook(
         clock=clock,
         new_id=lambda: f"call-{next(ids)}",
         claim_window=5,
         ended_memory=60,
         max_ended=3,
     )
+    return shared(book, "calls")  # type: ignore[no-any-return]
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ nothing."""
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
@@ -28,9 +28,9 @@ ADA, BOB, BOB2, CY = "sid-ada", "sid-bob", "sid-bob-2", "sid-cy"
 
 
 @pytest.fixture
-def book(clock: FakeClock) -> CallBook:
+def book(clock: FakeClock, shared: Callable[[Any, str], Any]) -> CallBook:
     ids = itertools.count(1)
-    return CallBook(clock=clock, new_id=lambda: f"call-{next(ids)}")
+    return shared(CallBook(clock=clock, new_id=lambda: f"call-{next(ids)}"), "calls")  # type: ignore[no-any-return]
 
 
 @pytest.fixture

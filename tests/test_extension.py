@@ -133,7 +133,9 @@ def test_two_apps_in_one_process_are_independent(
     assert ada.received("hello")[0]["ice_servers"] == [{"urls": "stun:one.example.org"}]
     assert bob.received("hello")[0]["ice_servers"] == [{"urls": "stun:two.example.org"}]
     assert ada.received("presence.snapshot") == bob.received("presence.snapshot") == [{"users": []}]
-    assert ada.received("presence.join") == []
+    # Each hears of nobody but themselves (which browsers ignore).
+    assert ada.online() == [{**one.public("ada"), "status": "available"}]
+    assert bob.online() == [{**two.public("bob"), "status": "available"}]
     ack = ada.emit("call.invite", {"to": "bob"})
     assert ack["ok"] is False and ack["error"]["code"] == "ERR_USER_OFFLINE"
     assert one.state is not two.state
@@ -183,6 +185,29 @@ def test_bad_config_fails_at_start_naming_the_key(key: str, value: Any) -> None:
     assert "videochat" not in app.extensions
 
 
+@pytest.mark.parametrize("url", ["http://x", "localhost:6379", 6379])
+def test_the_store_url_must_be_a_redis_url(url: Any) -> None:
+    app = bare_app(VIDEOCHAT_STORE_URL=url)
+    socketio = SocketIO(app, async_mode="threading")
+
+    with pytest.raises(ValueError, match="VIDEOCHAT_STORE_URL"):
+        VideoChat(app, socketio)
+
+    assert "videochat" not in app.extensions
+
+
+def test_a_redis_store_needs_a_socketio_message_queue() -> None:
+    # Outside testing (a testing app may use Redis from one process, without a queue).
+    app = bare_app(VIDEOCHAT_STORE_URL="redis://127.0.0.1:6379/0")
+    app.testing = False
+    socketio = SocketIO(app, async_mode="threading")
+
+    with pytest.raises(RuntimeError, match="message_queue"):
+        VideoChat(app, socketio)
+
+    assert "videochat" not in app.extensions
+
+
 def test_unknown_constructor_option() -> None:
     with pytest.raises(TypeError, match=r"ring_timout|RING_TIMOUT"):
         VideoChat(ring_timout=20)
@@ -201,7 +226,7 @@ def test_config_defaults_do_not_override_the_apps_config() -> None:
 
 
 def test_documented_defaults() -> None:
-    assert DEFAULTS == {
+    expected = {
         "VIDEOCHAT_RING_TIMEOUT": 30,
         "VIDEOCHAT_ICE_SERVERS": [],
         "VIDEOCHAT_RECONNECT_GRACE": 10,
@@ -209,7 +234,14 @@ def test_documented_defaults() -> None:
         "VIDEOCHAT_SIGN_IN_URL": None,
         "VIDEOCHAT_ROOM_CAPACITY": 4,
         "VIDEOCHAT_CHAT_HISTORY": 50,
+        "VIDEOCHAT_STORE_URL": None,
+        "VIDEOCHAT_PRESENCE": True,
+        "VIDEOCHAT_PRESENCE_WINDOW": 0.1,
+        "VIDEOCHAT_PRESENCE_TTL": 15,
     }
+    assert {key: DEFAULTS[key] for key in expected} == expected
+    documented = Path(__file__).parents[1].joinpath("docs", "configuration.md").read_text()
+    assert [key for key in DEFAULTS if f"`{key}`" not in documented] == []
 
 
 def test_empty_ice_servers_warn_in_production(caplog: pytest.LogCaptureFixture) -> None:

@@ -15,6 +15,9 @@ from flask_videochat import User, call_ended, chat_message, room_joined, room_le
 from flask_videochat.protocol import MAX_CHAT_LENGTH
 from tests.support import answered, assert_error, assert_nothing, clear, recording, statuses
 
+#: Every test here runs on both stores: in memory, and on Redis (one process).
+pytestmark = pytest.mark.parametrize("host_store", ("memory", "redis"), indirect=True)
+
 if TYPE_CHECKING:
     from conftest import Connector, Host, MakeHost, Tab
 
@@ -106,14 +109,15 @@ def test_members_are_in_call_for_presence(connect: Connector, host: Host) -> Non
 
     join(ada)
 
-    assert bob.received("presence.status") == [{"id": "ada", "status": "in_call"}]
+    assert bob.statuses() == [("ada", "in_call")]
     assert statuses(host) == {"ada": "in_call", "bob": "available"}
     snapshot = connect("cy").received("presence.snapshot")[0]["users"]
     assert {u["id"]: u["status"] for u in snapshot} == {"ada": "in_call", "bob": "available"}
 
     ada.emit("room.leave", {"room": "standup"})
 
-    assert bob.received("presence.status")[-1] == {"id": "ada", "status": "available"}
+    assert bob.statuses()[-1] == ("ada", "available")
+    assert bob.offline() == []
     assert statuses(host)["ada"] == "available"
 
 
@@ -289,7 +293,8 @@ def test_closing_the_tab_leaves_the_room_at_once(
         {"room": "standup", "id": "bob", "reason": "disconnected"}
     ]
     assert statuses(host) == {"ada": "in_call", "bob": "available"}  # Bob's other tab is open
-    assert ada.received("presence.status") == [{"id": "bob", "status": "available"}]
+    assert ada.statuses() == [("bob", "available")]
+    assert ada.offline() == []  # Bob is still online, on his other tab
     assert [(name, kw["reason"]) for name, kw in host_signals] == [("left", "disconnected")]
 
     ada.close()
@@ -538,7 +543,7 @@ def test_an_invitation_rings_every_tab_and_can_be_declined(connect: Connector, h
         == dan.received("room.invite")
         == []
     )
-    assert dan.received("presence.status") == [{"id": "bob", "status": "ringing"}]
+    assert dan.statuses() == [("bob", "ringing")]
     assert statuses(host)["bob"] == "ringing"
     clear(ada, cy, bob1, bob2, dan)
 

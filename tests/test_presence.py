@@ -1,26 +1,48 @@
-"""Who is online (:class:`MemoryPresence`): one entry per user however many tabs
-they have; they join with their first connection and leave with their last."""
+"""Who is online (:class:`MemoryPresence`, and :class:`RedisPresence` shared by
+processes): one entry per user however many tabs they have; they join with their
+first connection and leave with their last."""
 
 from __future__ import annotations
 
 import pytest
 
 from flask_videochat import MemoryPresence, Status, User
+from flask_videochat.presence import PresenceStore
 
 ADA = User("ada", "Ada Lovelace")
 BOB = User("bob", "Bob")
 
 
-@pytest.fixture
-def presence() -> MemoryPresence:
-    return MemoryPresence()
+@pytest.fixture(params=("memory", "redis"))
+def presence(request: pytest.FixtureRequest) -> PresenceStore:
+    if request.param == "memory":
+        return MemoryPresence()
+    import redis
+
+    from flask_videochat.redis_store import RedisPresence
+
+    client = redis.Redis.from_url(request.getfixturevalue("redis_url"), decode_responses=True)
+    request.addfinalizer(client.close)
+    return RedisPresence(client, "test-process")
+
+
+def test_states_of_some_users(presence: PresenceStore) -> None:
+    presence.connect("a1", ADA)
+    presence.connect("b1", BOB)
+    presence.set_status("bob", Status.IN_CALL)
+
+    assert presence.states(["bob", "ada", "nobody"]) == {
+        "ada": (ADA, Status.AVAILABLE),
+        "bob": (BOB, Status.IN_CALL),
+    }
+    assert presence.states([]) == {}
 
 
 def test_user_public_form_is_id_and_name() -> None:
     assert ADA.public() == {"id": "ada", "name": "Ada Lovelace"}
 
 
-def test_first_connection_joins(presence: MemoryPresence) -> None:
+def test_first_connection_joins(presence: PresenceStore) -> None:
     assert presence.connect("a1", ADA) is True
 
     assert presence.get("ada") == ADA
@@ -29,7 +51,7 @@ def test_first_connection_joins(presence: MemoryPresence) -> None:
     assert presence.users() == [(ADA, Status.AVAILABLE)]
 
 
-def test_more_tabs_are_the_same_user(presence: MemoryPresence) -> None:
+def test_more_tabs_are_the_same_user(presence: PresenceStore) -> None:
     presence.connect("a1", ADA)
     assert presence.connect("a2", ADA) is False
 
@@ -38,7 +60,7 @@ def test_more_tabs_are_the_same_user(presence: MemoryPresence) -> None:
     assert presence.users() == [(ADA, Status.AVAILABLE)]
 
 
-def test_closing_one_of_two_tabs_does_not_leave(presence: MemoryPresence) -> None:
+def test_closing_one_of_two_tabs_does_not_leave(presence: PresenceStore) -> None:
     presence.connect("a1", ADA)
     presence.connect("a2", ADA)
 
@@ -50,7 +72,7 @@ def test_closing_one_of_two_tabs_does_not_leave(presence: MemoryPresence) -> Non
     assert presence.users() == [(ADA, Status.AVAILABLE)]
 
 
-def test_closing_the_last_tab_leaves(presence: MemoryPresence) -> None:
+def test_closing_the_last_tab_leaves(presence: PresenceStore) -> None:
     presence.connect("a1", ADA)
     presence.connect("a2", ADA)
     presence.disconnect("a1")
@@ -63,14 +85,14 @@ def test_closing_the_last_tab_leaves(presence: MemoryPresence) -> None:
     assert presence.users() == []
 
 
-def test_an_unknown_or_closed_connection_disconnects_as_nobody(presence: MemoryPresence) -> None:
+def test_an_unknown_or_closed_connection_disconnects_as_nobody(presence: PresenceStore) -> None:
     assert presence.disconnect("nope") == (None, False)
     presence.connect("a1", ADA)
     presence.disconnect("a1")
     assert presence.disconnect("a1") == (None, False)
 
 
-def test_users_are_independent(presence: MemoryPresence) -> None:
+def test_users_are_independent(presence: PresenceStore) -> None:
     presence.connect("a1", ADA)
     assert presence.connect("b1", BOB) is True
 
@@ -79,7 +101,7 @@ def test_users_are_independent(presence: MemoryPresence) -> None:
     assert presence.users() == [(ADA, Status.AVAILABLE)]
 
 
-def test_status_changes_are_reported_once(presence: MemoryPresence) -> None:
+def test_status_changes_are_reported_once(presence: PresenceStore) -> None:
     presence.connect("a1", ADA)
     presence.connect("b1", BOB)
 
@@ -93,12 +115,12 @@ def test_status_changes_are_reported_once(presence: MemoryPresence) -> None:
     assert presence.set_status("ada", Status.AVAILABLE) is True
 
 
-def test_status_of_an_offline_user_is_not_published(presence: MemoryPresence) -> None:
+def test_status_of_an_offline_user_is_not_published(presence: PresenceStore) -> None:
     assert presence.set_status("ada", Status.IN_CALL) is False
     assert presence.users() == []
 
 
-def test_a_user_who_comes_back_starts_available(presence: MemoryPresence) -> None:
+def test_a_user_who_comes_back_starts_available(presence: PresenceStore) -> None:
     presence.connect("a1", ADA)
     presence.set_status("ada", Status.IN_CALL)
     presence.disconnect("a1")

@@ -6,7 +6,7 @@ change raises :class:`ProtocolError` and changes nothing."""
 from __future__ import annotations
 
 import itertools
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from unittest.mock import ANY
 
 import pytest
@@ -32,15 +32,16 @@ BOB2 = "sid-bob-2"
 
 
 @pytest.fixture
-def book(clock: FakeClock) -> RoomBook:
+def book(clock: FakeClock, shared: Callable[[Any, str], Any]) -> RoomBook:
     ids = itertools.count(1)
-    return RoomBook(
+    book = RoomBook(
         capacity=3,
         chat_history=4,
         clock=clock,
         wall_clock=lambda: 1_700_000_000.25,
         new_id=lambda: f"id{next(ids)}",
     )
+    return shared(book, "rooms")  # type: ignore[no-any-return]
 
 
 def join(book: RoomBook, user: User, room: str = "standup", sid: str | None = None) -> Room:

@@ -51,6 +51,8 @@ export class CallController extends MediaOwner {
     /** @type {Map<string, {id: string, name: string, status: string}>} */
     this.users = new Map();
     this.iceServers = [];
+    /** "all", or "relay" (TURN relays only), from `hello`. */
+    this.iceTransportPolicy = "all";
     this.state = "idle";
     /** The call of this tab, or null.
      * @type {{id: string|null, peer: {id: string, name: string}, outgoing: boolean}|null} */
@@ -67,9 +69,7 @@ export class CallController extends MediaOwner {
     this._handlers = {
       hello: (e) => this._onHello(e.detail),
       "presence.snapshot": (e) => this._onSnapshot(e.detail),
-      "presence.join": (e) => this._onJoin(e.detail),
-      "presence.leave": (e) => this._onLeave(e.detail),
-      "presence.status": (e) => this._onStatus(e.detail),
+      "presence.changes": (e) => this._onPresenceChanges(e.detail),
       "call.incoming": (e) => this._onIncoming(e.detail),
       "call.accepted": (e) => this._onAccepted(e.detail),
       "call.ended": (e) => this._onEnded(e.detail),
@@ -267,9 +267,12 @@ export class CallController extends MediaOwner {
 
   // -- server events ---------------------------------------------------------
 
-  _onHello({ self, ice_servers: iceServers }) {
+  _onHello({ self, ice_servers: iceServers, ice_transport_policy: policy }) {
     this.self = self;
     this.iceServers = iceServers ?? [];
+    this.iceTransportPolicy = policy ?? "all";
+    // A reconnect brings fresh TURN credentials: the next ICE restart uses them.
+    this._peer?.setIceServers({ iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy });
     this._emit("ready", { self });
   }
 
@@ -278,21 +281,16 @@ export class CallController extends MediaOwner {
     this._emitPresence();
   }
 
-  _onJoin({ user }) {
-    if (user.id === this.self?.id) return;
-    this.users.set(user.id, user);
-    this._emitPresence();
-  }
-
-  _onLeave({ id }) {
-    if (this.users.delete(id)) this._emitPresence();
-  }
-
-  _onStatus({ id, status }) {
-    const user = this.users.get(id);
-    if (!user) return;
-    this.users.set(id, { ...user, status });
-    this._emitPresence();
+  /**
+   * Apply `presence.changes`: each entry is that person's state when the server
+   * sent it (online with a status, or gone), so applying it is idempotent.
+   */
+  _onPresenceChanges({ users = [], left = [] }) {
+    for (const user of users) {
+      if (user.id !== this.self?.id) this.users.set(user.id, user);
+    }
+    for (const id of left) this.users.delete(id);
+    if (users.length || left.length) this._emitPresence();
   }
 
   _onIncoming({ call_id: callId, from }) {
@@ -441,6 +439,7 @@ export class CallController extends MediaOwner {
     const peer = new Peer({
       polite,
       iceServers: this.iceServers,
+      iceTransportPolicy: this.iceTransportPolicy,
       send: (msg) => {
         this.signaling.request("signal", { call_id: callId, ...msg }).catch((err) => log("signal refused", err));
       },

@@ -29,9 +29,10 @@ export class Peer extends EventTarget {
    * @param {object} options
    * @param {boolean} options.polite  whether this side yields in an offer collision (named by the server)
    * @param {RTCIceServer[]} [options.iceServers]
+   * @param {RTCIceTransportPolicy} [options.iceTransportPolicy]  "all", or "relay" (TURN relays only)
    * @param {(msg: {description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit}) => void} options.send
    */
-  constructor({ polite, iceServers = [], send }) {
+  constructor({ polite, iceServers = [], iceTransportPolicy = "all", send }) {
     super();
     this.polite = polite;
     this._send = send;
@@ -44,7 +45,7 @@ export class Peer extends EventTarget {
     /** ICE restarts made so far. */
     this.restarts = 0;
     this.remoteStream = new MediaStream();
-    this.pc = new RTCPeerConnection({ iceServers });
+    this.pc = new RTCPeerConnection({ iceServers, iceTransportPolicy });
     this.pc.onnegotiationneeded = () => this._negotiate();
     this.pc.onicecandidate = ({ candidate }) => {
       if (candidate && candidate.candidate) this._send({ candidate: iceCandidateInit(candidate) });
@@ -200,6 +201,22 @@ export class Peer extends EventTarget {
     if (this._closed) return;
     const sender = this.pc.getSenders().find((x) => x.track?.kind === kind);
     await sender?.replaceTrack(null);
+  }
+
+  /**
+   * Use these ICE servers from the next candidate gathering on (an ICE restart): a
+   * new `hello` brings fresh TURN credentials, and the ones this connection was
+   * made with may have expired by the time it restarts ICE. Allocations already
+   * made keep their credentials.
+   * @param {{iceServers: RTCIceServer[], iceTransportPolicy?: RTCIceTransportPolicy}} config
+   */
+  setIceServers({ iceServers, iceTransportPolicy = "all" }) {
+    if (this._closed) return;
+    try {
+      this.pc.setConfiguration({ ...this.pc.getConfiguration(), iceServers, iceTransportPolicy });
+    } catch (err) {
+      log("new ICE servers refused", err);
+    }
   }
 
   /** Restart ICE (new candidates, same call) through the normal negotiation path;

@@ -52,6 +52,8 @@ export class RoomController extends MediaOwner {
     super();
     this.signaling = signaling;
     this.iceServers = [];
+    /** "all", or "relay" (TURN relays only), from `hello`. */
+    this.iceTransportPolicy = "all";
     this.self = null;
     this.state = "idle";
     /** The room's name while joining or joined. */
@@ -85,6 +87,10 @@ export class RoomController extends MediaOwner {
       hello: (e) => {
         this.self = e.detail.self;
         this.iceServers = e.detail.ice_servers ?? [];
+        this.iceTransportPolicy = e.detail.ice_transport_policy ?? "all";
+        // A reconnect brings fresh TURN credentials: the next ICE restart uses them.
+        const config = { iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy };
+        for (const peer of this.peers.values()) peer.setIceServers(config);
       },
       // The server frees a seat as soon as its connection drops; take it again
       // (as a newcomer, reconnecting to everyone) when the connection is back.
@@ -393,7 +399,12 @@ export class RoomController extends MediaOwner {
   }
 
   _createPeer(memberId, polite) {
-    const peer = new Peer({ polite, iceServers: this.iceServers, send: (msg) => this._sendSignal(memberId, msg) });
+    const peer = new Peer({
+      polite,
+      iceServers: this.iceServers,
+      iceTransportPolicy: this.iceTransportPolicy,
+      send: (msg) => this._sendSignal(memberId, msg),
+    });
     this._watch(memberId, peer);
     this.peers.set(memberId, peer);
     for (const msg of this._early.get(memberId) ?? []) peer.handleSignal(msg);

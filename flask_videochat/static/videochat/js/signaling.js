@@ -19,9 +19,7 @@ export const PROBE_TIMEOUT_MS = 2000;
 export const SERVER_EVENTS = [
   "hello",
   "presence.snapshot",
-  "presence.join",
-  "presence.leave",
-  "presence.status",
+  "presence.changes",
   "call.incoming",
   "call.accepted",
   "call.ended",

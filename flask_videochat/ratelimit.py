@@ -1,0 +1,276 @@
+"""Limits on what one client may send: how many events per connection and per user
+(with the `limits <https://limits.readthedocs.io>`_ library), and how large one
+event may be.
+
+:class:`EventLimiter` counts every event twice, in a budget of its connection (sid)
+and in a budget of its user shared by all the user's connections (tabs, devices and,
+with a Redis storage, processes). :func:`check_size` walks a parsed payload with a
+budget of bytes and a depth bound. Both run in
+:func:`~flask_videochat.namespace_base.acknowledged` before anything else, so a
+refused event costs a few dictionary operations and changes nothing.
+
+Counting uses limits' *sliding window counter* strategy: two counters per limit and
+key (this window's and the previous one's, weighted by how much of the previous one
+still overlaps), so a hit is O(1) in time and memory whatever the limit. The moving
+window strategy would be exact but keeps one timestamp per hit (300 entries for
+``300/minute``, per connection and event), and a fixed window lets a client send
+twice its limit around a window boundary. Limits' ``FixedWindowElasticExpiry`` is
+gone since limits 4.
+
+This module knows nothing of Socket.IO; tests drive it with limits' memory storage.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, Iterable, Mapping, Sequence, cast
+from urllib.parse import quote
+
+from limits import RateLimitItem, parse_many
+from limits.errors import ConfigurationError
+from limits.storage import SlidingWindowCounterSupport, Storage, storage_from_string
+from limits.strategies import SlidingWindowCounterRateLimiter
+
+from .protocol import ErrorCode, ProtocolError
+
+#: The key of the rate limit of every event not named in the limits table.
+DEFAULT = "default"
+
+#: The counting key of events that are not part of the protocol (they share one
+#: budget per connection and per user, with the ``default`` limit).
+UNKNOWN_EVENT = "unknown_event"
+
+#: Built-in rate limits per connection, in limits' notation (``"N/second;M/minute"``:
+#: both apply), by event name. ``VIDEOCHAT_RATE_LIMITS`` is applied over them. The
+#: figures are for a person using the widget, with room to spare:
+BUILT_IN_RATE_LIMITS: dict[str, str] = {
+    # Every event not named below: a person's clicks and the widget's own traffic
+    # (accept, hang-up, mute, camera, a ping probe when a peer connection breaks, a
+    # resume after a reconnect) are a few per second at most.
+    DEFAULT: "10/second;120/minute",
+    # Trickle ICE: an offer or an answer and 10 to 40 ICE candidates within a second
+    # per peer connection (host, server-reflexive and relay candidates of every
+    # interface and TURN URL); ICE restarts (every 3 s while a call is broken) and
+    # renegotiations (screen share) repeat the burst.
+    "signal": "60/second;1200/minute",
+    # ``room.signal`` is per peer too, and a member of a room has capacity - 1 peers:
+    # see :func:`room_signal_limit`, which sets it from VIDEOCHAT_ROOM_CAPACITY.
+    # Each of these rings someone, on every tab: tight.
+    "call.invite": "10/minute;60/hour",
+    "room.invite": "10/minute;60/hour",
+    "call.add": "10/minute;60/hour",
+    # A join or a leave is told to every member of the room and to presence.
+    "room.join": "20/minute;200/hour",
+    # People type: a few lines pasted at once, about one message a second at most.
+    "chat.send": "5/second;60/minute",
+}
+
+#: ``room.signal`` budget per peer: the ``signal`` budget of one peer connection,
+#: less the second's margin (a room's peers do not all restart ICE at once).
+ROOM_SIGNAL_PER_PEER = (50, 1000)
+
+#: Deepest nesting of objects and arrays accepted in a payload.
+MAX_DEPTH = 32
+
+# Bytes counted for a value that is not a string (a JSON number is at most ~24
+# characters, usually a few; true, false and null 4 or 5).
+_SCALAR_SIZE = 8
+
+
+def room_signal_limit(room_capacity: int) -> str:
+    """The built-in ``room.signal`` limit for rooms of ``room_capacity`` people: the
+    burst of joining a full room is one offer or answer and up to 40 ICE candidates
+    for each of its ``room_capacity - 1`` other members.
+
+    Example::
+
+        >>> room_signal_limit(4)
+        '150/second;3000/minute'
+    """
+    peers = max(1, room_capacity - 1)
+    per_second, per_minute = ROOM_SIGNAL_PER_PEER
+    return f"{per_second * peers}/second;{per_minute * peers}/minute"
+
+
+def parse_limit(text: str) -> tuple[RateLimitItem, ...]:
+    """Parse a limit in limits' notation (``"20/second;300/minute"``).
+
+    :raises ValueError: not that notation.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"a rate limit is a string such as '20/second;300/minute', got {text!r}")
+    items = tuple(parse_many(text))
+    if not items or any(item.amount < 1 for item in items):
+        raise ValueError(f"a rate limit allows at least 1 event, got {text!r}")
+    return items
+
+
+def open_storage(uri: str) -> Storage:
+    """A limits storage from its URI (``memory://``, ``redis://host:6379/0``...) that
+    supports the sliding window counter strategy. Opening it does not connect.
+
+    :raises ValueError: an unknown scheme, a missing client library, or a storage
+        without sliding window counters.
+    """
+    try:
+        storage = storage_from_string(uri)
+        SlidingWindowCounterRateLimiter(storage)
+    except (ConfigurationError, NotImplementedError) as exc:
+        raise ValueError(f"{uri!r} is not a limits storage with sliding windows: {exc}") from None
+    assert isinstance(storage, Storage)
+    return storage
+
+
+class RateLimitedError(ProtocolError):
+    """An event over a rate limit: ``ERR_RATE_LIMITED`` with ``retry_after``.
+
+    :param retry_after: seconds until the limit allows one more event of this kind.
+    """
+
+    def __init__(self, retry_after: float) -> None:
+        wait = max(1, math.ceil(retry_after))
+        unit = "second" if wait == 1 else "seconds"
+        super().__init__(ErrorCode.RATE_LIMITED, f"Too many requests. Try again in {wait} {unit}.")
+        self.retry_after = retry_after
+
+    def ack(self) -> dict[str, Any]:
+        """``{"ok": false, "error": {"code", "message", "retry_after": seconds}}``."""
+        ack = super().ack()
+        ack["error"]["retry_after"] = self.retry_after
+        return ack
+
+
+class EventLimiter:
+    """Per-connection and per-user rate limits of the events of one app.
+
+    :param rules: counting key (the handler's name without ``on_``: ``call_invite``,
+        ``unknown_event``) -> the limits of one connection; an empty tuple is no
+        limit.
+    :param default: the limits of keys not in ``rules``.
+    :param per_user: how many connections' worth a user gets, over all their
+        connections: each limit's amount times this, rounded up. At least 1.
+    :param storage: where counters live; see :func:`open_storage`.
+
+    Example::
+
+        limiter = EventLimiter(
+            {"call_invite": parse_limit("3/minute")},
+            default=parse_limit("10/second"),
+            per_user=2,
+            storage=open_storage("memory://"),
+        )
+        limiter.hit_connection("call_invite", sid)    # raises RateLimitedError when over
+        limiter.hit_user("call_invite", user_id)
+    """
+
+    def __init__(
+        self,
+        rules: Mapping[str, Sequence[RateLimitItem]],
+        *,
+        default: Sequence[RateLimitItem],
+        per_user: float,
+        storage: Storage,
+    ) -> None:
+        if per_user < 1:
+            raise ValueError(f"per_user must be at least 1, got {per_user!r}")
+        self._connection = {key: tuple(items) for key, items in rules.items()}
+        self._default = tuple(default)
+        self._user = {key: _scaled(items, per_user) for key, items in self._connection.items()}
+        self._user_default = _scaled(self._default, per_user)
+        self.per_user = per_user
+        self.storage = storage
+        self._strategy = SlidingWindowCounterRateLimiter(storage)
+
+    def limits_of(self, key: str) -> tuple[RateLimitItem, ...]:
+        """The per-connection limits of events counted under ``key``."""
+        return self._connection.get(key, self._default)
+
+    def hit_connection(self, key: str, sid: str) -> None:
+        """Count one event of connection ``sid``.
+
+        :raises RateLimitedError: over one of its limits (the event is not counted in
+            the limits after that one).
+        """
+        self._hit(self._connection.get(key, self._default), key, "sid", sid)
+
+    def hit_user(self, key: str, user_id: str) -> None:
+        """Count one event of user ``user_id`` (any of their connections).
+
+        :raises RateLimitedError: over one of their limits.
+        """
+        self._hit(self._user.get(key, self._user_default), key, "user", quote(user_id, safe=""))
+
+    def _hit(self, items: Iterable[RateLimitItem], key: str, kind: str, who: str) -> None:
+        for item in items:
+            if not self._strategy.hit(item, "videochat", key, kind, who):
+                raise RateLimitedError(self._retry_after(item, "videochat", key, kind, who))
+
+    def _retry_after(self, item: RateLimitItem, *identifiers: str) -> float:
+        """Seconds until ``item`` lets one more event through, from its two windows
+        (limits' own ``get_window_stats`` estimate is coarser): the previous window's
+        count weighs by the share of it still inside the sliding window, and an event
+        passes once ``previous x weight + current < amount``."""
+        window = item.get_expiry()
+        storage = cast(SlidingWindowCounterSupport, self.storage)
+        previous, previous_ttl, current, current_ttl = storage.get_sliding_window(
+            item.key_for(*identifiers), window
+        )
+        limit = item.amount
+        if current >= limit:
+            # This window alone is full: wait for it to become the previous one,
+            # then for its weight to fall under the limit.
+            wait = max(current_ttl - window, 0) + window * (1 - limit / current)
+        elif previous:
+            wait = previous_ttl - window * (limit - current) / previous
+        else:
+            wait = 0
+        return math.ceil(max(wait, 0) * 1000 + 1) / 1000
+
+
+def _scaled(items: Iterable[RateLimitItem], factor: float) -> tuple[RateLimitItem, ...]:
+    return tuple(type(item)(math.ceil(item.amount * factor), item.multiples) for item in items)
+
+
+def check_size(args: Iterable[Any], *, max_bytes: int, max_depth: int = MAX_DEPTH) -> None:
+    """Refuse a payload over ``max_bytes`` or nested deeper than ``max_depth``.
+
+    The payload arrives parsed (dicts, lists, strings, numbers); its size is what its
+    JSON would be without escapes: strings count their UTF-8 bytes and quotes,
+    containers their brackets and separators, other values 8 bytes. The walk stops
+    as soon as the budget is spent, so its cost is bounded by ``max_bytes`` however
+    large or deep the payload, and it uses no recursion.
+
+    :param args: the arguments of one event.
+    :raises ProtocolError: ``ERR_TOO_LARGE``.
+    """
+    budget = max_bytes
+    stack: list[tuple[Any, int]] = [(arg, 1) for arg in args]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, str):
+            size = len(value) + 2
+            if size <= budget and not value.isascii():
+                size = len(value.encode("utf-8", "surrogatepass")) + 2
+            budget -= size
+        elif isinstance(value, (dict, list, tuple)):
+            if depth > max_depth:
+                raise ProtocolError(
+                    ErrorCode.TOO_LARGE,
+                    f"This message is nested too deeply (more than {max_depth} levels).",
+                )
+            budget -= 2 + len(value)
+            if budget >= 0:
+                if isinstance(value, dict):
+                    for key, item in value.items():
+                        stack.append((key, depth + 1))
+                        stack.append((item, depth + 1))
+                else:
+                    stack.extend((item, depth + 1) for item in value)
+        elif isinstance(value, (bytes, bytearray)):
+            budget -= len(value)
+        else:
+            budget -= _SCALAR_SIZE
+        if budget < 0:
+            raise ProtocolError(
+                ErrorCode.TOO_LARGE, f"This message is too large (more than {max_bytes} bytes)."
+            )
