@@ -59,7 +59,9 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     results: list[float] = []
-    with LiveServer(example_site_command()) as server, sync_playwright() as pw:
+    # One tab places every call: lift the per-connection invite limit (10/minute).
+    env = {"VIDEOCHAT_RATE_LIMITS": '{"call.invite": null}'}
+    with LiveServer(example_site_command(), env=env) as server, sync_playwright() as pw:
         people = []
         for name, colour in (("Caller", RED), ("Callee", BLUE)):
             browser = launch_chromium(pw, video_file=write_solid_y4m(tmp / f"{name}.y4m", colour))

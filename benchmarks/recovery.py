@@ -89,7 +89,9 @@ def main() -> None:
     args = parser.parse_args()
     tmp = Path(tempfile.mkdtemp())
     env = {"VIDEOCHAT_ICE_SERVERS": "[]", "SECRET_KEY": "benchmark-recovery-secret-key",
-           "VIDEOCHAT_RECONNECT_GRACE": "30"}
+           "VIDEOCHAT_RECONNECT_GRACE": "30",
+           # One pair of tabs calls --runs times: lift the per-connection invite limit.
+           "VIDEOCHAT_RATE_LIMITS": '{"call.invite": null}'}
     server = LiveServer(example_site_command(), env=env).start()
     ice, resume = [], []
     try:

@@ -35,7 +35,8 @@ from flask_videochat.testing_services import RedisServer
 
 
 def _store(url: str) -> RedisStore:
-    store = open_store(Settings.from_config({**DEFAULTS, "VIDEOCHAT_STORE_URL": url}))
+    settings = Settings.from_config({**DEFAULTS, "VIDEOCHAT_STORE_URL": url})
+    store = open_store(settings, secret_key="benchmark")
     assert isinstance(store, RedisStore)
     return store
 

@@ -398,12 +398,12 @@ def _rate_limiter(config: Mapping[str, Any], *, room_capacity: int) -> EventLimi
         except ValueError as exc:
             raise ValueError(f"VIDEOCHAT_RATE_LIMITS[{event!r}]: {exc}") from None
     per_user = config.get("VIDEOCHAT_RATE_LIMITS_PER_USER", VIDEOCHAT_RATE_LIMITS_PER_USER)
-    if isinstance(per_user, bool) or not isinstance(per_user, (int, float)) or not (
-        1 <= per_user < float("inf")
+    if (
+        isinstance(per_user, bool)
+        or not isinstance(per_user, (int, float))
+        or not (1 <= per_user < float("inf"))
     ):
-        raise ValueError(
-            f"VIDEOCHAT_RATE_LIMITS_PER_USER must be a number >= 1, got {per_user!r}"
-        )
+        raise ValueError(f"VIDEOCHAT_RATE_LIMITS_PER_USER must be a number >= 1, got {per_user!r}")
     uri = _rate_limit_storage(config)
     try:
         storage = open_storage(uri)

@@ -42,6 +42,8 @@ class VideoChatState:
     extension: VideoChat
     settings: Settings
     socketio: SocketIO
+    #: The app's ``SECRET_KEY`` (signs what a Redis store writes).
+    secret_key: Any = field(default=None, repr=False)
     #: Where presence, calls and rooms live (memory, or Redis with
     #: ``VIDEOCHAT_STORE_URL``).
     store: Store = field(init=False)
@@ -53,7 +55,7 @@ class VideoChatState:
     rooms: RoomBook = field(init=False)
 
     def __post_init__(self) -> None:
-        self.store = open_store(self.settings)
+        self.store = open_store(self.settings, secret_key=self.secret_key)
         self.presence = self.store.presence
         self.calls = self.store.calls
         self.rooms = self.store.rooms
@@ -175,7 +177,12 @@ class VideoChat:
                 "cross processes too: create SocketIO(app, message_queue=<the same "
                 "Redis URL>)."
             )
-        state = VideoChatState(extension=self, settings=settings, socketio=socketio)
+        state = VideoChatState(
+            extension=self,
+            settings=settings,
+            socketio=socketio,
+            secret_key=app.config.get("SECRET_KEY"),
+        )
         app.extensions["videochat"] = state
         namespace = VideoChatNamespace(state)
         socketio.on_namespace(namespace)

@@ -160,7 +160,7 @@ class VideoChatNamespace(RoomEvents):
             others = [
                 {**u.public(), "status": status.value}
                 for u, status in state.presence.users()
-                if u.id != user.id and state.can_see(user, u)
+                if u.id != user.id and self._sees(user, u)
             ]
             self._emit("presence.snapshot", {"users": others}, to=sid)
         # A call still ringing for this user rings on this connection too (a tab
@@ -247,7 +247,7 @@ class VideoChatNamespace(RoomEvents):
         if payload.to == user.id:
             raise ProtocolError(ErrorCode.SELF_CALL, "You cannot call yourself.")
         callee = state.presence.get(payload.to)
-        if callee is None or not state.can_see(user, callee):
+        if callee is None or not self._sees(user, callee):
             raise ProtocolError(ErrorCode.USER_OFFLINE, "That person is not online.")
         if not state.can_call(user, callee):
             raise ProtocolError(ErrorCode.FORBIDDEN, "You are not allowed to call this person.")

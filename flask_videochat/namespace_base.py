@@ -171,6 +171,15 @@ class NamespaceBase(Namespace):
         user = self.state.presence.get(user_id)
         return user.public() if user is not None else {"id": user_id, "name": user_id}
 
+    def _sees(self, viewer: User, user: User) -> bool:
+        """The host's ``can_see(viewer, user)``; a hook that raises hides ``user``
+        (logged), so a broken hook shows less, never more, and breaks nothing."""
+        try:
+            return self.state.can_see(viewer, user)
+        except Exception:
+            log.exception("videochat: the can_see hook failed")
+            return False
+
     def _status_of(self, user_id: str) -> Status:
         """A user's presence status from their calls and rooms together: ``in_call``
         in an answered call or a room, ``ringing`` while a call or room invitation
@@ -196,6 +205,8 @@ class NamespaceBase(Namespace):
         def run() -> None:
             if delay > 0:
                 self.socketio.sleep(delay)
+            if self.state.store.closed:
+                return
             try:
                 with app.app_context():
                     fn(*args)

@@ -228,7 +228,7 @@ class RoomEvents(NamespaceBase):
         """
         state = self.state
         invitee = state.presence.get(to)
-        if invitee is None or not state.can_see(inviter, invitee):
+        if invitee is None or not self._sees(inviter, invitee):
             raise ProtocolError(ErrorCode.USER_OFFLINE, "That person is not online.")
         if not (state.can_call(inviter, invitee) and state.can_join(invitee, room)):
             raise ProtocolError(ErrorCode.FORBIDDEN, "You are not allowed to invite this person.")

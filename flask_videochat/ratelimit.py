@@ -14,8 +14,10 @@ key (this window's and the previous one's, weighted by how much of the previous 
 still overlaps), so a hit is O(1) in time and memory whatever the limit. The moving
 window strategy would be exact but keeps one timestamp per hit (300 entries for
 ``300/minute``, per connection and event), and a fixed window lets a client send
-twice its limit around a window boundary. Limits' ``FixedWindowElasticExpiry`` is
-gone since limits 4.
+twice its limit around a window boundary (limits no longer has the elastic-expiry
+fixed window, which kept a flooding client out until it paused). A refused event
+is not counted in the sliding window: a client that keeps flooding gets through at
+the limit's rate, each extra event refused cheaply. Needs limits >= 4.1.
 
 This module knows nothing of Socket.IO; tests drive it with limits' memory storage.
 """
@@ -114,10 +116,11 @@ def open_storage(uri: str) -> Storage:
     """
     try:
         storage = storage_from_string(uri)
+        if not isinstance(storage, Storage):
+            raise NotImplementedError("an asyncio storage")
         SlidingWindowCounterRateLimiter(storage)
     except (ConfigurationError, NotImplementedError) as exc:
         raise ValueError(f"{uri!r} is not a limits storage with sliding windows: {exc}") from None
-    assert isinstance(storage, Storage)
     return storage
 
 

@@ -20,9 +20,11 @@ status), ``conns:<user id>`` (set of sids), ``sid`` (hash sid -> user id)
     serialised and exactly one wins; reads check the version (one GET) and reload
     only when another process changed the book.
 
-Redis is trusted infrastructure: the books are pickled, as python-socketio's
-message queue pickles its messages, so Redis must not be reachable by anyone who is
-not trusted to run code on the servers (``docs/security.md``).
+The books are pickled, and every pickle is signed (HMAC-SHA256 with a key derived
+from the app's ``SECRET_KEY``, which every process of a site shares): a document
+whose signature does not match is refused, never unpickled, so someone who can write
+to Redis but does not know the secret cannot make the servers run code. They can
+still disturb presence and calls: keep Redis private (``docs/security.md``).
 
 If Redis is restarted empty, each process re-registers its own connections at its
 next heartbeat; calls and rooms in progress are lost to the server (the browsers'
@@ -32,6 +34,8 @@ media goes on; new calls work at once).
 from __future__ import annotations
 
 import contextlib
+import hashlib
+import hmac
 import json
 import logging
 import os
@@ -243,10 +247,14 @@ class SharedBook:
     version, all or nothing (a method that raises saves nothing).
 
     :param key: the Redis key of the pickled data (``:version`` and ``:lock`` beside).
+    :param secret: the key signing the pickles (:func:`signing_key`).
     """
 
-    def __init__(self, client: redis.Redis, key: str, book: Any, readers: Iterable[str]) -> None:
+    def __init__(
+        self, client: redis.Redis, key: str, book: Any, readers: Iterable[str], *, secret: bytes
+    ) -> None:
         self._r = client
+        self._secret = secret
         self._key = key
         self._version_key = key + ":version"
         self._book = book
@@ -284,9 +292,21 @@ class SharedBook:
         pipe.get(self._version_key)
         pipe.get(self._key)
         version, blob = pipe.execute()
-        raw = self._empty if blob is None else blob
+        raw = self._empty if blob is None else self._verified(blob)
         self._book.load_state(pickle.loads(raw))
         self._version = version
+
+    def _signed(self, blob: bytes) -> bytes:
+        return hmac.new(self._secret, blob, hashlib.sha256).digest() + blob
+
+    def _verified(self, signed: bytes) -> bytes:
+        mac, blob = signed[:_MAC_SIZE], signed[_MAC_SIZE:]
+        if not hmac.compare_digest(mac, hmac.new(self._secret, blob, hashlib.sha256).digest()):
+            raise StoreIntegrityError(
+                f"videochat: {self._key} in Redis is not signed with this app's SECRET_KEY "
+                "(another app, a different SECRET_KEY, or tampering); refusing to load it"
+            )
+        return blob
 
     def _read(self, method: Callable[..., Any], args: Args, kwargs: Kwargs) -> Any:
         with self._local:
@@ -304,7 +324,7 @@ class SharedBook:
                 result = method(*args, **kwargs)
                 version = secrets.token_hex(8).encode()
                 pipe = self._r.pipeline(transaction=True)
-                pipe.set(self._key, pickle.dumps(self._book.dump_state()))
+                pipe.set(self._key, self._signed(pickle.dumps(self._book.dump_state())))
                 pipe.set(self._version_key, version)
                 pipe.execute()
                 self._version = version
@@ -314,6 +334,19 @@ class SharedBook:
                     self._lock.release()
                 except redis.exceptions.LockError:
                     log.warning("videochat: the lock of %s expired while held", self._key)
+
+
+_MAC_SIZE = hashlib.sha256().digest_size
+
+
+class StoreIntegrityError(RuntimeError):
+    """A document in Redis failed its signature check: it is never unpickled."""
+
+
+def signing_key(secret_key: str | bytes) -> bytes:
+    """The key that signs the books' pickles, derived from the app's ``SECRET_KEY``."""
+    raw = secret_key.encode() if isinstance(secret_key, str) else bytes(secret_key)
+    return hmac.new(raw, b"flask-videochat redis store", hashlib.sha256).digest()
 
 
 #: Methods of the books that change nothing.
@@ -348,8 +381,11 @@ class RedisStore:
     :raises redis.exceptions.ConnectionError: Redis does not answer at start-up.
     """
 
-    def __init__(self, settings: Settings, *, client: redis.Redis | None = None) -> None:
+    def __init__(
+        self, settings: Settings, *, secret_key: str | bytes, client: redis.Redis | None = None
+    ) -> None:
         assert settings.store_url is not None
+        secret = signing_key(secret_key)
         self._r = client or redis.Redis.from_url(
             settings.store_url, decode_responses=False, health_check_interval=30
         )
@@ -365,8 +401,12 @@ class RedisStore:
         self.presence: PresenceStore = self._presence
         # Wall-clock time: the books' times are compared across processes.
         calls, rooms = make_books(settings, clock=time.time)
-        self.calls: CallBook = SharedBook(self._r, PREFIX + "calls", calls, CALL_READERS)  # type: ignore[assignment]
-        self.rooms: RoomBook = SharedBook(self._r, PREFIX + "rooms", rooms, ROOM_READERS)  # type: ignore[assignment]
+        self.calls: CallBook = SharedBook(  # type: ignore[assignment]
+            self._r, PREFIX + "calls", calls, CALL_READERS, secret=secret
+        )
+        self.rooms: RoomBook = SharedBook(  # type: ignore[assignment]
+            self._r, PREFIX + "rooms", rooms, ROOM_READERS, secret=secret
+        )
         self._renewed = 0.0
         self._renew()
 

@@ -85,10 +85,13 @@ class MemoryStore:
         self.closed = True
 
 
-def open_store(settings: Settings) -> Store:
+def open_store(settings: Settings, *, secret_key: str | bytes | None = None) -> Store:
     """The store ``settings.store_url`` names: memory when it is ``None``.
 
-    :raises RuntimeError: a Redis URL but redis-py is not installed.
+    :param secret_key: the app's ``SECRET_KEY``, which signs what a Redis store
+        writes (every process of the site must share it).
+    :raises RuntimeError: a Redis URL but redis-py is not installed, or no
+        ``secret_key``.
     """
     if settings.store_url is None:
         return MemoryStore(settings)
@@ -99,4 +102,9 @@ def open_store(settings: Settings) -> Store:
             "VIDEOCHAT_STORE_URL is a Redis URL but redis-py is missing: "
             "pip install 'flask-videochat[redis]'"
         ) from exc
-    return RedisStore(settings)
+    if not secret_key:
+        raise RuntimeError(
+            "VIDEOCHAT_STORE_URL needs the app's SECRET_KEY, shared by every process of "
+            "the site: it signs what the extension writes to Redis."
+        )
+    return RedisStore(settings, secret_key=secret_key)

@@ -472,7 +472,7 @@ def shared(request: pytest.FixtureRequest) -> Callable[[Any, str], Any]:
         client = redis.Redis.from_url(url)
         clients.append(client)
         readers = CALL_READERS if isinstance(book, CallBook) else ROOM_READERS
-        return SharedBook(client, PREFIX + key, book, readers)
+        return SharedBook(client, PREFIX + key, book, readers, secret=b"test-signing-key")
 
     request.addfinalizer(lambda: [c.close() for c in clients])
     return wrap

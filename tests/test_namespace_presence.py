@@ -604,6 +604,32 @@ def test_a_failing_can_see_hides_and_breaks_nothing_else(
     assert statuses(host) == {"ada": "available", "bob": "available"}
 
 
+def test_a_failing_can_see_at_connect_hides_and_the_connection_works(
+    make_host: MakeHost,
+    connector_for: Callable[[Host], Connector],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def can_see(viewer: User, user: User) -> bool:
+        if user.id == "eve":
+            raise LookupError("directory down")
+        return True
+
+    host = make_host(can_see=can_see)
+    connect = connector_for(host)
+    eve, bob = connect("eve"), connect("bob")
+
+    ada = connect("ada")  # her snapshot asks about Eve and Bob
+
+    assert [u["id"] for u in ada.received("presence.snapshot")[0]["users"]] == ["bob"]
+    assert any("can_see" in r.getMessage() for r in caplog.records)
+    assert ada.emit("ping", {})["ok"] is True
+    # Calling someone the hook cannot decide about: as if offline, not an error.
+    refused = ada.emit("call.invite", {"to": "eve"})
+    assert refused["error"]["code"] == "ERR_USER_OFFLINE"
+    assert eve.received("call.incoming") == []
+    assert bob.emit("call.invite", {"to": "ada"})["ok"] is True
+
+
 # -- configuration ---------------------------------------------------------------------------
 
 

@@ -9,6 +9,7 @@ that comes back empty is refilled with the connections each process still has.""
 
 from __future__ import annotations
 
+import pickle
 import threading
 import time
 from typing import Any, Callable, Iterator
@@ -19,7 +20,7 @@ import redis
 from flask_videochat import ErrorCode, ProtocolError, Status, User
 from flask_videochat.calls import CallState
 from flask_videochat.config import DEFAULTS, Settings
-from flask_videochat.redis_store import PREFIX, RedisStore
+from flask_videochat.redis_store import PREFIX, RedisStore, StoreIntegrityError
 from flask_videochat.store import open_store
 
 ADA, BOB, CY = User("ada", "Ada"), User("bob", "Bob"), User("cy", "Cy")
@@ -35,7 +36,7 @@ def process(redis_url: str) -> Iterator[Process]:
     def start(**config: Any) -> RedisStore:
         values = {**DEFAULTS, "VIDEOCHAT_STORE_URL": redis_url, "VIDEOCHAT_ROOM_CAPACITY": 2}
         values.update({f"VIDEOCHAT_{k.upper()}": v for k, v in config.items()})
-        store = open_store(Settings.from_config(values))
+        store = open_store(Settings.from_config(values), secret_key="shared-secret")
         assert isinstance(store, RedisStore)
         stores.append(store)
         return store
@@ -191,3 +192,48 @@ def test_keys_live_under_the_prefix(process: Process, redis_url: str) -> None:
     keys = client.keys("*")
     client.close()
     assert keys and all(k.startswith(PREFIX) for k in keys)
+
+
+def test_a_book_not_signed_with_the_sites_secret_is_never_unpickled(
+    process: Process, redis_url: str, tmp_path: Any
+) -> None:
+    one = process()
+    one.calls.invite("ada", "a1", "bob")
+    # Someone who can write to Redis but does not know the secret plants a pickle
+    # that would run code when loaded.
+    marker = tmp_path / "pwned"
+
+    class Exploit:
+        def __reduce__(self) -> tuple[Any, ...]:
+            return (open, (str(marker), "w"))
+
+    client = redis.Redis.from_url(redis_url)
+    # Bare, and behind a made-up signature.
+    for planted in (pickle.dumps(Exploit()), b"\0" * 32 + pickle.dumps(Exploit())):
+        client.set(PREFIX + "calls", planted)
+        client.set(PREFIX + "calls:version", planted[-8:])
+        with pytest.raises(StoreIntegrityError, match="SECRET_KEY"):
+            one.calls.live_call_of("ada")
+        assert not marker.exists()
+    client.close()
+
+
+def test_processes_with_different_secrets_refuse_each_others_books(
+    redis_url: str,
+) -> None:
+    values = {**DEFAULTS, "VIDEOCHAT_STORE_URL": redis_url}
+    ours = open_store(Settings.from_config(values), secret_key="ours")
+    theirs = open_store(Settings.from_config(values), secret_key="theirs")
+    try:
+        ours.calls.invite("ada", "a1", "bob")
+        with pytest.raises(StoreIntegrityError):
+            theirs.calls.live_call_of("ada")
+    finally:
+        ours.close()
+        theirs.close()
+
+
+def test_a_redis_store_needs_the_secret_key(redis_url: str) -> None:
+    settings = Settings.from_config({**DEFAULTS, "VIDEOCHAT_STORE_URL": redis_url})
+    with pytest.raises(RuntimeError, match="SECRET_KEY"):
+        open_store(settings)
