@@ -39,13 +39,28 @@ def main(argv: "list[str] | None" = None) -> None:
     print(f"example_site: running on http://{args.host}:{args.port}/ "
           f"({args.async_mode}; Ctrl+C to stop)", flush=True)
     if args.async_mode == "threading":
-        options: dict = {"allow_unsafe_werkzeug": True}
-    else:
-        # eventlet.wsgi.server serves at most max_size connections (1,024 by default).
-        options = {"max_size": args.max_connections}
-        raise_open_files_limit(args.max_connections + 100)
-    app.extensions["socketio"].run(app, host=args.host, port=args.port, log_output=False,
-                                   **options)
+        app.extensions["socketio"].run(app, host=args.host, port=args.port, log_output=False,
+                                       allow_unsafe_werkzeug=True)
+        return
+    raise_open_files_limit(args.max_connections + 100)
+    serve_eventlet(app, args.host, args.port, max_connections=args.max_connections)
+
+
+def serve_eventlet(app, host: str, port: int, *, max_connections: int) -> None:
+    """What ``socketio.run`` does under eventlet, plus two settings it cannot pass:
+    ``max_size`` (eventlet.wsgi serves at most 1,024 connections by default) and
+    TCP_NODELAY on the listening socket, which accepted connections inherit.
+    Without it Nagle's algorithm holds a small WebSocket frame sent right after
+    another (an ack, then the signal it relays) until the browser's delayed ACK,
+    about 40 ms (``docs/performance.md``)."""
+    import socket
+
+    import eventlet
+    import eventlet.wsgi
+
+    listener = eventlet.listen((host, port), backlog=1024)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    eventlet.wsgi.server(listener, app, log_output=False, max_size=max_connections)
 
 
 def raise_open_files_limit(wanted: int) -> None:

@@ -34,6 +34,9 @@ log = logging.getLogger("flask_videochat")
 
 Emit = Callable[..., None]
 
+#: Seconds between attempts to send presence changes while the store fails.
+RETRY_SECONDS = 1.0
+
 
 class PresenceFeed:
     """The ``presence.changes`` sender of one process.
@@ -80,14 +83,23 @@ class PresenceFeed:
             self._state.socketio.start_background_task(self._flush_later, app, window)
 
     def _flush_later(self, app: Flask, window: float) -> None:
-        self._state.socketio.sleep(window)
-        try:
-            with app.app_context():
-                self.flush()
-        except Exception:
-            log.exception("videochat: sending presence changes failed")
-            with self._lock:
-                self._scheduled = False
+        """Send the window's changes at its end; while the store does not answer,
+        try again every second (the changes are kept meanwhile)."""
+        delay, failed = window, False
+        while not self._state.store.closed:
+            self._state.socketio.sleep(delay)
+            try:
+                with app.app_context():
+                    self.flush()
+                return
+            except Exception:
+                if not failed:
+                    log.exception("videochat: sending presence changes failed; retrying")
+                failed, delay = True, RETRY_SECONDS
+                with self._lock:
+                    if not self._pending:
+                        return
+                    self._scheduled = True
 
     def flush(self) -> None:
         """Send what is pending now."""
@@ -97,7 +109,16 @@ class PresenceFeed:
         if not pending:
             return
         state = self._state
-        now = state.presence.states(pending)
+        try:
+            now = state.presence.states(pending)
+        except Exception:
+            # The store did not answer (Redis restarting): keep the changes for the
+            # next window rather than lose them (a lost leave is a ghost for good).
+            with self._lock:
+                for uid, user in pending.items():
+                    if user is not None or uid not in self._pending:
+                        self._pending[uid] = user
+            raise
         users = [{**user.public(), "status": status.value} for user, status in now.values()]
         left = [uid for uid in pending if uid not in now]
         if not state.has_can_see:

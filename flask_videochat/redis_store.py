@@ -34,6 +34,7 @@ media goes on; new calls work at once).
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import hmac
 import json
@@ -109,7 +110,10 @@ def _user_json(user: User) -> str:
     return json.dumps(user.public(), separators=(",", ":"))
 
 
+@functools.lru_cache(maxsize=65536)
 def _user(raw: str | None) -> User | None:
+    """The user stored as ``raw`` JSON (parsed once per distinct value: a snapshot
+    reads every online user)."""
     if not raw:
         return None
     data = json.loads(raw)
@@ -374,6 +378,20 @@ ROOM_READERS = (
 )
 
 
+#: Connections each pool of a process opens to Redis at most.
+POOL_SIZE = 50
+
+
+def _pool(url: str, *, text: bool) -> redis.BlockingConnectionPool:
+    return redis.BlockingConnectionPool.from_url(
+        url,
+        max_connections=POOL_SIZE,
+        timeout=LOCK_TIMEOUT,
+        decode_responses=text,
+        health_check_interval=30,
+    )
+
+
 class RedisStore:
     """:class:`~flask_videochat.store.Store` in Redis, for a site served by several
     processes (``VIDEOCHAT_STORE_URL``).
@@ -386,18 +404,16 @@ class RedisStore:
     ) -> None:
         assert settings.store_url is not None
         secret = signing_key(secret_key)
-        self._r = client or redis.Redis.from_url(
-            settings.store_url, decode_responses=False, health_check_interval=30
-        )
+        # Blocking pools: under eventlet hundreds of green threads may want Redis at
+        # once; they wait for a connection instead of failing (redis-py's plain
+        # pool raises past its maximum).
+        self._r = client or redis.Redis(connection_pool=_pool(settings.store_url, text=False))
         # Presence keys are text; the books are bytes (pickles): two pools.
-        text = redis.Redis.from_url(
-            settings.store_url, decode_responses=True, health_check_interval=30
-        )
-        self._text: Any = text
+        self._text: Any = redis.Redis(connection_pool=_pool(settings.store_url, text=True))
         self.ttl = settings.presence_ttl
         self.heartbeat_interval: float | None = min(1.0, self.ttl / 3)
         self.process_id = f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
-        self._presence = RedisPresence(text, self.process_id)
+        self._presence = RedisPresence(self._text, self.process_id)
         self.presence: PresenceStore = self._presence
         # Wall-clock time: the books' times are compared across processes.
         calls, rooms = make_books(settings, clock=time.time)
