@@ -24,7 +24,9 @@ This module knows nothing of Socket.IO; tests drive it with limits' memory stora
 
 from __future__ import annotations
 
+import logging
 import math
+import time
 from typing import Any, Iterable, Mapping, Sequence, cast
 from urllib.parse import quote
 
@@ -34,6 +36,8 @@ from limits.storage import SlidingWindowCounterSupport, Storage, storage_from_st
 from limits.strategies import SlidingWindowCounterRateLimiter
 
 from .protocol import ErrorCode, ProtocolError
+
+log = logging.getLogger("flask_videochat")
 
 #: The key of the rate limit of every event not named in the limits table.
 DEFAULT = "default"
@@ -114,8 +118,20 @@ def open_storage(uri: str) -> Storage:
     :raises ValueError: an unknown scheme, a missing client library, or a storage
         without sliding window counters.
     """
+    options: dict[str, Any] = {}
+    if uri.startswith(("redis://", "rediss://", "redis+unix://")):
+        # A connection Redis closed (a restart) is retried on a new one.
+        from redis.backoff import ExponentialBackoff
+        from redis.exceptions import ConnectionError as RedisConnectionError
+        from redis.exceptions import TimeoutError as RedisTimeoutError
+        from redis.retry import Retry
+
+        options = {
+            "retry": Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+            "retry_on_error": [RedisConnectionError, RedisTimeoutError],
+        }
     try:
-        storage = storage_from_string(uri)
+        storage = storage_from_string(uri, **options)
         if not isinstance(storage, Storage):
             raise NotImplementedError("an asyncio storage")
         SlidingWindowCounterRateLimiter(storage)
@@ -183,6 +199,7 @@ class EventLimiter:
         self.per_user = per_user
         self.storage = storage
         self._strategy = SlidingWindowCounterRateLimiter(storage)
+        self._warned_at = -math.inf
 
     def limits_of(self, key: str) -> tuple[RateLimitItem, ...]:
         """The per-connection limits of events counted under ``key``."""
@@ -205,7 +222,17 @@ class EventLimiter:
 
     def _hit(self, items: Iterable[RateLimitItem], key: str, kind: str, who: str) -> None:
         for item in items:
-            if not self._strategy.hit(item, "videochat", key, kind, who):
+            try:
+                allowed = self._strategy.hit(item, "videochat", key, kind, who)
+            except Exception:
+                # The limits' storage (Redis) does not answer: let the event through
+                # rather than refuse everyone (fail open), and say so once a minute.
+                now = time.monotonic()
+                if now - self._warned_at > 60:
+                    self._warned_at = now
+                    log.exception("videochat: the rate-limit storage failed; not limiting")
+                return
+            if not allowed:
                 raise RateLimitedError(self._retry_after(item, "videochat", key, kind, who))
 
     def _retry_after(self, item: RateLimitItem, *identifiers: str) -> float:

@@ -48,6 +48,8 @@ import time
 from typing import TYPE_CHECKING, Any, Callable, Iterable
 
 import redis
+from redis.backoff import ExponentialBackoff
+from redis.retry import Retry
 
 from .presence import PresenceStore, Status, User
 from .store import make_books
@@ -383,12 +385,16 @@ POOL_SIZE = 50
 
 
 def _pool(url: str, *, text: bool) -> redis.BlockingConnectionPool:
+    # A connection Redis closed (a restart) is retried on a new one, as redis-py's
+    # own default client does.
     return redis.BlockingConnectionPool.from_url(
         url,
         max_connections=POOL_SIZE,
         timeout=LOCK_TIMEOUT,
         decode_responses=text,
         health_check_interval=30,
+        retry=Retry(ExponentialBackoff(cap=1.0, base=0.05), 3),
+        retry_on_error=[redis.exceptions.ConnectionError, redis.exceptions.TimeoutError],
     )
 
 

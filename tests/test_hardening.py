@@ -668,3 +668,24 @@ def test_the_rate_limited_ack_carries_retry_after() -> None:
             "retry_after": 2.5,
         },
     }
+
+
+def test_a_rate_limit_storage_that_fails_lets_events_through(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Redis restarting under the limits' storage: events go on (fail open), logged
+    # once, instead of every event of every user failing.
+    limiter = EventLimiter(
+        {}, default=parse_limit("1/minute"), per_user=1, storage=open_storage("memory://")
+    )
+
+    def down(*args: Any) -> bool:
+        raise ConnectionError("Connection closed by server.")
+
+    monkeypatch.setattr(limiter._strategy, "hit", down)
+    for _ in range(5):
+        limiter.hit_connection("ping", "sid-1")
+        limiter.hit_user("ping", "ada")
+
+    failures = [r for r in caplog.records if "rate-limit storage failed" in r.getMessage()]
+    assert len(failures) == 1
