@@ -489,16 +489,21 @@ class Coturn:
                 self._process.kill()
                 self._process.wait()
 
-    def __del__(self) -> None:
+    def close(self) -> None:
+        """Stop the server and delete its directory (config and logs)."""
         self.stop()
         if self._dir is not None:
             self._dir.cleanup()
+            self._dir = None
+
+    def __del__(self) -> None:
+        self.close()
 
     def __enter__(self) -> Coturn:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
-        self.stop()
+        self.close()
 
 
 def example_site_command(host: str = "127.0.0.1", async_mode: str = "eventlet") -> list[str]:
