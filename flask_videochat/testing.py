@@ -260,6 +260,17 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def terminate(process: subprocess.Popen[Any] | None) -> None:
+    """Stop ``process`` if it runs: SIGTERM, then SIGKILL after 5 s; wait for it."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
 class LiveServer:
     """A site run in a subprocess until :meth:`stop`: ``command`` gets ``{port}``
     substituted, and the server counts as up once ``health_path`` answers 200.
@@ -322,13 +333,7 @@ class LiveServer:
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s). Its output stays
         readable through :meth:`output` until the object is garbage-collected."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process)
 
     def __del__(self) -> None:
         self.stop()
@@ -481,13 +486,7 @@ class Coturn:
     def stop(self) -> None:
         """Stop the server (SIGTERM, then SIGKILL after 5 s). :meth:`output` stays
         readable until the object is garbage-collected."""
-        if self._process is not None and self._process.poll() is None:
-            self._process.terminate()
-            try:
-                self._process.wait(5)
-            except subprocess.TimeoutExpired:
-                self._process.kill()
-                self._process.wait()
+        terminate(self._process)
 
     def close(self) -> None:
         """Stop the server and delete its directory (config and logs)."""
