@@ -28,6 +28,7 @@ from .namespace_base import (
     user_room,
 )
 from .namespace_rooms import RoomEvents
+from .ordering import ConnectionQueue, parse_seq
 from .presence import Status, User
 from .protocol import (
     MAX_CANDIDATE_LENGTH,
@@ -42,6 +43,7 @@ from .protocol import (
     PingPayload,
     ProtocolError,
     SignalPayload,
+    error_ack,
 )
 from .signals import notify
 
@@ -51,6 +53,9 @@ if TYPE_CHECKING:
 __all__ = ["EVENTS", "NAMESPACE", "VideoChatNamespace", "current_sid", "user_room"]
 
 log = logging.getLogger("flask_videochat")
+
+#: The key of the connections' event queues in a connection's WSGI environ.
+_QUEUES = "flask_videochat.queues"
 
 #: Protocol event names and the handler methods serving them.
 EVENTS: dict[str, str] = {
@@ -95,10 +100,57 @@ class VideoChatNamespace(RoomEvents):
         ``connect`` comes for a connection not yet in presence, a real ``disconnect``
         while python-socketio marks the connection as disconnecting."""
         if event in ("connect", "disconnect") and args and self._lifecycle(event, args[0]):
-            return super().trigger_event(event, *args)
+            try:
+                return super().trigger_event(event, *args)
+            finally:
+                if event == "disconnect":
+                    self._forget_queue(args[0])
         # A hostile client may name its event with any JSON value, [] or {} too.
         name = EVENTS.get(event, "unknown_event") if isinstance(event, str) else "unknown_event"
-        return super().trigger_event(name, *args)
+        if not args:
+            return super().trigger_event(name, *args)
+        return self._in_order(name, args[0], args[1:])
+
+    # -- order ------------------------------------------------------------------
+
+    def _in_order(self, name: str, sid: str, args: tuple[Any, ...]) -> Any:
+        """Handle event ``name`` of connection ``sid`` after every event the client
+        numbered before it (its payload's ``seq``, taken out here), one handler at a
+        time per connection (:mod:`~flask_videochat.ordering`)."""
+        seq = None
+        if args and isinstance(args[0], dict) and "seq" in args[0]:
+            payload = dict(args[0])
+            try:
+                seq = parse_seq(payload.pop("seq"))
+            except ProtocolError as exc:
+                return exc.ack()
+            args = (payload, *args[1:])
+        queue = self._queue_of(sid)
+        if queue is None:  # closed while this event waited to be handled
+            return error_ack(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
+        handle = super().trigger_event
+        try:
+            return queue.run(seq, lambda: handle(name, sid, *args))
+        except ProtocolError as exc:
+            return exc.ack()
+
+    def _queue_of(self, sid: str) -> ConnectionQueue | None:
+        """The :class:`~flask_videochat.ordering.ConnectionQueue` of connection
+        ``sid``, kept in its WSGI environ so that it goes with the connection; None
+        once the connection is gone."""
+        environ = self.server.get_environ(sid, namespace=self.namespace)
+        if environ is None:
+            return None
+        queues = environ.setdefault(_QUEUES, {})
+        queue = queues.get(sid)
+        if queue is None:
+            queue = queues.setdefault(sid, ConnectionQueue(self.server.eio.create_event))
+        return queue  # type: ignore[no-any-return]
+
+    def _forget_queue(self, sid: str) -> None:
+        environ = self.server.get_environ(sid, namespace=self.namespace)
+        if environ is not None:
+            environ.get(_QUEUES, {}).pop(sid, None)
 
     def _lifecycle(self, event: str, sid: str) -> bool:
         if event == "connect":

@@ -44,13 +44,20 @@ export class SignalingError extends Error {
   /**
    * @param {string} code
    * @param {string} message
+   * @param {{retryAfter?: number|null}} [options]  `retryAfter`: seconds until a
+   *   refused request may be sent again (`ERR_RATE_LIMITED`)
    */
-  constructor(code, message) {
+  constructor(code, message, { retryAfter = null } = {}) {
     super(message);
     this.name = "SignalingError";
     this.code = code;
+    /** Seconds to wait before sending again, or null. */
+    this.retryAfter = retryAfter;
   }
 }
+
+/** Words for a request made while the signaling connection is down. */
+export const OFFLINE_MESSAGE = "You are offline. Reconnecting…";
 
 /**
  * @fires Signaling#hello, #presence.snapshot, ... (every name in SERVER_EVENTS), detail: the payload
@@ -102,17 +109,40 @@ export class Signaling extends EventTarget {
    * @throws {SignalingError} on `{ok: false}` (its code) or no answer (`ERR_TIMEOUT`)
    */
   async request(event, payload) {
+    const socket = this._socket;
+    if (!socket?.connected) throw new SignalingError("ERR_OFFLINE", OFFLINE_MESSAGE);
     let ack;
     try {
-      ack = await this._socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, payload);
+      ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, this._numbered(payload));
     } catch {
       throw new SignalingError("ERR_TIMEOUT", "The server did not answer. Check your connection.");
     }
     if (!ack || ack.ok !== true) {
       const error = ack?.error ?? {};
-      throw new SignalingError(error.code ?? "ERR_PROTOCOL", error.message ?? "The server refused the request.");
+      throw new SignalingError(error.code ?? "ERR_PROTOCOL", error.message ?? "The server refused the request.", {
+        retryAfter: typeof error.retry_after === "number" ? error.retry_after : null,
+      });
     }
     return ack;
+  }
+
+  /**
+   * `payload` with the next `seq` of this connection (1, 2, 3... from each
+   * connect): the server handles a connection's events in that order
+   * (docs/protocol.md, "Order"). Called right before the emit, only while
+   * connected, so that no number is skipped or sent on another connection (the
+   * Socket.IO client would otherwise buffer an emit and send it after a reconnect).
+   * @param {object} payload
+   * @returns {object}
+   */
+  _numbered(payload) {
+    const id = this._socket.id;
+    if (this._seqOf !== id) {
+      this._seqOf = id;
+      this._seq = 0;
+    }
+    this._seq += 1;
+    return { ...payload, seq: this._seq };
   }
 
   /**
@@ -129,7 +159,7 @@ export class Signaling extends EventTarget {
     const socket = this._socket;
     this._probing = socket
       .timeout(timeoutMs)
-      .emitWithAck("ping", {})
+      .emitWithAck("ping", this._numbered({}))
       .then(() => true)
       .catch(() => {
         if (this._socket === socket && socket.connected) socket.io.engine?.close();
@@ -147,7 +177,7 @@ export class Signaling extends EventTarget {
    * @param {object} payload
    */
   notify(event, payload) {
-    this._socket.emit(event, payload, () => {});
+    if (this._socket?.connected) this._socket.emit(event, this._numbered(payload), () => {});
   }
 
   /** Close the connection. Idempotent. */
