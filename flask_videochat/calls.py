@@ -66,6 +66,15 @@ class EndReason(str, Enum):
     #: The call grew into a room (``call.add``); both parties are members of it
     #: and keep their peer connection.
     MOVED_TO_ROOM = "moved_to_room"
+    #: Answered, but the browsers could not connect to each other (no ICE candidate
+    #: pair worked, even after an ICE restart): a party's widget gave up
+    #: (``call.hangup`` with this reason).
+    CONNECT_FAILED = "connect_failed"
+
+    @classmethod
+    def from_hangup(cls, reason: str | None) -> EndReason:
+        """The reason of a ``call.hangup`` carrying ``reason`` (``None``: a hang-up)."""
+        return cls.CONNECT_FAILED if reason == cls.CONNECT_FAILED.value else cls.HANGUP
 
 
 #: Reason sent to the callee's other tabs when one tab answers (not a call end).
@@ -299,10 +308,18 @@ class CallBook:
         """
         return self._end_ringing(call_id, user_id, by_callee=False, reason=EndReason.CANCELLED)
 
-    def hangup(self, call_id: str, user_id: str, sid: str | None = None) -> Call:
+    def hangup(
+        self,
+        call_id: str,
+        user_id: str,
+        sid: str | None = None,
+        *,
+        reason: EndReason = EndReason.HANGUP,
+    ) -> Call:
         """Either party ends the call. While ringing this is a cancel (caller) or a
-        decline (callee); once answered, reason ``HANGUP``, and only the connection
-        holding the call (``sid``, when given) may hang up.
+        decline (callee); once answered, ``reason`` (``HANGUP``, or ``CONNECT_FAILED``
+        when the browsers could not connect), and only the connection holding the
+        call (``sid``, when given) may hang up.
 
         :raises ProtocolError: ``ERR_CALL_NOT_FOUND``.
         """
@@ -314,7 +331,7 @@ class CallBook:
                 return self._end_ringing(call_id, user_id, by_callee=is_callee, reason=reason)
             if sid is not None and call.sid_of(user_id) != sid:
                 raise _not_found()
-            return self._finish(call, EndReason.HANGUP, self._clock())
+            return self._finish(call, reason, self._clock())
 
     def move_to_room(self, call_id: str, user_id: str, sid: str) -> Call:
         """The call grows into a room: it leaves the book, ended with reason
@@ -338,7 +355,7 @@ class CallBook:
         with self._lock:
             call = self.held_call(call_id, sender.id, sid, doing="Messages can be sent")
             message = new_message(sender, text, clock=self._wall_clock)
-            call.chat.add(message)
+            message = call.chat.add(message)
             return call, message
 
     def expire(self, call_id: str) -> Call | None:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Iterable
 
 from .presence import User
@@ -27,16 +27,26 @@ class ChatMessage:
     :param text: as sent, 1 to :data:`~flask_videochat.protocol.MAX_CHAT_LENGTH`
         characters, not only white space.
     :param ts: when the server received it, in milliseconds since the Unix epoch.
+    :param seq: its place in its room's or call's chat, 1, 2, 3... (0 until a
+        :class:`ChatLog` keeps it): browsers show messages in this order, whatever
+        order they arrive in, as wall clocks (``ts``) of two processes may disagree.
     """
 
     id: str
     sender: User
     text: str
     ts: int
+    seq: int = 0
 
     def public(self) -> dict[str, Any]:
-        """``{"id", "from": {"id", "name"}, "text", "ts"}`` as sent to browsers."""
-        return {"id": self.id, "from": self.sender.public(), "text": self.text, "ts": self.ts}
+        """``{"id", "from": {"id", "name"}, "text", "ts", "seq"}`` as sent to browsers."""
+        return {
+            "id": self.id,
+            "from": self.sender.public(),
+            "text": self.text,
+            "ts": self.ts,
+            "seq": self.seq,
+        }
 
 
 def check_text(text: str) -> str:
@@ -83,10 +93,18 @@ class ChatLog:
 
     def __init__(self, limit: int, messages: Iterable[ChatMessage] = ()) -> None:
         self._messages: deque[ChatMessage] = deque(messages, maxlen=limit)
+        self._last_seq = max((m.seq for m in self._messages), default=0)
 
-    def add(self, message: ChatMessage) -> None:
-        """Keep ``message``, forgetting the oldest one when full."""
+    def add(self, message: ChatMessage) -> ChatMessage:
+        """Keep ``message`` as the next one, forgetting the oldest one when full.
+
+        :returns: ``message`` with its :attr:`~ChatMessage.seq`.
+        """
+        # A log pickled by an older version has no counter.
+        self._last_seq = getattr(self, "_last_seq", len(self._messages)) + 1
+        message = replace(message, seq=self._last_seq)
         self._messages.append(message)
+        return message
 
     def messages(self) -> tuple[ChatMessage, ...]:
         """The kept messages, oldest first."""

@@ -39,6 +39,7 @@ from .protocol import (
     CallMediaPayload,
     CallResumePayload,
     ErrorCode,
+    HangupPayload,
     InvitePayload,
     PingPayload,
     ProtocolError,
@@ -358,9 +359,10 @@ class VideoChatNamespace(RoomEvents):
         self._ended(self.state.calls.cancel(payload.call_id, user.id))
         return {"call_id": payload.call_id}
 
-    @acknowledged(CallIdPayload)
-    def on_call_hangup(self, user: User, payload: CallIdPayload) -> dict[str, Any]:
-        self._ended(self.state.calls.hangup(payload.call_id, user.id, current_sid()))
+    @acknowledged(HangupPayload)
+    def on_call_hangup(self, user: User, payload: HangupPayload) -> dict[str, Any]:
+        reason = EndReason.from_hangup(payload.reason)
+        self._ended(self.state.calls.hangup(payload.call_id, user.id, current_sid(), reason=reason))
         return {"call_id": payload.call_id}
 
     @acknowledged(SignalPayload)

@@ -94,6 +94,7 @@ class RoomEvents(NamespaceBase):
             mic=payload.mic,
             cam=payload.cam,
             screen=payload.screen,
+            rev=payload.rev,
         )
         message = {
             "room": payload.room,
@@ -101,6 +102,7 @@ class RoomEvents(NamespaceBase):
             "mic": member.mic,
             "cam": member.cam,
             "screen": member.screen,
+            "rev": member.rev,
         }
         for other in others:
             self._emit("room.media", message, to=other.sid)

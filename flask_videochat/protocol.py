@@ -113,23 +113,46 @@ class CallIdPayload(_Payload):
     call_id: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
 
 
+class HangupPayload(_Payload):
+    """``call.hangup``: ``{"call_id", "reason"?: "connect_failed"}``; ``reason``
+    says the browsers could not connect (the call then ends with that reason)."""
+
+    call_id: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
+    reason: Optional[Literal["connect_failed"]] = None
+
+
+#: Highest media-state revision (the largest integer a JavaScript number holds
+#: exactly).
+MAX_REV = 2**53 - 1
+
+#: A media-state revision: the sender numbers its states in increasing order, and a
+#: receiver ignores a state older than the one it shows.
+Rev = Annotated[StrictInt, Field(ge=0, le=MAX_REV)]
+
+
 class CallMediaPayload(_Payload):
-    """``call.media``: ``{"call_id", "mic": bool, "cam": bool, "screen"?: bool = false}``."""
+    """``call.media``: ``{"call_id", "mic": bool, "cam": bool, "screen"?: bool =
+    false, "rev"?: int}``; ``rev`` grows with each state the sender announces."""
 
     call_id: Id = Field(min_length=1, max_length=MAX_ID_LENGTH)
     mic: StrictBool
     cam: StrictBool
     screen: StrictBool = False
+    rev: Optional[Rev] = None
 
     def relayed(self, sender_id: str) -> dict[str, Any]:
-        """The payload forwarded to the other party, naming the sender."""
-        return {
+        """The payload forwarded to the other party, naming the sender (with
+        ``rev`` when the sender gave one)."""
+        relayed: dict[str, Any] = {
             "call_id": self.call_id,
             "from": sender_id,
             "mic": self.mic,
             "cam": self.cam,
             "screen": self.screen,
         }
+        if self.rev is not None:
+            relayed["rev"] = self.rev
+        return relayed
 
 
 class CallResumePayload(_Payload):
@@ -215,12 +238,14 @@ class RoomSignalPayload(_Payload):
 
 
 class RoomMediaPayload(_Payload):
-    """``room.media``: ``{"room", "mic": bool, "cam": bool, "screen"?: bool = false}``."""
+    """``room.media``: ``{"room", "mic": bool, "cam": bool, "screen"?: bool = false,
+    "rev"?: int}`` (``rev`` as in ``call.media``)."""
 
     room: RoomName
     mic: StrictBool
     cam: StrictBool
     screen: StrictBool = False
+    rev: Optional[Rev] = None
 
 
 class RoomInvitePayload(_Payload):
@@ -257,6 +282,7 @@ Payload = Union[
     PingPayload,
     InvitePayload,
     CallIdPayload,
+    HangupPayload,
     CallMediaPayload,
     CallResumePayload,
     SignalPayload,

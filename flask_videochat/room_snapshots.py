@@ -52,6 +52,8 @@ class Member:
     :param seat: an opaque id of this seat: new when the user takes a seat again (a
         reload, another tab), kept when the seat is resumed; browsers compare it to
         tell a member who came back from one whose connection they still hold.
+    :param rev: the revision of ``mic``, ``cam`` and ``screen`` their browser gave
+        (``room.media``'s ``rev``; 0 as they joined): browsers ignore an older state.
     """
 
     user: User
@@ -61,6 +63,7 @@ class Member:
     joined_at: float = 0.0
     screen: bool = False
     seat: str = ""
+    rev: int = 0
 
     @property
     def id(self) -> str:
@@ -68,13 +71,14 @@ class Member:
         return self.user.id
 
     def public(self) -> dict[str, Any]:
-        """``{"id", "name", "mic", "cam", "screen", "seat"}`` as sent to browsers."""
+        """``{"id", "name", "mic", "cam", "screen", "seat", "rev"}`` as sent to browsers."""
         return {
             **self.user.public(),
             "mic": self.mic,
             "cam": self.cam,
             "screen": self.screen,
             "seat": self.seat,
+            "rev": self.rev,
         }
 
 

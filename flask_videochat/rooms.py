@@ -341,17 +341,31 @@ class RoomBook:
             return target
 
     def set_media(
-        self, name: str, user_id: str, sid: str, *, mic: bool, cam: bool, screen: bool = False
+        self,
+        name: str,
+        user_id: str,
+        sid: str,
+        *,
+        mic: bool,
+        cam: bool,
+        screen: bool = False,
+        rev: int | None = None,
     ) -> tuple[Member, tuple[Member, ...]]:
-        """The member's microphone / camera / screen sharing are now on or off.
+        """The member's microphone / camera / screen sharing are now on or off, as of
+        revision ``rev`` (``None``: the next one). A state older than the seat's is
+        ignored: the seat keeps the newer one.
 
-        :returns: the updated seat and the other members (to tell).
+        :returns: the seat as it is now and the other members (to tell).
         :raises ProtocolError: ``ERR_NOT_IN_ROOM``.
         """
         with self._lock:
             room = self._seated_room(name, user_id, sid)
-            member = replace(room.members[user_id], mic=mic, cam=cam, screen=screen)
-            room.members[user_id] = member
+            member = room.members[user_id]
+            if rev is None:
+                rev = member.rev + 1
+            if rev >= member.rev:
+                member = replace(member, mic=mic, cam=cam, screen=screen, rev=rev)
+                room.members[user_id] = member
             return member, room.view().others(user_id)
 
     def chat(
@@ -366,7 +380,7 @@ class RoomBook:
         with self._lock:
             room = self._seated_room(name, sender.id, sid)
             message = new_message(sender, text, clock=self._wall_clock)
-            room.chat.add(message)
+            message = room.chat.add(message)
             return message, tuple(room.members.values())
 
     # -- invitations -----------------------------------------------------------------------

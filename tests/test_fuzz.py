@@ -62,6 +62,7 @@ from flask_videochat.protocol import (
     CallResumePayload,
     ChatPayload,
     ErrorCode,
+    HangupPayload,
     InvitePayload,
     Payload,
     PingPayload,
@@ -148,7 +149,7 @@ SCHEMAS: dict[str, type[Payload]] = {
     "call.accept": CallIdPayload,
     "call.decline": CallIdPayload,
     "call.cancel": CallIdPayload,
-    "call.hangup": CallIdPayload,
+    "call.hangup": HangupPayload,
     "call.media": CallMediaPayload,
     "call.resume": CallResumePayload,
     "call.add": CallAddPayload,
@@ -641,6 +642,10 @@ bad_rooms = st.one_of(
 )
 bools = st.booleans()
 bad_bools = st.one_of(st.sampled_from([0, 1, "true", None, [True]]), wrong)
+revs = st.one_of(st.integers(min_value=0, max_value=2**53 - 1), st.none())
+bad_revs = st.one_of(st.sampled_from([-1, 2**53, 1.5, "3", True]), wrong)
+hangup_reasons = st.one_of(st.just("connect_failed"), st.none())
+bad_hangup_reasons = st.one_of(st.sampled_from(["hangup", "failed", "", 0]), wrong)
 texts = st.one_of(
     st.sampled_from(["hi", "<img src=x onerror=alert(1)>", "x" * MAX_CHAT_LENGTH]),
     st.text(min_size=1, max_size=40),
@@ -694,6 +699,8 @@ FIELDS: dict[str, tuple[st.SearchStrategy[Any], st.SearchStrategy[Any]]] = {
     "mic": (bools, bad_bools),
     "cam": (bools, bad_bools),
     "screen": (bools, bad_bools),
+    "rev": (revs, bad_revs),
+    "reason": (hangup_reasons, bad_hangup_reasons),
     "text": (texts, bad_texts),
     "description": (descriptions, bad_descriptions),
     "candidate": (candidates, bad_candidates),
@@ -732,7 +739,11 @@ def payloads(model: type[Payload]) -> st.SearchStrategy[Any]:
         {}, optional={n: st.one_of(FIELDS[n][0], FIELDS[n][1]) for n in names}
     )
     extra = st.dictionaries(
-        st.text(max_size=8).filter(lambda k: k not in names), json_values, min_size=1, max_size=2
+        # "seq" is the envelope's number (tests/test_ordering.py), not a payload field.
+        st.text(max_size=8).filter(lambda k: k not in names and k != "seq"),
+        json_values,
+        min_size=1,
+        max_size=2,
     )
     return st.one_of(
         *[fitting] * 5,
@@ -1179,7 +1190,7 @@ class Session(RuleBasedStateMachine):
         }
         if event in fields:
             return fields[event]
-        if SCHEMAS[event] is CallIdPayload:
+        if SCHEMAS[event] in (CallIdPayload, HangupPayload):
             return st.fixed_dictionaries({"call_id": call_id})
         assert SCHEMAS[event] is RoomPayload, event
         return st.fixed_dictionaries({"room": room})

@@ -240,6 +240,41 @@ def test_hang_up(connect: Connector, host: Host, who: str) -> None:
 
 
 @pytest.mark.parametrize("who", ["caller", "callee"])
+def test_a_call_whose_browsers_could_not_connect_ends_with_that_reason(
+    connect: Connector, host: Host, who: str
+) -> None:
+    """A widget that gave up connecting hangs up with ``reason: connect_failed``:
+    both parties and the host's ``call_ended`` receiver get that reason."""
+    ada, bob = connect("ada"), connect("bob")
+    call_id = answered(ada, bob)
+    clear(ada, bob)
+    hanger = ada if who == "caller" else bob
+
+    with recording(host, {"ended": call_ended}) as sent:
+        ack = hanger.emit("call.hangup", {"call_id": call_id, "reason": "connect_failed"})
+
+    assert ack == {"ok": True, "call_id": call_id}
+    ended = [{"call_id": call_id, "reason": "connect_failed"}]
+    assert ada.received("call.ended") == ended
+    assert bob.received("call.ended") == ended
+    assert [(name, kwargs["reason"]) for name, kwargs in sent] == [("ended", "connect_failed")]
+    assert statuses(host)["ada"] == statuses(host)["bob"] == "available"
+
+
+@pytest.mark.parametrize("reason", ["hangup", "failed", "", 1, True, ["connect_failed"]])
+def test_a_hang_up_with_another_reason_is_refused(
+    connect: Connector, host: Host, reason: Any
+) -> None:
+    ada, bob = connect("ada"), connect("bob")
+    call_id = answered(ada, bob)
+    clear(ada, bob)
+    ack = ada.emit("call.hangup", {"call_id": call_id, "reason": reason})
+    assert_error(ack, "ERR_INVALID_PAYLOAD")
+    assert ada.received("call.ended") == bob.received("call.ended") == []
+    assert statuses(host)["ada"] == "in_call"
+
+
+@pytest.mark.parametrize("who", ["caller", "callee"])
 def test_hanging_up_a_ringing_call(connect: Connector, who: str) -> None:
     ada, bob = connect("ada"), connect("bob")
     call_id = invite(ada, "bob")

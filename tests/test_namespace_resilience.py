@@ -60,7 +60,7 @@ def join(tab: Tab, room: str = "standup") -> dict[str, Any]:
 def member(host: Host, user_id: str, **media: bool) -> dict[str, Any]:
     """A member as room events list them (microphone and camera on, no screen)."""
     return {**host.public(user_id), "mic": True, "cam": True, "screen": False, "seat": ANY,
-            **media}
+            "rev": ANY, **media}
 
 
 @pytest.fixture
@@ -150,13 +150,39 @@ def test_screen_sharing_in_a_room_reaches_the_others_and_late_joiners(
 
     assert ack == {"ok": True}
     assert ada.received("room.media") == [
-        {"room": "standup", "id": "bob", "mic": True, "cam": False, "screen": True}
+        {"room": "standup", "id": "bob", "mic": True, "cam": False, "screen": True, "rev": 1}
     ]
     assert bob.received("room.media") == cy.received("room.media") == []
     assert join(cy)["members"] == [
         {**member(host, "ada"), "polite": True},
         {**member(host, "bob", cam=False, screen=True), "polite": True},
     ]
+
+
+def test_media_states_carry_their_revision_and_an_older_one_loses(
+    connect: Connector, host: Host
+) -> None:
+    """The widget numbers its media states (``rev``): a call relays the number for
+    the other side to compare; a room keeps the newest and relays that."""
+    ada, bob, cy = connect("ada"), connect("bob"), connect("cy")
+    call_id = answered(ada, bob)
+    clear(ada, bob)
+    media = {"call_id": call_id, "mic": False, "cam": True, "rev": 41}
+    assert bob.emit("call.media", media) == {"ok": True}
+    assert ada.received("call.media") == [
+        {"call_id": call_id, "from": "bob", "mic": False, "cam": True, "screen": False, "rev": 41}
+    ]
+    for bad in (-1, 2**53, 1.5, "2", True):
+        assert_error(bob.emit("call.media", {**media, "rev": bad}), "ERR_INVALID_PAYLOAD")
+    bob.emit("call.hangup", {"call_id": call_id})
+
+    join(bob)
+    join(cy)
+    clear(bob, cy)
+    assert bob.emit("room.media", {"room": "standup", "mic": False, "cam": False, "rev": 9})
+    assert bob.emit("room.media", {"room": "standup", "mic": True, "cam": True, "rev": 8})
+    newest = {"room": "standup", "id": "bob", "mic": False, "cam": False, "screen": False, "rev": 9}
+    assert cy.received("room.media") == [newest, newest]
 
 
 # -- a call taken back within the grace ---------------------------------------------------

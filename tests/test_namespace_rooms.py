@@ -43,8 +43,11 @@ def join(tab: Tab, room: str = "standup", **media: bool) -> dict[str, Any]:
 def member(
     host: Host, user_id: str, *, mic: bool = True, cam: bool = True, screen: bool = False
 ) -> dict[str, Any]:
-    """A member as room events list them (``seat``: any opaque seat id)."""
-    return {**host.public(user_id), "mic": mic, "cam": cam, "screen": screen, "seat": ANY}
+    """A member as room events list them (``seat``: any opaque seat id; ``rev``: the
+    revision of their media state)."""
+    return {
+        **host.public(user_id), "mic": mic, "cam": cam, "screen": screen, "seat": ANY, "rev": ANY
+    }
 
 
 def say(tab: Tab, text: str, **where: str) -> dict[str, Any]:
@@ -382,7 +385,7 @@ def test_media_state_reaches_the_others_and_late_joiners(connect: Connector, hos
 
     assert ack == {"ok": True}
     assert ada.received("room.media") == [
-        {"room": "standup", "id": "bob", "mic": False, "cam": True, "screen": False}
+        {"room": "standup", "id": "bob", "mic": False, "cam": True, "screen": False, "rev": 1}
     ]
     assert bob.received("room.media") == []
     assert cy.received("room.media") == []
@@ -410,6 +413,7 @@ def test_chat_in_a_room(connect: Connector, host: Host, host_signals: Sent) -> N
         "from": host.public("bob"),
         "text": "<b>hi</b> all",
         "ts": message["ts"],
+        "seq": 1,
     }
     assert isinstance(message["id"], str) and message["id"]
     assert before <= message["ts"] <= int(time.time() * 1000)

@@ -92,6 +92,7 @@ def test_the_first_join_creates_the_room(book: RoomBook, clock: FakeClock) -> No
         "cam": True,
         "screen": False,
         "seat": ANY,
+        "rev": 0,
     }
     assert result.member.sid == SID["ada"]
     assert result.member.joined_at == clock.now
@@ -412,6 +413,24 @@ def test_relay_target_refusals(book: RoomBook, room: str, sender: str, sid: str,
     refused(ErrorCode.NOT_IN_ROOM, lambda: book.relay_target(room, sender, sid, to))
 
 
+def test_an_older_media_state_never_replaces_a_newer_one(book: RoomBook) -> None:
+    join(book, ADA)
+    join(book, BOB)
+
+    newer, _ = book.set_media("standup", "bob", SID["bob"], mic=False, cam=False, rev=7)
+    older, _ = book.set_media("standup", "bob", SID["bob"], mic=True, cam=True, rev=6)
+
+    assert (newer.mic, newer.cam, newer.rev) == (False, False, 7)
+    assert (older.mic, older.cam, older.rev) == (False, False, 7), "the seat kept rev 7"
+    later = book.join("standup", CY, SID["cy"])
+    bob = next(m for m in later.others if m.id == "bob")
+    assert (bob.mic, bob.cam, bob.rev) == (False, False, 7)
+    same, _ = book.set_media("standup", "bob", SID["bob"], mic=True, cam=False, rev=7)
+    assert (same.mic, same.rev) == (True, 7), "a state of the same revision is taken"
+    numbered, _ = book.set_media("standup", "bob", SID["bob"], mic=False, cam=False)
+    assert numbered.rev == 8, "a state without rev is the next one"
+
+
 def test_media_state(book: RoomBook) -> None:
     join(book, ADA)
     join(book, BOB)
@@ -425,13 +444,16 @@ def test_media_state(book: RoomBook) -> None:
         "cam": True,
         "screen": True,
         "seat": ANY,
+        "rev": 1,
     }
     assert [m.id for m in others] == ["ada"]
     # A late joiner sees it.
     late = book.join("standup", CY, SID["cy"])
     assert [m.public() for m in late.others] == [
-        {"id": "ada", "name": "Ada", "mic": True, "cam": True, "screen": False, "seat": ANY},
-        {"id": "bob", "name": "Bob", "mic": False, "cam": True, "screen": True, "seat": ANY},
+        {"id": "ada", "name": "Ada", "mic": True, "cam": True, "screen": False, "seat": ANY,
+         "rev": 0},
+        {"id": "bob", "name": "Bob", "mic": False, "cam": True, "screen": True, "seat": ANY,
+         "rev": 1},
     ]
     # Not announcing the screen means it is not shared.
     member, _ = book.set_media("standup", "bob", SID["bob"], mic=False, cam=True)
@@ -644,6 +666,16 @@ def test_people_being_invited_count_against_the_capacity(book: RoomBook) -> None
 # -- chat ----------------------------------------------------------------------------------
 
 
+def test_chat_messages_are_numbered_in_the_order_the_room_kept_them(book: RoomBook) -> None:
+    join(book, ADA)
+    join(book, BOB)
+    sent = [book.chat("standup", who, SID[who.id], text)[0] for who, text in
+            ((ADA, "one"), (BOB, "two"), (ADA, "three"))]
+    assert [m.seq for m in sent] == [1, 2, 3]
+    assert [(m.text, m.seq) for m in book.get("standup").history] == [
+        ("one", 1), ("two", 2), ("three", 3)]
+
+
 def test_chat_in_a_room(book: RoomBook) -> None:
     join(book, ADA)
     join(book, BOB)
@@ -655,6 +687,7 @@ def test_chat_in_a_room(book: RoomBook) -> None:
         "from": {"id": "bob", "name": "Bob"},
         "text": "  <b>hi</b>\n",  # as sent
         "ts": 1_700_000_000_250,
+        "seq": 1,
     }
     assert [m.id for m in members] == ["ada", "bob"]  # the sender too
     assert book.get("standup").history == (message,)  # type: ignore[union-attr]

@@ -9,6 +9,8 @@ import { MediaOwner } from "./local-media.js";
 import { Peer } from "./peer.js";
 import { getLocalMedia, stopStream } from "./media.js";
 import { SignalingError } from "./signaling.js";
+import { connectFailedMessage } from "./words.js";
+import { keepInOrder } from "./chat-view.js";
 
 /** The call states, in the order a call goes through them. */
 export const STATES = Object.freeze(["idle", "calling", "ringing", "incoming", "connecting", "in-call"]);
@@ -60,6 +62,8 @@ export class CallController extends MediaOwner {
     this.remoteStream = null;
     /** What the other person sends, as they announced it: {mic, cam, screen}. */
     this.peerMedia = { mic: true, cam: true, screen: false };
+    /** The revision of `peerMedia`, or null before the first announcement. */
+    this._peerMediaRev = null;
     this._media = null;
     this._peer = null;
     this._cancelRequested = false;
@@ -220,12 +224,11 @@ export class CallController extends MediaOwner {
     return this._peer ? [this._peer] : [];
   }
 
-  /** Tell the other party whether your microphone, camera and screen are on. */
-  announceMedia() {
-    if (!this.current?.id || !this._peer) return;
-    this.signaling
-      .request("call.media", { call_id: this.current.id, ...this.mediaState() })
-      .catch((err) => log("media state refused", err));
+  /** Tell the other party whether your microphone, camera and screen are on
+   * (through {@link MediaOwner#announceMedia}). */
+  sendMediaState(state) {
+    if (!this.current?.id || !this._peer) return null;
+    return this.signaling.request("call.media", { call_id: this.current.id, ...state });
   }
 
   /**
@@ -316,7 +319,9 @@ export class CallController extends MediaOwner {
 
   _onEnded({ call_id: callId, reason }) {
     if (!this._isCurrent(callId)) return;
+    const other = this.current.peer;
     this._finish(reason, { byMe: false });
+    if (reason === "connect_failed") this._error("ERR_CONNECT_FAILED", connectFailedMessage(other));
   }
 
   _onUpgraded({ call_id: callId, room, capacity, members, history }) {
@@ -336,19 +341,24 @@ export class CallController extends MediaOwner {
     this.current = null;
     this.messages = [];
     this.peerMedia = { mic: true, cam: true, screen: false };
+    this._peerMediaRev = null;
+    this._stopAnnouncing();
     this._emit("upgraded", handover);
     this._setState("idle");
   }
 
   _onChat({ call_id: callId, message }) {
     if (callId === undefined || !this.current || this.current.id !== callId) return;
-    this.messages.push(message);
-    if (this.messages.length > MAX_MESSAGES) this.messages.shift();
+    if (!keepInOrder(this.messages, message, MAX_MESSAGES)) return;
     this._emit("chat", { message });
   }
 
-  _onPeerMedia({ call_id: callId, mic, cam, screen }) {
+  _onPeerMedia({ call_id: callId, mic, cam, screen, rev }) {
     if (!this.current || this.current.id !== callId) return;
+    if (typeof rev === "number") {
+      if (this._peerMediaRev !== null && rev < this._peerMediaRev) return; // an older state
+      this._peerMediaRev = rev;
+    }
     this.peerMedia = { mic, cam, screen: Boolean(screen) };
     this._emit("peermedia", { peerId: this.current.peer.id, ...this.peerMedia });
   }
@@ -449,6 +459,13 @@ export class CallController extends MediaOwner {
       this.remoteStream = e.detail.stream;
       this._emit("remotestream", { stream: e.detail.stream, peerId: this.current.peer.id });
     });
+    peer.addEventListener("connectfailed", () => {
+      if (this._peer !== peer) return;
+      const { id, peer: other } = this.current;
+      this._finish("connect_failed", { byMe: true });
+      this._error("ERR_CONNECT_FAILED", connectFailedMessage(other));
+      this._quietly("call.hangup", { call_id: id, reason: "connect_failed" });
+    });
     peer.addEventListener("statechange", (e) => {
       if (this._peer !== peer) return;
       // The media path broke: the network may have changed under the socket too.
@@ -473,6 +490,8 @@ export class CallController extends MediaOwner {
     this.stopLocalMedia();
     this.remoteStream = null;
     this.peerMedia = { mic: true, cam: true, screen: false };
+    this._peerMediaRev = null;
+    this._stopAnnouncing();
     this._setState("idle");
     if (!silent) this._emit("ended", { callId: call?.id ?? null, reason, peer: call?.peer ?? null, byMe, outgoing: call?.outgoing ?? false });
   }

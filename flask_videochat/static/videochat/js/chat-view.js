@@ -15,6 +15,24 @@ export const MAX_SHOWN = 200;
 
 const TIME_FORMAT = { hour: "2-digit", minute: "2-digit" };
 
+/**
+ * Put `message` into `messages` (oldest first) at its place by the server's `seq`
+ * (messages can arrive in another order through two server processes), once per
+ * id, keeping the last `max`.
+ * @param {{id: string, seq?: number}[]} messages
+ * @param {{id: string, seq?: number}} message
+ * @param {number} [max]
+ * @returns {boolean} whether it was new
+ */
+export function keepInOrder(messages, message, max = MAX_SHOWN) {
+  if (messages.some((m) => m.id === message.id)) return false;
+  let at = messages.length;
+  while (at > 0 && (messages[at - 1].seq ?? 0) > (message.seq ?? Infinity)) at -= 1;
+  messages.splice(at, 0, message);
+  if (messages.length > max) messages.shift();
+  return true;
+}
+
 /** The chat panel of the widget. */
 export class ChatView {
   /**
@@ -61,7 +79,16 @@ export class ChatView {
       h("span", { class: "vc-chat-meta" }, h("strong", { class: "vc-chat-from" }, mine ? "You" : message.from.name), " ", h("time", { datetime: when.toISOString() }, when.toLocaleTimeString([], TIME_FORMAT))),
       h("p", { class: "vc-chat-text" }, message.text),
     );
-    this.log.append(item);
+    if (typeof message.seq === "number") item.dataset.seq = String(message.seq);
+    // In order of the server's seq: a message that arrives late goes to its place.
+    let next = null;
+    for (const li of this.log.children) {
+      if (typeof message.seq === "number" && Number(li.dataset.seq) > message.seq) {
+        next = li;
+        break;
+      }
+    }
+    this.log.insertBefore(item, next);
     while (this.log.childElementCount > MAX_SHOWN) {
       this._ids.delete(this.log.firstElementChild.dataset.messageId);
       this.log.firstElementChild.remove();

@@ -353,6 +353,10 @@ export class VideoChatElement extends HTMLElement {
       if (video) applySpeaker(video, this._speaker);
     });
     r.addEventListener("peerstate", (e) => this._roomView.setConnection(e.detail.peerId, e.detail.connectionState));
+    r.addEventListener("peerfailed", (e) => {
+      this._roomView.setFailed(e.detail.peerId, e.detail.message);
+      this._fire("peer-failed", e.detail);
+    });
     r.addEventListener("localstream", (e) => this._showLocal(e.detail.stream));
     r.addEventListener("chat", (e) => this._showChat(e.detail));
     r.addEventListener("invite", (e) => {

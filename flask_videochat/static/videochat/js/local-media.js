@@ -8,6 +8,18 @@
 
 import { getDeviceTrack, getScreenTrack, savePreferences, stopStream, swapTrack } from "./media.js";
 
+/** Milliseconds a burst of media changes (a microphone and a camera switched
+ * together) is gathered into one announcement. */
+export const ANNOUNCE_DEBOUNCE_MS = 50;
+/** Least milliseconds between two announcements of the media state: 100 a minute
+ * at most, under the server's default limit for `call.media` and `room.media`
+ * (120 a minute), however fast someone flips their microphone. */
+export const ANNOUNCE_INTERVAL_MS = 600;
+
+const log = (...args) => {
+  if (globalThis.localStorage?.getItem("videochat.debug") === "1") console.debug("[videochat:media]", ...args);
+};
+
 /**
  * @fires MediaOwner#localstream  detail: {stream: MediaStream|null}
  * @fires MediaOwner#media        detail: {mic, cam, screen} (your own state changed)
@@ -25,6 +37,10 @@ export class MediaOwner extends EventTarget {
      * (a screen picker, a device switch) must not touch what came after. */
     this._session = 0;
     this._sharePending = false;
+    /** The revision of the last media state announced: it grows with each one, and
+     * from the clock, so that it keeps growing across a reload of the page too. */
+    this._mediaRev = Date.now();
+    this._announcing = { timer: null, busy: false, dirty: false, lastAt: -Infinity };
   }
 
   /**
@@ -35,8 +51,69 @@ export class MediaOwner extends EventTarget {
     return [];
   }
 
-  /** Tell the others how your media is (overridden: `call.media` / `room.media`). */
-  announceMedia() {}
+  /**
+   * Tell the others how your media is now. Announcements are coalesced: only the
+   * latest state is sent, at most one request is in flight, at most one every
+   * {@link ANNOUNCE_INTERVAL_MS}; each carries a growing `rev` so that the other
+   * side never takes an older one for the newer; one the server refuses for its
+   * rate limit is sent again after its `retry_after` (so the others always end on
+   * your latest state).
+   */
+  announceMedia() {
+    const a = this._announcing;
+    a.dirty = true;
+    if (a.timer === null && !a.busy) this._scheduleAnnouncement(0);
+  }
+
+  /**
+   * Send one media state (overridden: `call.media` / `room.media`).
+   * @param {{mic: boolean, cam: boolean, screen: boolean, rev: number}} state
+   * @returns {Promise<object>|null} the request, or null when there is nobody to tell
+   */
+  sendMediaState(state) {
+    return null;
+  }
+
+  _scheduleAnnouncement(atLeastMs) {
+    const a = this._announcing;
+    const wait = Math.max(atLeastMs, ANNOUNCE_DEBOUNCE_MS, a.lastAt + ANNOUNCE_INTERVAL_MS - performance.now());
+    a.timer = setTimeout(() => this._announceNow(), wait);
+  }
+
+  async _announceNow() {
+    const a = this._announcing;
+    a.timer = null;
+    if (!a.dirty) return;
+    a.dirty = false;
+    this._mediaRev += 1;
+    const request = this.sendMediaState({ ...this.mediaState(), rev: this._mediaRev });
+    if (!request) return;
+    a.busy = true;
+    a.lastAt = performance.now();
+    let retryMs = 0;
+    try {
+      await request;
+    } catch (err) {
+      log("media state refused", err);
+      if (err?.code === "ERR_RATE_LIMITED") {
+        a.dirty = true;
+        retryMs = (err.retryAfter ?? 1) * 1000;
+      } else if (err?.code === "ERR_TIMEOUT") {
+        a.dirty = true;
+      }
+    } finally {
+      a.busy = false;
+    }
+    if (a.dirty && a.timer === null) this._scheduleAnnouncement(retryMs);
+  }
+
+  /** Forget announcements not sent yet (nobody is left to tell). */
+  _stopAnnouncing() {
+    const a = this._announcing;
+    clearTimeout(a.timer);
+    a.timer = null;
+    a.dirty = false;
+  }
 
   /** `{mic, cam, screen}`: what you send now. */
   mediaState() {

@@ -18,10 +18,20 @@ export const RESTART_RETRY_MS = 3000;
 /** Milliseconds an offer may wait for its answer before it is taken back and made
  * again (an offer sent while the signaling connection was down is lost). */
 export const OFFER_TIMEOUT_MS = 4000;
+/** Milliseconds a new connection may take to reach "connected" before an ICE
+ * restart (on a LAN it takes a fraction of a second; through TURN about one). */
+export const CONNECT_RESTART_MS = 5000;
+/** Milliseconds from the start after which a connection that never reached
+ * "connected" is given up (`connectfailed`): the restart at
+ * {@link CONNECT_RESTART_MS} and its retries every {@link RESTART_RETRY_MS} failed. */
+export const CONNECT_GIVE_UP_MS = 15000;
+/** ICE candidates kept while their description has not come yet. */
+export const MAX_PENDING_CANDIDATES = 200;
 
 /**
  * @fires Peer#track        detail: {stream: MediaStream}
  * @fires Peer#statechange  detail: {connectionState: RTCPeerConnectionState}
+ * @fires Peer#connectfailed detail: {restarts} (never reached "connected" within {@link CONNECT_GIVE_UP_MS})
  * @fires Peer#close
  */
 export class Peer extends EventTarget {
@@ -34,6 +44,13 @@ export class Peer extends EventTarget {
    */
   constructor({ polite, iceServers = [], iceTransportPolicy = "all", send }) {
     super();
+    /** Candidates that came before a description with their ICE username fragment. */
+    this._pendingCandidates = [];
+    /** Username fragments of the remote description now, and of earlier ones. */
+    this._remoteUfrags = new Set();
+    this._oldUfrags = new Set();
+    /** Whether the connection ever reached "connected". */
+    this.everConnected = false;
     this.polite = polite;
     this._send = send;
     this._makingOffer = false;
@@ -74,6 +91,7 @@ export class Peer extends EventTarget {
    * @param {MediaStream|null} stream
    */
   start(stream) {
+    this.watchConnecting();
     if (stream && stream.getTracks().length) {
       this._addTracks(stream);
     }
@@ -90,6 +108,36 @@ export class Peer extends EventTarget {
    */
   answerWith(stream) {
     this._pendingStream = stream;
+    this.watchConnecting();
+  }
+
+  /**
+   * Make sure this new connection gets up: an ICE restart when it is not
+   * "connected" after {@link CONNECT_RESTART_MS} (a lost candidate, a path that
+   * needed a relay), and `connectfailed` when it still is not after
+   * {@link CONNECT_GIVE_UP_MS}, so that nobody waits on "Connecting…" for ever.
+   * Called by {@link Peer#start} and {@link Peer#answerWith}; idempotent.
+   */
+  watchConnecting() {
+    if (this._connectTimers || this.everConnected || this._closed) return;
+    this._connectTimers = [
+      setTimeout(() => {
+        if (!this._closed && !this.everConnected) {
+          log("not connected in time: ICE restart");
+          this.restartIce();
+        }
+      }, CONNECT_RESTART_MS),
+      setTimeout(() => {
+        if (!this._closed && !this.everConnected) {
+          log("could not connect");
+          this.dispatchEvent(new CustomEvent("connectfailed", { detail: { restarts: this.restarts } }));
+        }
+      }, CONNECT_GIVE_UP_MS),
+    ];
+  }
+
+  _stopWatchingConnecting() {
+    for (const timer of this._connectTimers ?? []) clearTimeout(timer);
   }
 
   /**
@@ -98,6 +146,9 @@ export class Peer extends EventTarget {
    * @returns {Promise<void>}
    */
   handleSignal(msg) {
+    // Messages are applied one after the other in the order they came; the order
+    // they came in may still not be the order they were sent in (two server
+    // processes): a candidate that comes before its description is kept for it.
     this._queue = this._queue.then(() => this._apply(msg)).catch((err) => {
       log("signal failed", err);
       this.dispatchEvent(new CustomEvent("error", { detail: { code: "ERR_NEGOTIATION", message: String(err) } }));
@@ -238,6 +289,8 @@ export class Peer extends EventTarget {
     this._closed = true;
     clearTimeout(this._restartTimer);
     clearTimeout(this._offerTimer);
+    this._stopWatchingConnecting();
+    this._pendingCandidates = [];
     globalThis.removeEventListener?.("online", this._onOnline);
     this.pc.onnegotiationneeded = this.pc.onicecandidate = this.pc.ontrack = this.pc.onconnectionstatechange = null;
     for (const track of this.remoteStream.getTracks()) this.remoteStream.removeTrack(track);
@@ -317,6 +370,7 @@ export class Peer extends EventTarget {
         return;
       }
       await pc.setRemoteDescription(description); // rolls back our offer when polite
+      this._remoteDescriptionSet(description);
       if (description.type === "answer" || description.type === "offer") clearTimeout(this._offerTimer);
       if (description.type === "offer") {
         if (this._pendingStream !== undefined) {
@@ -329,11 +383,54 @@ export class Peer extends EventTarget {
         this._send({ description: descriptionInit(pc.localDescription) });
       }
     } else if (candidate) {
-      try {
-        await pc.addIceCandidate(candidate);
-      } catch (err) {
-        if (!this._ignoreOffer) throw err;
+      const fate = this._candidateFate(candidate);
+      if (fate === "keep") {
+        log("candidate before its description: kept");
+        this._pendingCandidates.push(candidate);
+        if (this._pendingCandidates.length > MAX_PENDING_CANDIDATES) this._pendingCandidates.shift();
+      } else if (fate === "apply") {
+        await this._addCandidate(candidate);
+      } else {
+        log("candidate of a superseded ICE generation: dropped");
       }
+    }
+  }
+
+  /**
+   * What to do with a remote candidate now: "apply" it (its description is the
+   * current one), "keep" it (its description has not come yet), or "drop" it (it
+   * belongs to an earlier ICE generation, before a restart: JSEP RFC 8829 §5.7,
+   * candidates name their generation by `usernameFragment`).
+   */
+  _candidateFate({ usernameFragment: ufrag }) {
+    if (!this.pc.remoteDescription) return "keep";
+    if (!ufrag || this._remoteUfrags.has(ufrag)) return "apply";
+    if (this._oldUfrags.has(ufrag)) return "drop";
+    return this._remoteUfrags.size ? "keep" : "apply";
+  }
+
+  /** A remote description was applied: its ICE username fragments are current
+   * from now on; candidates kept for it are applied, those of older ones dropped. */
+  _remoteDescriptionSet(description) {
+    const ufrags = new Set((description.sdp ?? "").match(/^a=ice-ufrag:(\S+)/gm)?.map((l) => l.slice(12)) ?? []);
+    if (ufrags.size) {
+      for (const old of this._remoteUfrags) if (!ufrags.has(old)) this._oldUfrags.add(old);
+      this._remoteUfrags = ufrags;
+    }
+    const pending = this._pendingCandidates;
+    this._pendingCandidates = [];
+    for (const candidate of pending) {
+      const fate = this._candidateFate(candidate);
+      if (fate === "keep") this._pendingCandidates.push(candidate);
+      else if (fate === "apply") this._addCandidate(candidate).catch((err) => log("kept candidate refused", err));
+    }
+  }
+
+  async _addCandidate(candidate) {
+    try {
+      await this.pc.addIceCandidate(candidate);
+    } catch (err) {
+      if (!this._ignoreOffer) throw err;
     }
   }
 
@@ -342,6 +439,10 @@ export class Peer extends EventTarget {
     log("connection", state);
     if (state === "connected" && this.pc.signalingState === "stable") clearTimeout(this._offerTimer);
     if (state === "connected" || state === "closed") clearTimeout(this._restartTimer);
+    if (state === "connected") {
+      this.everConnected = true;
+      this._stopWatchingConnecting();
+    }
     if (state === "failed") this.restartIce();
     if (state === "disconnected") {
       clearTimeout(this._restartTimer);

@@ -67,11 +67,20 @@ export class RoomView {
     update();
   }
 
-  /** Show a member's connection state on their tile. */
+  /** Show a member's connection state on their tile ("connected" clears a failure). */
   setConnection(id, connectionState) {
     const t = this.tiles.get(id);
     if (!t) return;
     t.tile.dataset.connection = connectionState;
+    if (connectionState === "connected") t.failed = null;
+    this._cover(id);
+  }
+
+  /** Say on a member's tile that the connection to them could not be made. */
+  setFailed(id, message) {
+    const t = this.tiles.get(id);
+    if (!t) return;
+    t.failed = message;
     this._cover(id);
   }
 
@@ -127,10 +136,11 @@ export class RoomView {
     const stream = t.video.srcObject;
     const hasVideo = Boolean(stream?.getVideoTracks().length) && t.video.videoWidth > 0;
     const connecting = !hasVideo && t.tile.dataset.connection !== "connected";
-    const words = !t.member.cam ? "Camera off" : connecting ? "Connecting…" : hasVideo ? "" : "No video";
+    const failed = connecting && t.failed;
+    const words = failed ? t.failed : !t.member.cam ? "Camera off" : connecting ? "Connecting…" : hasVideo ? "" : "No video";
     const covered = !t.member.cam || !hasVideo;
     t.cover.hidden = !covered;
-    const testid = !t.member.cam ? "videochat-camera-off" : null;
+    const testid = failed ? "videochat-connect-failed" : !t.member.cam ? "videochat-camera-off" : null;
     if (covered) t.cover.replaceChildren(avatar(t.member, "vc-large"), h("span", { "data-testid": testid }, words));
     else t.cover.replaceChildren();
   }

@@ -10,6 +10,8 @@ import { MediaOwner } from "./local-media.js";
 import { Peer } from "./peer.js";
 import { getLocalMedia, stopStream } from "./media.js";
 import { SignalingError } from "./signaling.js";
+import { connectFailedMessage } from "./words.js";
+import { keepInOrder } from "./chat-view.js";
 
 /** Room states: not in a room, waiting for the join acknowledgement, in the room. */
 export const ROOM_STATES = Object.freeze(["idle", "joining", "joined"]);
@@ -37,6 +39,8 @@ const log = (...args) => {
  * @fires RoomController#localstream   detail: {stream: MediaStream|null}
  * @fires RoomController#remotestream  detail: {peerId, stream}
  * @fires RoomController#peerstate     detail: {peerId, connectionState}
+ * @fires RoomController#peerfailed    detail: {peerId, code: "ERR_CONNECT_FAILED", message} (the connection to
+ *   a member never came up; ICE restarts go on, and `peerstate` "connected" says when it does)
  * @fires RoomController#chat          detail: {message: ChatMessage}
  * @fires RoomController#invite        detail: {room, from: {id, name}, members: number} (someone rings you into a room)
  * @fires RoomController#inviteended   detail: {room, id, reason} (an invitation you sent or got ended)
@@ -282,9 +286,11 @@ export class RoomController extends MediaOwner {
     return [...this.peers.values()];
   }
 
-  /** Tell the others whether your microphone, camera and screen are on. */
-  announceMedia() {
-    if (this.state === "joined") this._quietly("room.media", { room: this.room, ...this.mediaState() });
+  /** Tell the others whether your microphone, camera and screen are on (through
+   * {@link MediaOwner#announceMedia}). */
+  sendMediaState(state) {
+    if (this.state !== "joined") return null;
+    return this.signaling.request("room.media", { room: this.room, ...state });
   }
 
   /**
@@ -352,10 +358,11 @@ export class RoomController extends MediaOwner {
     this._early.set(from, early);
   }
 
-  _onMedia({ room, id, mic, cam, screen = false }) {
+  _onMedia({ room, id, mic, cam, screen = false, rev }) {
     const member = this.members.get(id);
     if (!this._mine(room) || !member) return;
-    this.members.set(id, { ...member, mic, cam, screen });
+    if (typeof rev === "number" && typeof member.rev === "number" && rev < member.rev) return; // older
+    this.members.set(id, { ...member, mic, cam, screen, rev: rev ?? member.rev });
     this._emitMembers();
   }
 
@@ -382,8 +389,7 @@ export class RoomController extends MediaOwner {
 
   _onChat({ room, message }) {
     if (room === undefined || !this._mine(room)) return;
-    this._remember(message);
-    this._emit("chat", { message });
+    if (this._remember(message)) this._emit("chat", { message });
   }
 
   // -- internals -----------------------------------------------------------
@@ -413,6 +419,12 @@ export class RoomController extends MediaOwner {
   }
 
   _watch(memberId, peer) {
+    peer.addEventListener("connectfailed", () => {
+      if (this.peers.get(memberId) !== peer) return;
+      const message = connectFailedMessage(this.members.get(memberId) ?? null);
+      this._emit("peerfailed", { peerId: memberId, code: "ERR_CONNECT_FAILED", message });
+      this._error("ERR_CONNECT_FAILED", message);
+    });
     peer.addEventListener("track", (e) => {
       if (this.peers.get(memberId) === peer) this._emit("remotestream", { peerId: memberId, stream: e.detail.stream });
     });
@@ -463,7 +475,9 @@ export class RoomController extends MediaOwner {
     }
     for (const [id, { member, polite }] of listed) {
       const known = this.members.get(id);
-      this.members.set(id, member);
+      // A room.media that came meanwhile may be newer than the server's list.
+      const newer = known?.seat === member.seat && typeof known.rev === "number" && known.rev > (member.rev ?? -1);
+      this.members.set(id, newer ? { ...member, mic: known.mic, cam: known.cam, screen: known.screen, rev: known.rev } : member);
       // A new seat (they reloaded while we were away): our connection to their
       // old page is dead; connect to the new one.
       if (this.peers.has(id) && known?.seat !== member.seat) {
@@ -474,10 +488,7 @@ export class RoomController extends MediaOwner {
       if (!this.peers.has(id)) this._createPeer(id, polite).start(this.localStream);
     }
     for (const message of ack.history ?? []) {
-      if (!this.messages.some((m) => m.id === message.id)) {
-        this._remember(message);
-        this._emit("chat", { message });
-      }
+      if (this._remember(message)) this._emit("chat", { message });
     }
     this._emitMembers();
     this.announceMedia();
@@ -487,9 +498,7 @@ export class RoomController extends MediaOwner {
   }
 
   _remember(message) {
-    if (this.messages.some((m) => m.id === message.id)) return;
-    this.messages.push(message);
-    if (this.messages.length > MAX_MESSAGES) this.messages.shift();
+    return keepInOrder(this.messages, message, MAX_MESSAGES);
   }
 
   _finish(reason, { byMe, silent = false }) {
@@ -509,6 +518,7 @@ export class RoomController extends MediaOwner {
     this.capacity = null;
     this._media = null;
     this._away = false;
+    this._stopAnnouncing();
     this.stopLocalMedia();
     this._setState("idle");
   }

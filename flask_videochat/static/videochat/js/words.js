@@ -46,9 +46,19 @@ export function endMessage({ reason, peer, byMe, outgoing }) {
       return "Answered in another tab.";
     case "failed":
       return "The call could not be made.";
+    case "connect_failed": // the error alert says it, with its code
+      return "";
     case "connection_lost":
       return "Your connection was lost, so the call was cancelled.";
     default:
       return "Call ended.";
   }
+}
+
+/**
+ * The words for a peer connection that never came up (`ERR_CONNECT_FAILED`).
+ * @param {{name: string}|null} peer
+ */
+export function connectFailedMessage(peer) {
+  return `Could not connect to ${peer?.name ?? "the other person"}. Try again, or check your network.`;
 }
