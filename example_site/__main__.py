@@ -16,7 +16,7 @@ import sys
 import warnings
 
 
-def main(argv: "list[str] | None" = None) -> None:
+def main(argv: "list[str] | None" = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m example_site", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     parser.add_argument("--port", type=int, default=5000, help="port to listen on (5000)")
@@ -35,15 +35,20 @@ def main(argv: "list[str] | None" = None) -> None:
 
     from example_site.app import create_app
 
-    app = create_app(async_mode=args.async_mode)
+    try:
+        app = create_app(async_mode=args.async_mode)
+    except RuntimeError as exc:  # configuration that cannot work: say why, and stop
+        print(f"example_site: cannot start: {exc}", file=sys.stderr, flush=True)
+        return 2
     print(f"example_site: running on http://{args.host}:{args.port}/ "
           f"({args.async_mode}; Ctrl+C to stop)", flush=True)
     if args.async_mode == "threading":
         app.extensions["socketio"].run(app, host=args.host, port=args.port, log_output=False,
                                        allow_unsafe_werkzeug=True)
-        return
+        return 0
     raise_open_files_limit(args.max_connections + 100)
     serve_eventlet(app, args.host, args.port, max_connections=args.max_connections)
+    return 0
 
 
 def serve_eventlet(app, host: str, port: int, *, max_connections: int) -> None:

@@ -3,11 +3,14 @@ video-call widget on every page."""
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import secrets
+import tempfile
 import threading
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, redirect, render_template, request, session, url_for
@@ -110,10 +113,42 @@ def _env_config() -> dict[str, Any]:
     return config
 
 
-def create_app(config: dict[str, Any] | None = None, *, async_mode: str | None = None) -> Flask:
-    """Build the site. ``config`` overrides the defaults and the environment."""
-    app = Flask(__name__)
-    app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or secrets.token_hex(16)
+def instance_secret_key(instance_path: str) -> str:
+    """The site's secret key kept in ``<instance folder>/secret_key``, made (random,
+    readable by its owner only) on first use, as a real site keeps its key: a
+    restart then keeps everyone signed in and their calls' controls, and every
+    process started from this folder shares it. Safe when two processes start at
+    once: the first file written wins, and both use it."""
+    path = Path(instance_path) / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, scratch = tempfile.mkstemp(dir=path.parent, prefix=".secret_key-")
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(secrets.token_hex(32))
+            with contextlib.suppress(FileExistsError):
+                os.link(scratch, path)  # creates it only if it does not exist yet
+        finally:
+            os.unlink(scratch)
+    return path.read_text().strip()
+
+
+def create_app(
+    config: dict[str, Any] | None = None,
+    *,
+    async_mode: str | None = None,
+    instance_path: str | None = None,
+) -> Flask:
+    """Build the site. ``config`` overrides the defaults and the environment.
+
+    The secret key is ``SECRET_KEY`` from the environment, else the one kept in the
+    instance folder (``instance/secret_key`` beside the package by default; see
+    :func:`instance_secret_key`).
+    """
+    app = Flask(__name__, instance_path=instance_path)
+    app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or instance_secret_key(
+        app.instance_path
+    )
     app.config.update(_env_config())
     app.config.update(config or {})
     directory = Directory()

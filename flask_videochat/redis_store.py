@@ -302,6 +302,30 @@ class SharedBook:
         self._book.load_state(pickle.loads(raw))
         self._version = version
 
+    def drop_unreadable(self) -> bool:
+        """Delete the book's document when it is not signed with this process's key
+        (left by processes of another ``SECRET_KEY``, none of which is alive, or
+        planted): calls and rooms in it are lost, as after a Redis restart.
+
+        :returns: whether there was one to delete.
+        """
+        with self._local:
+            blob = self._r.get(self._key)
+            if blob is None:
+                return False
+            try:
+                self._verified(blob)
+            except StoreIntegrityError:
+                log.warning(
+                    "videochat: %s in Redis was signed with another SECRET_KEY by processes "
+                    "no longer running; starting it afresh",
+                    self._key,
+                )
+                self._r.delete(self._key, self._version_key)
+                self._version = None
+                return True
+            return False
+
     def _signed(self, blob: bytes) -> bytes:
         return hmac.new(self._secret, blob, hashlib.sha256).digest() + blob
 
@@ -349,10 +373,23 @@ class StoreIntegrityError(RuntimeError):
     """A document in Redis failed its signature check: it is never unpickled."""
 
 
+class SecretKeyMismatchError(RuntimeError):
+    """Another live process serves the same store with a different ``SECRET_KEY``:
+    neither could read the other's calls and rooms (a call across them would ring,
+    be answered, and never get media), so this one refuses to start."""
+
+
 def signing_key(secret_key: str | bytes) -> bytes:
     """The key that signs the books' pickles, derived from the app's ``SECRET_KEY``."""
     raw = secret_key.encode() if isinstance(secret_key, str) else bytes(secret_key)
     return hmac.new(raw, b"flask-videochat redis store", hashlib.sha256).digest()
+
+
+def key_fingerprint(secret: bytes) -> str:
+    """What a process writes in its lease so that the others can tell whether it
+    signs with their key: derived from the signing key (:func:`signing_key`), from
+    which nothing about the key can be learnt. 16 hex digits."""
+    return hmac.new(secret, b"flask-videochat key fingerprint", hashlib.sha256).hexdigest()[:16]
 
 
 #: Methods of the books that change nothing.
@@ -429,8 +466,34 @@ class RedisStore:
         self.rooms: RoomBook = SharedBook(  # type: ignore[assignment]
             self._r, PREFIX + "rooms", rooms, ROOM_READERS, secret=secret
         )
+        self._fingerprint = key_fingerprint(secret)
         self._renewed = 0.0
+        self._check_secret_key()
         self._renew()
+        self._check_secret_key()  # another one that started at the same moment
+
+    def _check_secret_key(self) -> None:
+        """Refuse to serve beside a live process that signs with another key; drop
+        books left by processes gone with another key (a SECRET_KEY changed while
+        the site was down: nobody can read them any more).
+
+        :raises SecretKeyMismatchError: naming the other process.
+        """
+        for process_id in sorted(self._text.smembers(PREFIX + "procs")):
+            if process_id == self.process_id:
+                continue
+            theirs = self._text.get(self._alive_key(process_id))
+            # None: its lease ran out; "1": a version that did not write fingerprints.
+            if theirs in (None, "1") or hmac.compare_digest(theirs, self._fingerprint):
+                continue
+            raise SecretKeyMismatchError(
+                f"flask-videochat: process {process_id} serves VIDEOCHAT_STORE_URL with a "
+                "different SECRET_KEY. Every process of one site must have the same "
+                "SECRET_KEY (docs/deployment.md): with two keys, neither process can read "
+                "the other's calls and rooms. Refusing to start."
+            )
+        for book in (self.calls, self.rooms):
+            book.drop_unreadable()  # type: ignore[attr-defined]
 
     def _alive_key(self, process_id: str) -> str:
         return f"{PREFIX}proc:{process_id}:alive"
@@ -439,7 +502,7 @@ class RedisStore:
         """Renew this process's lease; ``True`` when Redis had lost track of this
         process (restarted, or it reaped us after a long pause)."""
         pipe = self._text.pipeline(transaction=True)
-        pipe.set(self._alive_key(self.process_id), "1", px=int(self.ttl * 1000))
+        pipe.set(self._alive_key(self.process_id), self._fingerprint, px=int(self.ttl * 1000))
         pipe.sadd(PREFIX + "procs", self.process_id)
         _, added = pipe.execute()
         self._renewed = time.monotonic()

@@ -123,6 +123,14 @@ class Person:
             )
         )
 
+    async def all_acked(self, timeout: float = 5) -> list[Any]:
+        """The acks of everything :meth:`send` sent, once they all came (or the
+        timeout passed: ``None`` for those that did not)."""
+        deadline = asyncio.get_running_loop().time() + timeout
+        while None in self.acks and asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.02)
+        return self.acks
+
     async def wait_for(self, count: int, event: str, timeout: float = 10) -> list[dict[str, Any]]:
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -159,10 +167,8 @@ async def offer_then_candidates(
         for n in range(1, 6):
             bob.send("signal", {"call_id": call_id, "candidate": candidate(n)}, numbered=numbered)
         signals = await ada.wait_for(6, "signal", timeout=5 + 6 * SLOW)
-        deadline = asyncio.get_running_loop().time() + 5
-        while None in bob.acks and asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.02)
-        return relayed_kinds(signals), bob.ack_order, bob.acks
+        acks = await bob.all_acked()
+        return relayed_kinds(signals), bob.ack_order, acks
 
 
 EXPECTED = ["offer"] + [f"candidate:{n}" for n in range(1, 6)]
@@ -234,3 +240,24 @@ def test_a_repeated_seq_is_refused_and_changes_nothing(server: LiveServer) -> No
     assert ok == {"ok": True}
     assert again["ok"] is False and again["error"]["code"] == "ERR_INVALID_PAYLOAD", again
     assert [m["mic"] for m in media] == [False], "the refused event was not relayed"
+
+
+def test_media_states_sent_back_to_back_arrive_in_order_with_the_default_rate_limits(
+    server: LiveServer,
+) -> None:
+    """The lost camera-off update: with the default rate limits on, limits' memory
+    storage starts a ``threading.Timer`` on a hit, which under eventlet switches
+    green threads in the middle of a handler, so the next ``call.media`` of the same
+    connection could run first and the older state was relayed last."""
+
+    async def scenario() -> tuple[list[bool], list[Any]]:
+        async with Person(server.url, "ada") as ada, Person(server.url, "bob") as bob:
+            call_id = await in_call(ada, bob)
+            for n in range(8):  # under the default 10/second
+                bob.send("call.media", {"call_id": call_id, "mic": True, "cam": n % 2 == 0})
+            media = await ada.wait_for(8, "call.media")
+            return [m["cam"] for m in media], await bob.all_acked()
+
+    cams, acks = asyncio.run(scenario())
+    assert all(ack == {"ok": True} for ack in acks), acks
+    assert cams == [n % 2 == 0 for n in range(8)]

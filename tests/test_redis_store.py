@@ -20,7 +20,12 @@ import redis
 from flask_videochat import ErrorCode, ProtocolError, Status, User
 from flask_videochat.calls import CallState
 from flask_videochat.config import DEFAULTS, Settings
-from flask_videochat.redis_store import PREFIX, RedisStore, StoreIntegrityError
+from flask_videochat.redis_store import (
+    PREFIX,
+    RedisStore,
+    SecretKeyMismatchError,
+    StoreIntegrityError,
+)
 from flask_videochat.store import open_store
 
 ADA, BOB, CY = User("ada", "Ada"), User("bob", "Bob"), User("cy", "Cy")
@@ -218,19 +223,41 @@ def test_a_book_not_signed_with_the_sites_secret_is_never_unpickled(
     client.close()
 
 
-def test_processes_with_different_secrets_refuse_each_others_books(
-    redis_url: str,
-) -> None:
+def test_a_process_with_another_secret_key_refuses_to_start(redis_url: str) -> None:
+    """Two processes on one store with different SECRET_KEYs could not read each
+    other's books (a call across them would never get media): the second one fails
+    at start-up, naming the cause, and the first goes on undisturbed."""
     values = {**DEFAULTS, "VIDEOCHAT_STORE_URL": redis_url}
     ours = open_store(Settings.from_config(values), secret_key="ours")
-    theirs = open_store(Settings.from_config(values), secret_key="theirs")
     try:
         ours.calls.invite("ada", "a1", "bob")
-        with pytest.raises(StoreIntegrityError):
-            theirs.calls.live_call_of("ada")
+        with pytest.raises(SecretKeyMismatchError, match="different SECRET_KEY") as refused:
+            open_store(Settings.from_config(values), secret_key="theirs")
+        assert ours.process_id in str(refused.value)
+        assert ours.calls.live_call_of("ada") is not None
+        same = open_store(Settings.from_config(values), secret_key="ours")
+        assert same.calls.live_call_of("ada") is not None, "the same key joins the site"
+        same.close()
     finally:
         ours.close()
-        theirs.close()
+
+
+def test_books_left_by_processes_of_another_key_are_dropped_at_start_up(
+    redis_url: str,
+) -> None:
+    """A SECRET_KEY changed while the site was down: the books the old processes
+    left cannot be read by anyone; the new process starts them afresh."""
+    values = {**DEFAULTS, "VIDEOCHAT_STORE_URL": redis_url}
+    old = open_store(Settings.from_config(values), secret_key="old")
+    old.calls.invite("ada", "a1", "bob")
+    old.close()  # gives up its lease: no live process has the old key
+    new = open_store(Settings.from_config(values), secret_key="new")
+    try:
+        assert new.calls.live_call_of("ada") is None
+        new.calls.invite("cy", "c1", "dan")
+        assert new.calls.live_call_of("cy") is not None
+    finally:
+        new.close()
 
 
 def test_a_redis_store_needs_the_secret_key(redis_url: str) -> None:

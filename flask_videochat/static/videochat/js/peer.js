@@ -41,9 +41,20 @@ export class Peer extends EventTarget {
    * @param {RTCIceServer[]} [options.iceServers]
    * @param {RTCIceTransportPolicy} [options.iceTransportPolicy]  "all", or "relay" (TURN relays only)
    * @param {(msg: {description?: RTCSessionDescriptionInit, candidate?: RTCIceCandidateInit}) => void} options.send
+   * @param {number} [options.connectRestartMs]  see {@link CONNECT_RESTART_MS}
+   * @param {number} [options.connectGiveUpMs]   see {@link CONNECT_GIVE_UP_MS}
    */
-  constructor({ polite, iceServers = [], iceTransportPolicy = "all", send }) {
+  constructor({
+    polite,
+    iceServers = [],
+    iceTransportPolicy = "all",
+    send,
+    connectRestartMs = CONNECT_RESTART_MS,
+    connectGiveUpMs = CONNECT_GIVE_UP_MS,
+  }) {
     super();
+    this._connectRestartMs = connectRestartMs;
+    this._connectGiveUpMs = connectGiveUpMs;
     /** Candidates that came before a description with their ICE username fragment. */
     this._pendingCandidates = [];
     /** Username fragments of the remote description now, and of earlier ones. */
@@ -126,13 +137,13 @@ export class Peer extends EventTarget {
           log("not connected in time: ICE restart");
           this.restartIce();
         }
-      }, CONNECT_RESTART_MS),
+      }, this._connectRestartMs),
       setTimeout(() => {
         if (!this._closed && !this.everConnected) {
           log("could not connect");
           this.dispatchEvent(new CustomEvent("connectfailed", { detail: { restarts: this.restarts } }));
         }
-      }, CONNECT_GIVE_UP_MS),
+      }, this._connectGiveUpMs),
     ];
   }
 
