@@ -42,7 +42,8 @@ _PAIR_JS = """async ([url, holdMs, waitMs, dropCandidates, options]) => {
   const started = performance.now();
   peers.b.answerWith(stream);
   peers.a.start(stream);
-  const both = () => peers.a.connectionState === "connected" && peers.b.connectionState === "connected";
+  const up = (p) => p.connectionState === "connected";
+  const both = () => up(peers.a) && up(peers.b);
   while (!both() && performance.now() - started < waitMs) {
     if (log.connectfailed.length === 2) break;
     await new Promise((r) => setTimeout(r, 50));
