@@ -113,8 +113,8 @@ export class CallController extends MediaOwner {
     try {
       ack = await this.signaling.request("call.invite", { to: userId });
     } catch (err) {
-      if (this.current?.outgoing && this.current.id === null) this._finish("failed", { byMe: true });
-      return this._error(err.code, err.message);
+      if (this.current?.outgoing && this.current.id === null) this._finish("refused", { byMe: true });
+      return this._refused(err);
     }
     if (!this.current?.outgoing || (this.current.id !== null && this.current.id !== ack.call_id)) return;
     this.current.id = ack.call_id;
@@ -134,8 +134,8 @@ export class CallController extends MediaOwner {
     } catch (err) {
       // Already ended here (another tab answered, the caller cancelled): nothing to add.
       if (this.current?.id !== callId) return;
-      this._finish("failed", { byMe: true });
-      return this._error(err.code, err.message);
+      this._finish("refused", { byMe: true });
+      return this._refused(err);
     }
     if (!this.current || this.current.id !== callId) return;
     this.current.peer = ack.peer;
@@ -198,7 +198,7 @@ export class CallController extends MediaOwner {
       const ack = await this.signaling.request("call.add", { call_id: this.current.id, to: userId });
       return { room: ack.room, state: ack.state, reason: ack.reason };
     } catch (err) {
-      this._error(err.code, err.message);
+      this._refused(err);
       return null;
     }
   }
@@ -214,7 +214,7 @@ export class CallController extends MediaOwner {
       await this.signaling.request("chat.send", { call_id: this.current.id, text });
       return true;
     } catch (err) {
-      this._error(err.code, err.message);
+      this._refused(err);
       return false;
     }
   }
@@ -515,11 +515,4 @@ export class CallController extends MediaOwner {
     this._emit("presence", { users });
   }
 
-  _error(code, message) {
-    this._emit("error", { code, message });
-  }
-
-  _emit(name, detail) {
-    this.dispatchEvent(new CustomEvent(name, { detail }));
-  }
 }

@@ -15,7 +15,7 @@ import { Ringtone } from "./ringtone.js";
 import { RoomController } from "./room.js";
 import { RoomView } from "./room-view.js";
 import { Signaling } from "./signaling.js";
-import { STATUS_WORDS, endMessage, listWords, roomTitle } from "./words.js";
+import { CALLING_EVENTS, STATUS_WORDS, endMessage, listWords, rateLimitedMessage, roomTitle, waitWords } from "./words.js";
 
 export { STATUS_WORDS, endMessage, roomTitle };
 
@@ -245,6 +245,7 @@ export class VideoChatElement extends HTMLElement {
 
   disconnectedCallback() {
     window.removeEventListener("pagehide", this._onPageHide);
+    clearInterval(this._coolDownTimer);
     this._ring(false);
     this._qualityMonitor.stop();
     this._devices.destroy();
@@ -574,7 +575,6 @@ export class VideoChatElement extends HTMLElement {
           { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-call", "aria-label": `Call ${user.name}`, part: "button call" },
           "Call",
         );
-        button.disabled = this.state !== "idle" || user.status !== "available";
         button.addEventListener("click", () => this.call(user.id));
         return h(
           "li",
@@ -586,6 +586,7 @@ export class VideoChatElement extends HTMLElement {
       }),
     );
     empty.hidden = users.length > 0;
+    this._renderCallButtons();
     this._renderAddList();
   }
 
@@ -718,10 +719,7 @@ export class VideoChatElement extends HTMLElement {
     ui.status.textContent = status;
     if (state !== "idle") this._lastMessage = "";
     if (state === "calling" || state === "incoming" || state === "joining") this._hideError();
-    for (const b of ui.list.querySelectorAll("button")) {
-      const presence = b.closest("li")?.dataset.status;
-      b.disabled = state !== "idle" || presence !== "available";
-    }
+    this._renderCallButtons();
     this._renderControls();
   }
 
@@ -848,16 +846,61 @@ export class VideoChatElement extends HTMLElement {
     this._fire("chat", { message });
   }
 
-  _showError({ code, message }) {
-    this._ui.error.textContent = message;
-    this._ui.error.dataset.code = code;
-    this._ui.error.hidden = false;
-    this._fire("error", { code, message });
+  _showError({ code, message, retryAfter = null, event = null }) {
+    const { error } = this._ui;
+    const limited = code === "ERR_RATE_LIMITED" && typeof retryAfter === "number";
+    error.textContent = limited ? rateLimitedMessage(event, retryAfter) : message;
+    error.dataset.code = code;
+    error.hidden = false;
+    if (limited) this._coolDown(event, retryAfter);
+    this._fire("error", { code, message, retryAfter, event });
   }
 
   _hideError() {
     this._ui.error.hidden = true;
     this._ui.error.textContent = "";
+  }
+
+  /**
+   * A request was refused for its rate limit: count down to when it may be sent
+   * again, in the error's words and, for calling, on the Call buttons (which say
+   * "Call in 40 s" meanwhile rather than looking dead), then clear both.
+   */
+  _coolDown(event, seconds) {
+    const until = performance.now() + seconds * 1000;
+    const calling = CALLING_EVENTS.has(event);
+    if (calling) this._callsAllowedAt = Math.max(this._callsAllowedAt ?? 0, until);
+    const { error } = this._ui;
+    clearInterval(this._coolDownTimer);
+    const tick = () => {
+      const left = (until - performance.now()) / 1000;
+      const showing = !error.hidden && error.dataset.code === "ERR_RATE_LIMITED";
+      if (left <= 0) {
+        clearInterval(this._coolDownTimer);
+        if (showing) this._hideError();
+      } else if (showing) {
+        error.textContent = rateLimitedMessage(event, left);
+      }
+      if (calling) this._renderCallButtons();
+    };
+    this._coolDownTimer = setInterval(tick, 1000);
+    tick();
+  }
+
+  /** Seconds until calling is allowed again after a refusal for its rate limit (0: now). */
+  _callWait() {
+    return Math.max(0, Math.ceil(((this._callsAllowedAt ?? 0) - performance.now()) / 1000));
+  }
+
+  /** Enable each Call button of the online list, or say how long to wait. */
+  _renderCallButtons() {
+    const wait = this._callWait();
+    for (const b of this._ui.list.querySelectorAll("button")) {
+      const presence = b.closest("li")?.dataset.status;
+      b.disabled = this.state !== "idle" || presence !== "available" || wait > 0;
+      b.textContent = wait > 0 ? `Call in ${wait} s` : "Call";
+      b.title = wait > 0 ? `You can call again in ${waitWords(wait)}.` : "";
+    }
   }
 }
 

@@ -23,7 +23,7 @@ const log = (...args) => {
 /**
  * @fires MediaOwner#localstream  detail: {stream: MediaStream|null}
  * @fires MediaOwner#media        detail: {mic, cam, screen} (your own state changed)
- * @fires MediaOwner#error        detail: {code, message}
+ * @fires MediaOwner#error        detail: {code, message, retryAfter?, event?} (`retryAfter`: seconds, with ERR_RATE_LIMITED)
  */
 export class MediaOwner extends EventTarget {
   constructor() {
@@ -290,6 +290,21 @@ export class MediaOwner extends EventTarget {
   _mediaChanged() {
     this.announceMedia();
     this._emit("media", this.mediaState());
+  }
+
+  /** Report an error: `error` event `{code, message}`. */
+  _error(code, message) {
+    this._emit("error", { code, message });
+  }
+
+  /**
+   * Report a request the server refused (or that got no answer): `error` event
+   * `{code, message, retryAfter, event}` (`retryAfter` in seconds, with
+   * `ERR_RATE_LIMITED`).
+   * @param {import("./signaling.js").SignalingError} err
+   */
+  _refused(err) {
+    this._emit("error", { code: err.code, message: err.message, retryAfter: err.retryAfter ?? null, event: err.event ?? null });
   }
 
   _emit(name, detail) {

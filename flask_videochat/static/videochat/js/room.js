@@ -175,7 +175,7 @@ export class RoomController extends MediaOwner {
       ack = await this.signaling.request("room.join", { room, mic, cam });
     } catch (err) {
       if (current()) this._reset();
-      this._error(err.code, err.message);
+      this._refused(err);
       return false;
     }
     // Left meanwhile: leave() told the server, after this join on the same socket.
@@ -250,7 +250,7 @@ export class RoomController extends MediaOwner {
       const ack = await this.signaling.request("room.invite", { room: this.room, to: userId });
       return { state: ack.state, reason: ack.reason };
     } catch (err) {
-      this._error(err.code, err.message);
+      this._refused(err);
       return null;
     }
   }
@@ -276,7 +276,7 @@ export class RoomController extends MediaOwner {
       await this.signaling.request("chat.send", { room: this.room, text });
       return true;
     } catch (err) {
-      this._error(err.code, err.message);
+      this._refused(err);
       return false;
     }
   }
@@ -541,11 +541,4 @@ export class RoomController extends MediaOwner {
     this._emit("members", { members: [...this.members.values()] });
   }
 
-  _error(code, message) {
-    this._emit("error", { code, message });
-  }
-
-  _emit(name, detail) {
-    this.dispatchEvent(new CustomEvent(name, { detail }));
-  }
 }

@@ -44,15 +44,18 @@ export class SignalingError extends Error {
   /**
    * @param {string} code
    * @param {string} message
-   * @param {{retryAfter?: number|null}} [options]  `retryAfter`: seconds until a
-   *   refused request may be sent again (`ERR_RATE_LIMITED`)
+   * @param {{retryAfter?: number|null, event?: string|null}} [options]  `retryAfter`:
+   *   seconds until a refused request may be sent again (`ERR_RATE_LIMITED`);
+   *   `event`: the request's event
    */
-  constructor(code, message, { retryAfter = null } = {}) {
+  constructor(code, message, { retryAfter = null, event = null } = {}) {
     super(message);
     this.name = "SignalingError";
     this.code = code;
     /** Seconds to wait before sending again, or null. */
     this.retryAfter = retryAfter;
+    /** The request's event (`call.invite`...), or null. */
+    this.event = event;
   }
 }
 
@@ -110,17 +113,18 @@ export class Signaling extends EventTarget {
    */
   async request(event, payload) {
     const socket = this._socket;
-    if (!socket?.connected) throw new SignalingError("ERR_OFFLINE", OFFLINE_MESSAGE);
+    if (!socket?.connected) throw new SignalingError("ERR_OFFLINE", OFFLINE_MESSAGE, { event });
     let ack;
     try {
       ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, this._numbered(payload));
     } catch {
-      throw new SignalingError("ERR_TIMEOUT", "The server did not answer. Check your connection.");
+      throw new SignalingError("ERR_TIMEOUT", "The server did not answer. Check your connection.", { event });
     }
     if (!ack || ack.ok !== true) {
       const error = ack?.error ?? {};
       throw new SignalingError(error.code ?? "ERR_PROTOCOL", error.message ?? "The server refused the request.", {
         retryAfter: typeof error.retry_after === "number" ? error.retry_after : null,
+        event,
       });
     }
     return ack;

@@ -44,8 +44,8 @@ export function endMessage({ reason, peer, byMe, outgoing }) {
       return `${name} lost the connection. Call ended.`;
     case "answered_elsewhere":
       return "Answered in another tab.";
-    case "failed":
-      return "The call could not be made.";
+    case "refused": // the error alert says why
+      return "";
     case "connect_failed": // the error alert says it, with its code
       return "";
     case "connection_lost":
@@ -61,4 +61,29 @@ export function endMessage({ reason, peer, byMe, outgoing }) {
  */
 export function connectFailedMessage(peer) {
   return `Could not connect to ${peer?.name ?? "the other person"}. Try again, or check your network.`;
+}
+
+/** "1 second", "45 seconds", "2 minutes": a wait, rounded up. @param {number} seconds */
+export function waitWords(seconds) {
+  const s = Math.max(1, Math.ceil(seconds));
+  if (s < 60) return s === 1 ? "1 second" : `${s} seconds`;
+  const m = Math.ceil(s / 60);
+  return m === 1 ? "1 minute" : `${m} minutes`;
+}
+
+/** Events that ring someone: refusing one for its rate limit stops the Call buttons. */
+export const CALLING_EVENTS = new Set(["call.invite", "room.invite", "call.add"]);
+
+/**
+ * The words for a request refused for its rate limit (`ERR_RATE_LIMITED`): what
+ * happened and when it can be done again.
+ * @param {string|null} event  the refused request's event
+ * @param {number} seconds  until it may be sent again
+ */
+export function rateLimitedMessage(event, seconds) {
+  const wait = waitWords(seconds);
+  if (CALLING_EVENTS.has(event)) return `You have called too many people in a short time. You can call again in ${wait}.`;
+  if (event === "chat.send") return `You are sending messages too fast. You can send again in ${wait}.`;
+  if (event === "room.join") return `You have joined too many times in a short time. You can join again in ${wait}.`;
+  return `Too many requests in a short time. Try again in ${wait}.`;
 }
