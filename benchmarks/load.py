@@ -540,6 +540,7 @@ class LoadClient:
         meter: bool = False,
     ) -> None:
         self.id = f"u{index:06d}"
+        self.seq = 0
         self.name = f"User {index:06d}"
         self.url = f"{url}/?user={self.id}&name={quote(self.name)}"
         self.sio = CountingClient(reconnection=False, handle_sigint=False, http_session=session)
@@ -583,8 +584,19 @@ class LoadClient:
         with contextlib.suppress(Exception):
             await self.sio.disconnect()
 
+    #: Whether clients number their events (``--seq``).
+    numbering = True
+
+    def numbered(self, data: dict[str, Any]) -> dict[str, Any]:
+        """``data`` with this connection's next ``seq``, as the widget sends it."""
+        if not self.numbering:
+            return data
+        self.seq += 1
+        return {**data, "seq": self.seq}
+
     async def call(self, event: str, data: dict[str, Any], timeout: float = 10) -> Any:
-        return await self.sio.call(event, data, namespace=NAMESPACE, timeout=timeout)
+        return await self.sio.call(event, self.numbered(data), namespace=NAMESPACE,
+                                   timeout=timeout)
 
     # -- handlers -------------------------------------------------------------------
 
@@ -1205,7 +1217,10 @@ async def relay(args: argparse.Namespace, report: Report) -> None:
                 receiver.signal_waiter = (k, future)
                 sent = time.perf_counter()
                 await sender.sio.emit(
-                    "signal", candidate(k, call_id), namespace=NAMESPACE, callback=acked
+                    "signal",
+                    sender.numbered(candidate(k, call_id)),
+                    namespace=NAMESPACE,
+                    callback=acked,
                 )
                 arrived = await asyncio.wait_for(future, 10)
                 if k >= args.warmup:
@@ -1359,6 +1374,13 @@ def shared_options() -> argparse.ArgumentParser:
         "--no-tcp-nodelay: Nagle's algorithm on, as socketio.run leaves it)",
     )
     shared.add_argument(
+        "--seq",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="number each client's events (\"seq\", as the widget does: docs/protocol.md, "
+        "Order); --no-seq for a flask_videochat older than that",
+    )
+    shared.add_argument(
         "--py-spy",
         default=None,
         metavar="DIR",
@@ -1483,6 +1505,7 @@ async def amain(argv: list[str]) -> int:
     assert task is not None
     asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
     report = Report()
+    LoadClient.numbering = args.seq
     print(f"machine: {machine()}\nfile descriptors: {raise_fd_limit()}", flush=True)
     if args.scenario == "all":
         shared = argv[1:]

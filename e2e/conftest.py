@@ -13,7 +13,7 @@ from typing import Iterator
 
 import pytest
 
-from flask_videochat.testing import Coturn, LiveServer, example_site_command
+from flask_videochat.testing import Coturn, LiveServer, example_site_command, launch_chromium
 
 
 @pytest.fixture(scope="session")
@@ -85,3 +85,23 @@ class Names:
 
     def __call__(self, name: str) -> str:
         return f"{name} {self._suffix}"
+
+
+@pytest.fixture(scope="module")
+def module_browser(videochat_playwright):
+    """One Chromium (fake devices) for a module whose tests need no camera of their
+    own: the widget's plain modules driven from a page."""
+    browser = launch_chromium(videochat_playwright)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def blank_page(module_browser, example_site):
+    """A fresh page of the example site (a secure context: loopback), no one signed
+    in, for importing the widget's modules."""
+    context = module_browser.new_context()
+    page = context.new_page()
+    page.goto(example_site.url + "/healthz")
+    yield page
+    context.close()

@@ -6,28 +6,13 @@ from __future__ import annotations
 
 import pytest
 
-from flask_videochat.testing import launch_chromium
-
 _MEDIA = "/videochat/static/js/media.js"
 _QUALITY = "/videochat/static/js/quality.js"
 
 
-@pytest.fixture(scope="module")
-def browser(videochat_playwright):
-    """One Chromium for the module: these tests need no camera of their own."""
-    browser = launch_chromium(videochat_playwright)
-    yield browser
-    browser.close()
-
-
 @pytest.fixture
-def page(browser, example_site):
-    """A fresh page of the example site (a secure context: loopback), no one signed in."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(example_site.url + "/healthz")
-    yield page
-    context.close()
+def page(blank_page):
+    return blank_page
 
 
 @pytest.mark.parametrize(("error", "code", "words"), [
@@ -99,3 +84,38 @@ def test_quality_follows_the_documented_thresholds(page, rtt_ms, lost, received,
 
 def test_a_connection_that_is_not_up_is_poor(page):
     assert _rate(page, 20, 0, 500, 30, state="disconnected")["level"] == "poor"
+
+
+_LOCAL_MEDIA = "/videochat/static/js/local-media.js"
+_SIGNALING = "/videochat/static/js/signaling.js"
+
+
+def test_media_states_are_coalesced_and_a_refused_one_is_sent_again(page):
+    """Forty changes in a burst are one announcement of the latest state; one the
+    server refuses for its rate limit is sent again after ``retry_after``, with the
+    state of then, and revisions only grow."""
+    sent = page.evaluate("""async ([url, signalingUrl]) => {
+      const { MediaOwner } = await import(url);
+      const { SignalingError } = await import(signalingUrl);
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      const owner = new MediaOwner();
+      let mic = true, refusals = 1;
+      const t0 = performance.now();
+      const sent = [];
+      owner.mediaState = () => ({ mic, cam: true, screen: false });
+      owner.sendMediaState = (state) => {
+        sent.push({ ...state, at: Math.round(performance.now() - t0) });
+        if (refusals-- > 0) {
+          return Promise.reject(new SignalingError("ERR_RATE_LIMITED", "Too many", { retryAfter: 0.8 }));
+        }
+        return Promise.resolve({ ok: true });
+      };
+      for (let i = 0; i < 40; i++) { mic = !mic; owner.announceMedia(); }  // ends on true
+      await sleep(200);
+      mic = false; owner.announceMedia();  // changed while the refusal waits
+      await sleep(1500);
+      return sent;
+    }""", [_LOCAL_MEDIA, _SIGNALING])
+    assert [s["mic"] for s in sent] == [True, False], sent
+    assert sent[1]["at"] - sent[0]["at"] >= 800, "sent again after retry_after"
+    assert sent[1]["rev"] > sent[0]["rev"]

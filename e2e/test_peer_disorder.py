@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import pytest
 
-from flask_videochat.testing import launch_chromium
-
 _PEER = "/videochat/static/js/peer.js"
 
 #: In a page: two peers a (impolite, makes the offer) and b (polite), whose
@@ -58,20 +56,9 @@ _PAIR_JS = """async ([url, holdMs, waitMs, dropCandidates, options]) => {
 }"""
 
 
-@pytest.fixture(scope="module")
-def browser(videochat_playwright):
-    browser = launch_chromium(videochat_playwright)
-    yield browser
-    browser.close()
-
-
 @pytest.fixture
-def page(browser, example_site):
-    context = browser.new_context()
-    page = context.new_page()
-    page.goto(example_site.url + "/healthz")
-    yield page
-    context.close()
+def page(blank_page):
+    return blank_page
 
 
 def test_candidates_that_arrive_before_their_description_are_kept_and_connect(page):
