@@ -74,6 +74,14 @@ WAIT_MEDIA_JS = """async ([peerId, timeoutMs]) => {
   return {ok: false, reason: `timeout: ${last ? `${last.connectionState}, ${last.video.framesDecoded} frames` : "no peer connection"}`};
 }"""
 
+#: In a page: what the widget says (its status line, and its error with the code).
+SAID_JS = """el => {
+  const q = (id) => el.shadowRoot.querySelector(`[data-testid="${id}"]`);
+  const error = q("videochat-error");
+  const shown = error && !error.hidden ? ` / ${error.dataset.code}: ${error.textContent}` : "";
+  return `${q("videochat-status")?.textContent ?? ""}${shown}`;
+}"""
+
 CLICK_JS = """(el, testid) => {
   el.shadowRoot.querySelector(`[data-testid="${testid}"]`).click();
   return Date.now();
@@ -152,8 +160,10 @@ def soak_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             try:
                 callee.expect_ringing()
             except AssertionError:
-                calls.failures.append(f"call {n + 1}: never rang")
-                caller.hang_up()
+                said = caller.page.evaluate(SAID_JS, caller.element.element_handle())
+                calls.failures.append(f"call {n + 1}: never rang ({said})")
+                if caller.hangup_button.is_visible():
+                    caller.hang_up()
                 continue
             clicked = callee.element.evaluate(CLICK_JS, "videochat-accept")
             results = [caller.page.evaluate(WAIT_MEDIA_JS, [ids[b], timeout_ms]),
