@@ -245,7 +245,8 @@ export class VideoChatElement extends HTMLElement {
 
   disconnectedCallback() {
     window.removeEventListener("pagehide", this._onPageHide);
-    clearInterval(this._coolDownTimer);
+    clearInterval(this._errorTimer);
+    clearInterval(this._callTimer);
     this._ring(false);
     this._qualityMonitor.stop();
     this._devices.destroy();
@@ -868,23 +869,27 @@ export class VideoChatElement extends HTMLElement {
    */
   _coolDown(event, seconds) {
     const until = performance.now() + seconds * 1000;
-    const calling = CALLING_EVENTS.has(event);
-    if (calling) this._callsAllowedAt = Math.max(this._callsAllowedAt ?? 0, until);
     const { error } = this._ui;
-    clearInterval(this._coolDownTimer);
-    const tick = () => {
+    // The words of this refusal, until it expires or another message replaces them.
+    clearInterval(this._errorTimer);
+    const words = () => {
       const left = (until - performance.now()) / 1000;
-      const showing = !error.hidden && error.dataset.code === "ERR_RATE_LIMITED";
-      if (left <= 0) {
-        clearInterval(this._coolDownTimer);
-        if (showing) this._hideError();
-      } else if (showing) {
-        error.textContent = rateLimitedMessage(event, left);
-      }
-      if (calling) this._renderCallButtons();
+      if (error.hidden || error.dataset.code !== "ERR_RATE_LIMITED") clearInterval(this._errorTimer);
+      else if (left <= 0) {
+        clearInterval(this._errorTimer);
+        this._hideError();
+      } else error.textContent = rateLimitedMessage(event, left);
     };
-    this._coolDownTimer = setInterval(tick, 1000);
-    tick();
+    this._errorTimer = setInterval(words, 1000);
+    if (!CALLING_EVENTS.has(event)) return;
+    // The Call buttons, on their own timer: another refusal does not stop it.
+    this._callsAllowedAt = Math.max(this._callsAllowedAt ?? 0, until);
+    clearInterval(this._callTimer);
+    this._callTimer = setInterval(() => {
+      if (this._callWait() === 0) clearInterval(this._callTimer);
+      this._renderCallButtons();
+    }, 1000);
+    this._renderCallButtons();
   }
 
   /** Seconds until calling is allowed again after a refusal for its rate limit (0: now). */
