@@ -256,6 +256,7 @@ def test_a_click_on_call_is_not_lost_when_someone_elses_status_changes(videochat
     ada.page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     ada.page.mouse.down()
     cy.call(dan_id)  # Cy and Dan are now ringing: Ada's list changes under her
+    dan.expect_ringing(names("Cy"))
     expect(ada.user(cy_id)).to_have_attribute("data-status", "ringing")
     ada.page.mouse.up()
     bob.expect_ringing(names("Ada"))
