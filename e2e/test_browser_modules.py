@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from flask_videochat.testing import sign_in_with_form
+
 _MEDIA = "/videochat/static/js/media.js"
 _QUALITY = "/videochat/static/js/quality.js"
 
@@ -106,7 +108,8 @@ def test_media_states_are_coalesced_and_a_refused_one_is_sent_again(page):
       owner.sendMediaState = (state) => {
         sent.push({ ...state, at: Math.round(performance.now() - t0) });
         if (refusals-- > 0) {
-          return Promise.reject(new SignalingError("ERR_RATE_LIMITED", "Too many", { retryAfter: 0.8 }));
+          const err = new SignalingError("ERR_RATE_LIMITED", "Too many", { retryAfter: 0.8 });
+          return Promise.reject(err);
         }
         return Promise.resolve({ ok: true });
       };
@@ -119,3 +122,36 @@ def test_media_states_are_coalesced_and_a_refused_one_is_sent_again(page):
     assert [s["mic"] for s in sent] == [True, False], sent
     assert sent[1]["at"] - sent[0]["at"] >= 800, "sent again after retry_after"
     assert sent[1]["rev"] > sent[0]["rev"]
+
+
+def test_emits_buffered_on_a_dying_connection_are_not_sent_on_the_next(blank_page, example_site):
+    """The Socket.IO client buffers an emit made when the connection's ping deadline
+    passed (it still says connected) and sends it once reconnected. Numbered for the
+    old connection, it would be out of place on the new one: the server would wait
+    for the numbers before it, then refuse the client's own. The widget drops such
+    emits when the connection drops."""
+    page = blank_page
+    sign_in_with_form(page, example_site.url, "Buffered Bea")
+    acks = page.evaluate("""async (url) => {
+      const { Signaling } = await import(url);
+      const s = new Signaling({ namespace: "/videochat" });
+      const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+      const until = async (ok) => { for (let i = 0; i < 100 && !ok(); i++) await sleep(50); };
+      await until(() => s.connected);
+      for (let i = 0; i < 4; i++) await s.request("ping", {});  // seq 1 to 4
+      // What the client does with an emit once the ping deadline has passed:
+      const stale = { type: 2, data: ["ping", s._numbered({})], options: { compress: true } };
+      s._socket.sendBuffer.push(stale);
+      const first = s._socket.id;
+      s._socket.io.engine.close();  // the connection drops; the client reconnects
+      await until(() => s.connected && s._socket.id !== first);
+      const out = [];
+      const ask = async () => { try { await s.request("ping", {}); out.push("ok"); }
+                                catch (err) { out.push(err.code); } };
+      await ask();        // seq 1 of the new connection
+      await sleep(2600);  // longer than the server's gap timeout
+      for (let i = 0; i < 3; i++) await ask();  // seq 2 to 4
+      s.destroy();
+      return out;
+    }""", _SIGNALING)
+    assert acks == ["ok", "ok", "ok", "ok"]

@@ -28,7 +28,7 @@ from .namespace_base import (
     user_room,
 )
 from .namespace_rooms import RoomEvents
-from .ordering import ConnectionQueue, parse_seq
+from .ordering import ConnectionClosed, ConnectionQueue, parse_seq
 from .presence import Status, User
 from .protocol import (
     MAX_CANDIDATE_LENGTH,
@@ -44,8 +44,8 @@ from .protocol import (
     PingPayload,
     ProtocolError,
     SignalPayload,
-    error_ack,
 )
+from .ratelimit import check_size
 from .signals import notify
 
 if TYPE_CHECKING:
@@ -119,19 +119,27 @@ class VideoChatNamespace(RoomEvents):
         numbered before it (its payload's ``seq``, taken out here), one handler at a
         time per connection (:mod:`~flask_videochat.ordering`)."""
         seq = None
-        if args and isinstance(args[0], dict) and "seq" in args[0]:
-            payload = dict(args[0])
-            try:
-                seq = parse_seq(payload.pop("seq"))
-            except ProtocolError as exc:
-                return exc.ack()
-            args = (payload, *args[1:])
-        queue = self._queue_of(sid)
-        if queue is None:  # closed while this event waited to be handled
-            return error_ack(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
         handle = super().trigger_event
         try:
-            return queue.run(seq, lambda: handle(name, sid, *args))
+            if args and isinstance(args[0], dict) and "seq" in args[0]:
+                payload = dict(args[0])
+                seq = parse_seq(payload.pop("seq"))
+                args = (payload, *args[1:])
+            elif name == "ping":
+                # A liveness probe without a number is answered at once, outside the
+                # order: it changes nothing, and must not wait behind a slow handler.
+                return handle(name, sid, *args)
+            queue = self._queue_of(sid)
+            if queue is None:  # closed while this event was on its way
+                raise ConnectionClosed()
+            max_bytes = self.state.settings.max_message_size
+            return queue.run(
+                seq,
+                lambda: handle(name, sid, *args),
+                # An event that waits holds its payload meanwhile: not an oversize one.
+                # (One that runs at once is rate limited first, then size-checked.)
+                before_waiting=lambda: check_size(args, max_bytes=max_bytes),
+            )
         except ProtocolError as exc:
             return exc.ack()
 
@@ -140,7 +148,7 @@ class VideoChatNamespace(RoomEvents):
         ``sid``, kept in its WSGI environ so that it goes with the connection; None
         once the connection is gone."""
         environ = self.server.get_environ(sid, namespace=self.namespace)
-        if environ is None:
+        if environ is None or not self.server.manager.is_connected(sid, self.namespace):
             return None
         queues = environ.setdefault(_QUEUES, {})
         queue = queues.get(sid)
@@ -149,9 +157,11 @@ class VideoChatNamespace(RoomEvents):
         return queue  # type: ignore[no-any-return]
 
     def _forget_queue(self, sid: str) -> None:
+        """The connection closed: its waiting events are dropped (unhandled)."""
         environ = self.server.get_environ(sid, namespace=self.namespace)
-        if environ is not None:
-            environ.get(_QUEUES, {}).pop(sid, None)
+        queue = environ.get(_QUEUES, {}).pop(sid, None) if environ is not None else None
+        if queue is not None:
+            queue.close()
 
     def _lifecycle(self, event: str, sid: str) -> bool:
         if event == "connect":

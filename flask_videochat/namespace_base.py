@@ -78,7 +78,9 @@ def check_origin(settings: Settings) -> None:
 def admit(namespace: NamespaceBase, key: str, args: tuple[Any, ...]) -> User:
     """The checks every event passes before any work, cheapest first: the rate limit
     of its connection, its user, the rate limit of that user, the size of its
-    payload. A refused event has done nothing else.
+    payload (also checked before an event waits for its turn, as it holds its
+    payload meanwhile: :mod:`~flask_videochat.ordering`). A refused event has done
+    nothing else.
 
     :param key: what the event is counted as (``call_invite``, ``unknown_event``).
     :returns: the connection's user.

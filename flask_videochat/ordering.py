@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from typing import Callable, Protocol, TypeVar
 
 from .protocol import ErrorCode, ProtocolError
@@ -50,9 +51,9 @@ T = TypeVar("T")
 GAP_TIMEOUT = 2.0
 
 #: Most events of one connection waiting for their turn; more are refused at once
-#: with ``ERR_RATE_LIMITED`` (the widget has a few dozen in flight at most: trickle
-#: ICE to every member of a full room).
-MAX_WAITING = 256
+#: with ``ERR_RATE_LIMITED`` (and passed over: nothing waits for them). The widget
+#: has a few dozen in flight at most (trickle ICE to every member of a full room).
+MAX_WAITING = 128
 
 #: Highest ``seq`` accepted (the largest integer a JavaScript number holds exactly).
 MAX_SEQ = 2**53 - 1
@@ -64,9 +65,24 @@ class Waitable(Protocol):
 
     def set(self) -> None: ...
 
-    def is_set(self) -> bool: ...
-
     def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class ConnectionClosed(ProtocolError):  # noqa: N818 (a refusal, as ProtocolError)
+    """The connection closed while its event waited for its turn: the event is not
+    handled (nobody is left to answer)."""
+
+    def __init__(self) -> None:
+        super().__init__(ErrorCode.UNAUTHENTICATED, "This connection is closed.")
+
+
+class _Waiter:
+    __slots__ = ("event", "state")
+
+    def __init__(self, event: Waitable) -> None:
+        self.event = event
+        #: "waiting", then "handed" (its turn came) or "closed".
+        self.state = "waiting"
 
 
 class ConnectionQueue:
@@ -76,6 +92,7 @@ class ConnectionQueue:
         (``server.eio.create_event`` of the async mode).
     :param gap_timeout: seconds, see :data:`GAP_TIMEOUT`.
     :param max_waiting: see :data:`MAX_WAITING`.
+    :param clock: seconds, monotonic (:func:`time.monotonic`).
     """
 
     def __init__(
@@ -84,82 +101,160 @@ class ConnectionQueue:
         *,
         gap_timeout: float = GAP_TIMEOUT,
         max_waiting: int = MAX_WAITING,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._make_event = make_event
         self._gap_timeout = gap_timeout
         self._max_waiting = max_waiting
-        # Held only for a few dictionary operations, never while waiting or running
-        # a handler: under eventlet or gevent without monkey patching it is a real
-        # lock that no green thread ever finds taken.
+        self._clock = clock
+        # Held only for a few set and dictionary operations, never while waiting,
+        # logging or running a handler: under eventlet or gevent without monkey
+        # patching it is a real lock that no green thread ever finds taken.
         self._lock = threading.Lock()
-        #: The seq that runs next.
+        #: The seq that runs next (or runs now, while busy).
         self._next = 1
         #: The highest seq seen.
         self._tail = 0
         #: Whether a handler of this connection runs (or has been handed the turn).
         self._busy = False
-        self._waiting: dict[int, Waitable] = {}
+        #: When the last handler finished (the gap timeout counts from then).
+        self._idle_since = clock()
+        self._waiting: dict[int, _Waiter] = {}
+        #: Numbers refused because too many waited: their turn is passed over.
+        self._skipped: set[int] = set()
+        self._closed = False
 
     @property
     def waiting(self) -> int:
         """How many events wait for their turn."""
         return len(self._waiting)
 
-    def run(self, seq: int | None, handler: Callable[[], T]) -> T:
+    def run(
+        self,
+        seq: int | None,
+        handler: Callable[[], T],
+        *,
+        before_waiting: Callable[[], None] | None = None,
+    ) -> T:
         """Run ``handler`` once every event numbered before ``seq`` has run, and
         return what it returns. ``None`` takes the next number.
 
-        :raises ProtocolError: ``ERR_INVALID_PAYLOAD`` for a ``seq`` used already,
-            ``ERR_RATE_LIMITED`` when :data:`MAX_WAITING` events wait already; then
-            ``handler`` does not run and nothing changes.
+        :param before_waiting: called (outside the lock) when the event is about to
+            wait for its turn: a check that may refuse it by raising
+            :class:`~flask_videochat.protocol.ProtocolError` (the size of the payload
+            it would hold while waiting).
+        :raises ProtocolError: ``ERR_INVALID_PAYLOAD`` for a ``seq`` used already
+            (run, running, waiting or refused), ``ERR_RATE_LIMITED`` when
+            :data:`MAX_WAITING` events wait already, :class:`ConnectionClosed`, or
+            what ``before_waiting`` raises; then ``handler`` does not run and nothing
+            changes.
         """
-        with self._lock:
-            if seq is None:
-                seq = max(self._tail, self._next - 1) + 1
-            if seq < self._next or seq in self._waiting:
-                raise ProtocolError(
-                    ErrorCode.INVALID_PAYLOAD, f"seq {seq} was used already on this connection."
-                )
-            if seq == self._next and not self._busy:
-                self._busy = True
-                turn = None
-            else:
+        waiter = None
+        screened = before_waiting is None
+        while True:
+            with self._lock:
+                if self._closed:
+                    raise ConnectionClosed()
+                if seq is None:
+                    seq = max(self._tail, self._next - 1) + 1
+                if (
+                    seq < self._next
+                    or (seq == self._next and self._busy)
+                    or seq in self._waiting
+                    or seq in self._skipped
+                ):
+                    raise ProtocolError(
+                        ErrorCode.INVALID_PAYLOAD,
+                        f"seq {seq} was used already on this connection.",
+                    )
+                if seq == self._next and not self._busy:
+                    self._busy = True
+                    self._tail = max(self._tail, seq)
+                    break
                 if len(self._waiting) >= self._max_waiting:
+                    if len(self._skipped) < self._max_waiting:
+                        self._skipped.add(seq)  # so that nothing waits for it
+                    self._tail = max(self._tail, seq)
                     raise RateLimitedError(1.0)
-                turn = self._waiting[seq] = self._make_event()
-            self._tail = max(self._tail, seq)
-        if turn is not None:
-            self._await_turn(seq, turn)
+                if screened:
+                    waiter = self._waiting[seq] = _Waiter(self._make_event())
+                    self._tail = max(self._tail, seq)
+                    break
+            assert before_waiting is not None
+            before_waiting()
+            screened = True
+        if waiter is not None:
+            self._await_turn(seq, waiter)
         try:
             return handler()
         finally:
             self._done(seq)
 
-    def _await_turn(self, seq: int, turn: Waitable) -> None:
-        while not turn.wait(self._gap_timeout):
+    def close(self) -> None:
+        """The connection closed: events still waiting are not handled
+        (:class:`ConnectionClosed`), nor any that comes later."""
+        with self._lock:
+            self._closed = True
+            waiters = list(self._waiting.values())
+            self._waiting.clear()
+            for waiter in waiters:
+                waiter.state = "closed"
+        for waiter in waiters:
+            waiter.event.set()
+
+    def _await_turn(self, seq: int, waiter: _Waiter) -> None:
+        gap = None
+        try:
+            timeout = self._gap_timeout
+            while True:
+                waiter.event.wait(timeout)
+                with self._lock:
+                    if waiter.state == "handed":
+                        return
+                    if waiter.state == "closed":
+                        raise ConnectionClosed()
+                    timeout = self._gap_timeout
+                    if not self._busy and seq == min(self._waiting):
+                        idle = self._clock() - self._idle_since
+                        if idle >= self._gap_timeout:
+                            # Nothing has run for the gap timeout and the events
+                            # before this one did not come: go on without them.
+                            gap = (self._next, seq - 1)
+                            del self._waiting[seq]
+                            self._skipped = {s for s in self._skipped if s > seq}
+                            self._next = seq
+                            self._busy = True
+                            waiter.state = "handed"
+                            break
+                        timeout = self._gap_timeout - idle
+        except BaseException:
+            # Closed, or the waiting thread was killed (a green thread's kill, a
+            # timeout): the turn must not be lost with it.
             with self._lock:
-                if turn.is_set():
-                    return
-                if not self._busy and seq == min(self._waiting):
-                    # Nothing runs and the events before this one did not come.
-                    log.warning(
-                        "videochat: events %d to %d of a connection never came; going on",
-                        self._next,
-                        seq - 1,
-                    )
-                    del self._waiting[seq]
-                    self._next = seq
-                    self._busy = True
-                    return
+                handed = waiter.state == "handed"
+                if not handed:
+                    self._waiting.pop(seq, None)
+            if handed:
+                self._done(seq)
+            raise
+        if gap is not None:
+            log.warning("videochat: events %d to %d of a connection never came; going on", *gap)
 
     def _done(self, seq: int) -> None:
         with self._lock:
+            following = None
             self._next = seq + 1
+            while self._next in self._skipped:
+                self._skipped.discard(self._next)
+                self._next += 1
             following = self._waiting.pop(self._next, None)
             if following is None:
                 self._busy = False
+                self._idle_since = self._clock()
             else:
-                following.set()  # the turn passes on: still busy
+                following.state = "handed"  # the turn passes on: still busy
+        if following is not None:
+            following.event.set()
 
 
 def parse_seq(value: object) -> int:

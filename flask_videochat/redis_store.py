@@ -100,6 +100,12 @@ end
 return {0, user}
 """
 
+_DELETE_IF_SAME = """
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1
+"""
+
 _SET_STATUS = """
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 if redis.call('HGET', KEYS[2], ARGV[1]) == ARGV[2] then return 0 end
@@ -315,16 +321,19 @@ class SharedBook:
                 return False
             try:
                 self._verified(blob)
+                return False
             except StoreIntegrityError:
-                log.warning(
-                    "videochat: %s in Redis was signed with another SECRET_KEY by processes "
-                    "no longer running; starting it afresh",
-                    self._key,
-                )
-                self._r.delete(self._key, self._version_key)
-                self._version = None
-                return True
-            return False
+                pass
+            # Only that document: not one another process has written since.
+            if not self._r.eval(_DELETE_IF_SAME, 2, self._key, self._version_key, blob):
+                return False
+            log.warning(
+                "videochat: %s in Redis was signed with another SECRET_KEY by processes no "
+                "longer running; starting it afresh",
+                self._key,
+            )
+            self._version = None
+            return True
 
     def _signed(self, blob: bytes) -> bytes:
         return hmac.new(self._secret, blob, hashlib.sha256).digest() + blob
@@ -470,7 +479,11 @@ class RedisStore:
         self._renewed = 0.0
         self._check_secret_key()
         self._renew()
-        self._check_secret_key()  # another one that started at the same moment
+        try:
+            self._check_secret_key()  # another one that started at the same moment
+        except SecretKeyMismatchError:
+            self.close()  # no lease left behind to refuse the next start
+            raise
 
     def _check_secret_key(self) -> None:
         """Refuse to serve beside a live process that signs with another key; drop
@@ -479,11 +492,13 @@ class RedisStore:
 
         :raises SecretKeyMismatchError: naming the other process.
         """
+        unknown = False  # a live process of a version without fingerprints
         for process_id in sorted(self._text.smembers(PREFIX + "procs")):
             if process_id == self.process_id:
                 continue
             theirs = self._text.get(self._alive_key(process_id))
-            # None: its lease ran out; "1": a version that did not write fingerprints.
+            unknown = unknown or theirs == "1"
+            # None: its lease ran out.
             if theirs in (None, "1") or hmac.compare_digest(theirs, self._fingerprint):
                 continue
             raise SecretKeyMismatchError(
@@ -492,6 +507,8 @@ class RedisStore:
                 "SECRET_KEY (docs/deployment.md): with two keys, neither process can read "
                 "the other's calls and rooms. Refusing to start."
             )
+        if unknown:
+            return  # its books may be signed with its key: keep them
         for book in (self.calls, self.rooms):
             book.drop_unreadable()  # type: ignore[attr-defined]
 

@@ -179,8 +179,9 @@ def test_media_states_carry_their_revision_and_an_older_one_loses(
     join(bob)
     join(cy)
     clear(bob, cy)
-    assert bob.emit("room.media", {"room": "standup", "mic": False, "cam": False, "rev": 9})
-    assert bob.emit("room.media", {"room": "standup", "mic": True, "cam": True, "rev": 8})
+    ok = {"ok": True}
+    assert bob.emit("room.media", {"room": "standup", "mic": False, "cam": False, "rev": 9}) == ok
+    assert bob.emit("room.media", {"room": "standup", "mic": True, "cam": True, "rev": 8}) == ok
     newest = {"room": "standup", "id": "bob", "mic": False, "cam": False, "screen": False, "rev": 9}
     assert cy.received("room.media") == [newest, newest]
 

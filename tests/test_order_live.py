@@ -261,3 +261,24 @@ def test_media_states_sent_back_to_back_arrive_in_order_with_the_default_rate_li
     cams, acks = asyncio.run(scenario())
     assert all(ack == {"ok": True} for ack in acks), acks
     assert cams == [n % 2 == 0 for n in range(8)]
+
+
+def test_an_unnumbered_ping_is_answered_at_once_behind_a_slow_handler(server: LiveServer) -> None:
+    """The widget's liveness probe (``ping`` without ``seq``) does not wait behind its
+    own connection's slow handler: a slow server is not taken for a dead connection."""
+
+    async def scenario() -> tuple[float, list[Any]]:
+        async with Person(server.url, "ada") as ada, Person(server.url, "bob") as bob:
+            call_id = await in_call(ada, bob)
+            bob.send("signal", {"call_id": call_id, "description": OFFER})  # slow
+            await asyncio.sleep(0.05)
+            loop = asyncio.get_running_loop()
+            started = loop.time()
+            ack = await bob.client.call("ping", {}, namespace="/videochat", timeout=10)
+            took = loop.time() - started
+            assert ack == {"ok": True}
+            return took, await bob.all_acked()
+
+    took, acks = asyncio.run(scenario())
+    assert took < SLOW / 2, f"the probe waited {took:.2f} s"
+    assert acks == [{"ok": True}], "and the offer was still handled"

@@ -10,7 +10,7 @@ from typing import Any, Callable
 import pytest
 
 from flask_videochat.ordering import MAX_SEQ, ConnectionQueue, parse_seq
-from flask_videochat.protocol import ProtocolError
+from flask_videochat.protocol import ErrorCode, ProtocolError
 
 
 def start(
@@ -149,3 +149,127 @@ def test_seq_must_be_a_positive_integer(value: object) -> None:
 def test_seq_accepts_the_whole_range() -> None:
     assert parse_seq(1) == 1
     assert parse_seq(MAX_SEQ) == MAX_SEQ
+
+
+def test_the_seq_of_the_running_event_cannot_be_used_again() -> None:
+    queue = ConnectionQueue(threading.Event, gap_timeout=0.1)
+    log: list[str] = []
+    results: dict[Any, Any] = {}
+
+    def slow() -> str:
+        log.append("first 1")
+        time.sleep(0.2)
+        return "first"
+
+    first = start(queue, 1, slow, results)
+    while not log:
+        time.sleep(0.005)
+    with pytest.raises(ProtocolError) as refused:
+        queue.run(1, lambda: log.append("second 1"))
+    assert refused.value.code.value == "ERR_INVALID_PAYLOAD"
+    first.join(5)
+    assert queue.run(2, lambda: "two") == "two"
+    assert log == ["first 1"]
+    with pytest.raises(ProtocolError):
+        queue.run(2, lambda: log.append("two again"))
+
+
+def test_a_waiter_killed_while_waiting_does_not_block_the_connection() -> None:
+    """A green thread killed while its event waits (eventlet's or gevent's kill, a
+    timeout) takes its place with it: the events after it still run."""
+    import eventlet
+
+    class Event:
+        """An eventlet event whose wait can be interrupted by ``GreenletExit``."""
+
+        def __init__(self) -> None:
+            self._event = eventlet.Event()
+
+        def set(self) -> None:
+            if not self._event.ready():
+                self._event.send(True)
+
+        def wait(self, timeout: float | None = None) -> bool:
+            with eventlet.Timeout(timeout, False):
+                self._event.wait()
+                return True
+            return False
+
+    queue = ConnectionQueue(Event, gap_timeout=0.1)
+    ran: list[int] = []
+    doomed = eventlet.spawn(queue.run, 2, lambda: ran.append(2))
+    eventlet.sleep(0.01)
+    assert queue.waiting == 1
+    doomed.kill()
+    assert queue.waiting == 0, "the killed waiter left the queue"
+    third = eventlet.spawn(queue.run, 3, lambda: ran.append(3))
+    assert queue.run(1, lambda: ran.append(1)) is None
+    third.wait()
+    assert ran == [1, 3], "2 never came (killed); 3 ran after the gap timeout"
+
+
+def test_closing_drops_the_waiting_events_and_refuses_new_ones() -> None:
+    queue = ConnectionQueue(threading.Event)
+    results: dict[Any, Any] = {}
+    waiting = start(queue, 2, lambda: "never", results)
+    wait_waiting(queue, 1)
+    queue.close()
+    waiting.join(5)
+    assert results == {2: "ERR_UNAUTHENTICATED"}
+    with pytest.raises(ProtocolError):
+        queue.run(1, lambda: "after close")
+
+
+def test_an_event_refused_because_too_many_wait_is_passed_over() -> None:
+    """Nothing waits for a number the queue refused: the events after it run as soon
+    as those before it have."""
+    queue = ConnectionQueue(threading.Event, max_waiting=1, gap_timeout=30)
+    results: dict[Any, Any] = {}
+    ran: list[int] = []
+    second = start(queue, 2, lambda: ran.append(2), results)
+    wait_waiting(queue, 1)
+    with pytest.raises(ProtocolError) as refused:
+        queue.run(3, lambda: ran.append(3))
+    assert refused.value.code.value == "ERR_RATE_LIMITED"
+    queue.run(1, lambda: ran.append(1))
+    second.join(5)
+    started = time.monotonic()
+    queue.run(4, lambda: ran.append(4))
+    assert time.monotonic() - started < 1, "4 did not wait for 3 (gap timeout 30 s)"
+    assert ran == [1, 2, 4]
+    with pytest.raises(ProtocolError):
+        queue.run(3, lambda: "3 again")
+
+
+def test_a_check_before_waiting_can_refuse_and_changes_nothing() -> None:
+    queue = ConnectionQueue(threading.Event, gap_timeout=30)
+    checked: list[int] = []
+
+    def too_large() -> None:
+        checked.append(1)
+        raise ProtocolError(ErrorCode.TOO_LARGE, "too large")
+
+    with pytest.raises(ProtocolError) as refused:
+        queue.run(2, lambda: "never", before_waiting=too_large)  # would wait for 1
+    assert refused.value.code is ErrorCode.TOO_LARGE
+    assert queue.waiting == 0
+    assert queue.run(1, lambda: "one", before_waiting=too_large) == "one", "ran at once"
+    assert checked == [1]
+    assert queue.run(2, lambda: "two") == "two", "2 was not taken by the refusal"
+
+
+def test_the_gap_timeout_counts_from_when_the_connection_went_idle() -> None:
+    queue = ConnectionQueue(threading.Event, gap_timeout=0.3)
+    log: list[tuple[str, float]] = []
+    results: dict[Any, Any] = {}
+    t0 = time.monotonic()
+    first = start(
+        queue, 1, lambda: time.sleep(0.5) or log.append(("1 ends", time.monotonic())), results
+    )
+    time.sleep(0.05)
+    third = start(queue, 3, lambda: log.append(("3 runs", time.monotonic())), results)
+    first.join(5)
+    third.join(5)
+    (_, ended), (_, ran) = log
+    assert ran - ended >= 0.29, "3 waited the whole gap timeout after 1 ended"
+    assert ran - t0 < 2

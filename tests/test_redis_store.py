@@ -238,8 +238,29 @@ def test_a_process_with_another_secret_key_refuses_to_start(redis_url: str) -> N
         same = open_store(Settings.from_config(values), secret_key="ours")
         assert same.calls.live_call_of("ada") is not None, "the same key joins the site"
         same.close()
+        client = redis.Redis.from_url(redis_url, decode_responses=True)
+        leases = [k for k in client.scan_iter(PREFIX + "proc:*:alive")]
+        assert leases == [f"{PREFIX}proc:{ours.process_id}:alive"], "the refused one left none"
+        client.close()
     finally:
         ours.close()
+
+
+def test_books_of_a_live_process_of_an_older_version_are_kept(redis_url: str) -> None:
+    """A live process of a version that wrote no key fingerprint (its lease says
+    "1"): its key is unknown, so its books are not taken as unreadable leftovers."""
+    values = {**DEFAULTS, "VIDEOCHAT_STORE_URL": redis_url}
+    old = open_store(Settings.from_config(values), secret_key="old")
+    old.calls.invite("ada", "a1", "bob")
+    client = redis.Redis.from_url(redis_url, decode_responses=True)
+    client.set(f"{PREFIX}proc:{old.process_id}:alive", "1", px=15000)
+    try:
+        new = open_store(Settings.from_config(values), secret_key="new")
+        new.close()
+        assert old.calls.live_call_of("ada") is not None
+    finally:
+        old.close()
+        client.close()
 
 
 def test_books_left_by_processes_of_another_key_are_dropped_at_start_up(

@@ -245,7 +245,8 @@ export class VideoChatElement extends HTMLElement {
 
   disconnectedCallback() {
     window.removeEventListener("pagehide", this._onPageHide);
-    clearInterval(this._coolDownTimer);
+    clearInterval(this._errorTimer);
+    clearInterval(this._callTimer);
     this._ring(false);
     this._qualityMonitor.stop();
     this._devices.destroy();
@@ -566,28 +567,67 @@ export class VideoChatElement extends HTMLElement {
     else if (online && this.state === "idle") this._render();
   }
 
+  /**
+   * Show who is online. Rows are kept per person and updated in place (moved only
+   * when the order changes): a row rebuilt under the pointer would swallow a click
+   * on its Call button made while someone else's status changed.
+   */
   _renderPresence(users) {
     const { list, empty } = this._ui;
-    list.replaceChildren(
-      ...users.map((user) => {
-        const button = h(
-          "button",
-          { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-call", "aria-label": `Call ${user.name}`, part: "button call" },
-          "Call",
-        );
-        button.addEventListener("click", () => this.call(user.id));
-        return h(
-          "li",
-          { class: "vc-user", "data-testid": "videochat-user", "data-user-id": user.id, "data-status": user.status, part: "user" },
-          avatar(user),
-          h("span", { class: "vc-user-text" }, h("span", { class: "vc-name" }, user.name), h("span", { class: `vc-presence vc-${user.status}` }, STATUS_WORDS[user.status] ?? user.status)),
-          button,
-        );
-      }),
-    );
+    const rows = (this._presenceRows ??= new Map());
+    const online = new Set(users.map((u) => u.id));
+    for (const [id, row] of rows) {
+      if (!online.has(id)) {
+        row.li.remove();
+        rows.delete(id);
+      }
+    }
+    let previous = null;
+    for (const user of users) {
+      let row = rows.get(user.id);
+      if (!row) {
+        row = this._presenceRow(user.id);
+        rows.set(user.id, row);
+      }
+      row.user = user;
+      if (row.nameText !== user.name) {
+        row.nameText = user.name;
+        row.name.textContent = user.name;
+        row.avatar.replaceWith((row.avatar = avatar(user)));
+        row.button.setAttribute("aria-label", `Call ${user.name}`);
+      }
+      if (row.li.dataset.status !== user.status) {
+        row.li.dataset.status = user.status;
+        row.status.className = `vc-presence vc-${user.status}`;
+        row.status.textContent = STATUS_WORDS[user.status] ?? user.status;
+      }
+      const at = previous ? previous.nextSibling : list.firstChild;
+      if (at !== row.li) list.insertBefore(row.li, at);
+      previous = row.li;
+    }
     empty.hidden = users.length > 0;
     this._renderCallButtons();
     this._renderAddList();
+  }
+
+  _presenceRow(userId) {
+    const button = h(
+      "button",
+      { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-call", part: "button call" },
+      "Call",
+    );
+    button.addEventListener("click", () => this.call(userId));
+    const name = h("span", { class: "vc-name" });
+    const status = h("span", { class: "vc-presence" });
+    const placeholder = h("span");
+    const li = h(
+      "li",
+      { class: "vc-user", "data-testid": "videochat-user", "data-user-id": userId, part: "user" },
+      placeholder,
+      h("span", { class: "vc-user-text" }, name, status),
+      button,
+    );
+    return { li, button, name, status, avatar: placeholder, nameText: null, user: null };
   }
 
   /** The people who can be added to your call or room: online, available, not in it. */
@@ -868,23 +908,27 @@ export class VideoChatElement extends HTMLElement {
    */
   _coolDown(event, seconds) {
     const until = performance.now() + seconds * 1000;
-    const calling = CALLING_EVENTS.has(event);
-    if (calling) this._callsAllowedAt = Math.max(this._callsAllowedAt ?? 0, until);
     const { error } = this._ui;
-    clearInterval(this._coolDownTimer);
-    const tick = () => {
+    // The words of this refusal, until it expires or another message replaces them.
+    clearInterval(this._errorTimer);
+    const words = () => {
       const left = (until - performance.now()) / 1000;
-      const showing = !error.hidden && error.dataset.code === "ERR_RATE_LIMITED";
-      if (left <= 0) {
-        clearInterval(this._coolDownTimer);
-        if (showing) this._hideError();
-      } else if (showing) {
-        error.textContent = rateLimitedMessage(event, left);
-      }
-      if (calling) this._renderCallButtons();
+      if (error.hidden || error.dataset.code !== "ERR_RATE_LIMITED") clearInterval(this._errorTimer);
+      else if (left <= 0) {
+        clearInterval(this._errorTimer);
+        this._hideError();
+      } else error.textContent = rateLimitedMessage(event, left);
     };
-    this._coolDownTimer = setInterval(tick, 1000);
-    tick();
+    this._errorTimer = setInterval(words, 1000);
+    if (!CALLING_EVENTS.has(event)) return;
+    // The Call buttons, on their own timer: another refusal does not stop it.
+    this._callsAllowedAt = Math.max(this._callsAllowedAt ?? 0, until);
+    clearInterval(this._callTimer);
+    this._callTimer = setInterval(() => {
+      if (this._callWait() === 0) clearInterval(this._callTimer);
+      this._renderCallButtons();
+    }, 1000);
+    this._renderCallButtons();
   }
 
   /** Seconds until calling is allowed again after a refusal for its rate limit (0: now). */
@@ -898,7 +942,8 @@ export class VideoChatElement extends HTMLElement {
     for (const b of this._ui.list.querySelectorAll("button")) {
       const presence = b.closest("li")?.dataset.status;
       b.disabled = this.state !== "idle" || presence !== "available" || wait > 0;
-      b.textContent = wait > 0 ? `Call in ${wait} s` : "Call";
+      const text = wait > 0 ? `Call in ${wait} s` : "Call";
+      if (b.textContent !== text) b.textContent = text;
       b.title = wait > 0 ? `You can call again in ${waitWords(wait)}.` : "";
     }
   }

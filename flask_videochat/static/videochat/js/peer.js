@@ -119,7 +119,8 @@ export class Peer extends EventTarget {
    */
   answerWith(stream) {
     this._pendingStream = stream;
-    this.watchConnecting();
+    // From when this side can answer (its camera may wait on a permission prompt).
+    Promise.resolve(stream).then(() => this.watchConnecting(), () => this.watchConnecting());
   }
 
   /**
@@ -378,6 +379,8 @@ export class Peer extends EventTarget {
       this._ignoreOffer = !this.polite && collision;
       if (this._ignoreOffer) {
         log("ignoring a colliding offer (impolite)");
+        // Its candidates will never apply: drop them rather than keep them.
+        for (const ufrag of ufragsOf(description)) if (!this._remoteUfrags.has(ufrag)) this._oldUfrags.add(ufrag);
         return;
       }
       await pc.setRemoteDescription(description); // rolls back our offer when polite
@@ -423,7 +426,7 @@ export class Peer extends EventTarget {
   /** A remote description was applied: its ICE username fragments are current
    * from now on; candidates kept for it are applied, those of older ones dropped. */
   _remoteDescriptionSet(description) {
-    const ufrags = new Set((description.sdp ?? "").match(/^a=ice-ufrag:(\S+)/gm)?.map((l) => l.slice(12)) ?? []);
+    const ufrags = ufragsOf(description);
     if (ufrags.size) {
       for (const old of this._remoteUfrags) if (!ufrags.has(old)) this._oldUfrags.add(old);
       this._remoteUfrags = ufrags;
@@ -461,6 +464,11 @@ export class Peer extends EventTarget {
     }
     this.dispatchEvent(new CustomEvent("statechange", { detail: { connectionState: state } }));
   }
+}
+
+/** The ICE username fragments (`a=ice-ufrag`, RFC 8839 §5.4) of a description. */
+function ufragsOf(description) {
+  return new Set((description.sdp ?? "").match(/^a=ice-ufrag:(\S+)/gm)?.map((line) => line.slice(12)) ?? []);
 }
 
 function descriptionInit(d) {

@@ -89,7 +89,14 @@ export class Signaling extends EventTarget {
       this._socket.on(name, (payload) => this.dispatchEvent(new CustomEvent(name, { detail: payload })));
     }
     this._socket.on("connect", () => this.dispatchEvent(new Event("connect")));
-    this._socket.on("disconnect", (reason) => this.dispatchEvent(new CustomEvent("disconnect", { detail: { reason } })));
+    this._socket.on("disconnect", (reason) => {
+      // Emits the client buffered because the connection was already dying (its
+      // ping deadline passed) were numbered for this connection: sent on the next
+      // one, their seq would be out of place there. Their requests fail
+      // (ERR_TIMEOUT); what they carried is sent again after the reconnect.
+      this._socket.sendBuffer.length = 0;
+      this.dispatchEvent(new CustomEvent("disconnect", { detail: { reason } }));
+    });
     this._socket.on("connect_error", (err) => {
       if (err?.data?.code) {
         // Refused by the server (not a network failure): retrying would not help.
@@ -163,7 +170,7 @@ export class Signaling extends EventTarget {
     const socket = this._socket;
     this._probing = socket
       .timeout(timeoutMs)
-      .emitWithAck("ping", this._numbered({}))
+      .emitWithAck("ping", {}) // unnumbered: answered at once, outside the order
       .then(() => true)
       .catch(() => {
         if (this._socket === socket && socket.connected) socket.io.engine?.close();
