@@ -11,9 +11,9 @@ fake cameras, signed in. Then:
     the ring shows, and the call counts as connected when both sides'
     peer connection is "connected" and decodes frames of the other's video. Set-up
     time: from the Accept click to both decoding. Hang-up alternates between the
-    sides. People take turns (call ``n`` is person ``n`` calling person ``n + 1``):
-    eight of them ring at most a few people a minute each, inside the default
-    limit of ten a minute.
+    sides. People take turns (call ``n`` is person ``n`` calling person ``n + 1``),
+    and nobody places more than 8 calls a minute (the soak waits when the next
+    caller would), inside the default limit of ten a minute.
 ``rooms``
     ``--rooms`` (50) cycles of three people opening a room's page, joining, and
     each decoding the two others' video; then all leave. Time: from the last join
@@ -46,9 +46,13 @@ import sys
 import tempfile
 import time
 import uuid
+from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+#: Calls one person places in a minute at most (under the default limit of 10).
+CALLS_PER_MINUTE = 8
 
 #: Each person's camera colour (red, blue, green, ...).
 COLOURS = [(220, 40, 40), (40, 60, 220), (40, 180, 60), (220, 200, 40),
@@ -81,6 +85,23 @@ SAID_JS = """el => {
   const shown = error && !error.hidden ? ` / ${error.dataset.code}: ${error.textContent}` : "";
   return `${q("videochat-status")?.textContent ?? ""}${shown}`;
 }"""
+
+#: Before any page script: keep the widget's last events (name and detail) in
+#: ``window.__vcEvents``, for saying what happened when a call fails.
+RECORD_EVENTS_JS = """(() => {
+  window.__vcEvents = [];
+  const names = ["state", "error", "ended", "incoming", "presence", "connection"];
+  document.addEventListener("DOMContentLoaded", () => {
+    const el = document.querySelector("video-chat");
+    for (const name of names) {
+      el?.addEventListener(`videochat-${name}`, (e) => {
+        const detail = name === "presence" ? e.detail.users.map((u) => `${u.name}:${u.status}`).join(",") : e.detail;
+        window.__vcEvents.push(`${(performance.now() / 1000).toFixed(2)} ${name} ${JSON.stringify(detail)}`);
+        if (window.__vcEvents.length > 30) window.__vcEvents.shift();
+      });
+    }
+  });
+})();"""
 
 CLICK_JS = """(el, testid) => {
   el.shadowRoot.querySelector(`[data-testid="${testid}"]`).click();
@@ -147,21 +168,41 @@ def soak_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         names = [f"Person {n + 1}" for n in range(args.people)]
         for n, name in enumerate(names):
             camera = write_solid_y4m(tmp / f"{mode}-{n}.y4m", COLOURS[n % len(COLOURS)])
-            page = launch_chromium(pw, video_file=camera).new_context().new_page()
+            context = launch_chromium(pw, video_file=camera).new_context()
+            context.add_init_script(RECORD_EVENTS_JS)
+            page = context.new_page()
             sign_in_with_form(page, server.url, name)
             people.append(VideoChatPage(page, timeout=30))
         ids = [people[1].user_id_of(names[0])] + [people[0].user_id_of(n) for n in names[1:]]
 
+        placed: list[deque[float]] = [deque() for _ in people]
         for n in range(args.calls):
             a, b = n % len(people), (n + 1) % len(people)
             caller, callee = people[a], people[b]
+            # Nobody rings more than CALLS_PER_MINUTE people a minute (the default
+            # limit is 10): the soak measures connecting, not the limit.
+            recent = placed[a]
+            while recent and time.monotonic() - recent[0] > 60:
+                recent.popleft()
+            if len(recent) >= CALLS_PER_MINUTE:
+                time.sleep(60 - (time.monotonic() - recent[0]) + 0.1)
+                recent.popleft()
+            recent.append(time.monotonic())
             calls.attempted += 1
             caller.call(ids[b])
             try:
                 callee.expect_ringing()
             except AssertionError:
                 said = caller.page.evaluate(SAID_JS, caller.element.element_handle())
-                calls.failures.append(f"call {n + 1}: never rang ({said})")
+                errors = [e for e in caller.page.evaluate("window.__vcEvents") if " error " in e]
+                last = f"; last error: {errors[-1]}" if errors else ""
+                calls.failures.append(f"call {n + 1}: never rang ({said}{last})")
+                if args.verbose:
+                    for who, page in (("caller", caller), ("callee", callee)):
+                        events = page.page.evaluate("window.__vcEvents")
+                        print(f"    {who} ({names[a if who == 'caller' else b]}):", flush=True)
+                        for line in events[-12:]:
+                            print(f"      {line}", flush=True)
                 if caller.hangup_button.is_visible():
                     caller.hang_up()
                 continue
@@ -226,6 +267,8 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=20.0,
                         help="seconds a call or room may take to connect (20)")
     parser.add_argument("--json", type=Path, default=None, help="write the results here")
+    parser.add_argument("--verbose", action="store_true",
+                        help="print the widget's last events of both sides of a failed call")
     args = parser.parse_args()
     if args.people < 4:
         parser.error("--people must be at least 4 (rooms of three, turns to stay in limits)")

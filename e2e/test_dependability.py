@@ -244,8 +244,7 @@ def test_a_click_on_call_is_not_lost_when_someone_elses_status_changes(videochat
     """Pressing Call while the online list updates (someone else's call starts or
     ends): the press and the release land on the same button, and the call rings.
     (The list used to be rebuilt on every change: the button under the pointer was
-    replaced between press and release, and the click never happened; the soak
-    lost about one call in 50 that way.)"""
+    replaced between press and release, and the click never happened.)"""
     ada = videochat_user(names("Ada"))
     bob = videochat_user(names("Bob"))
     cy = videochat_user(names("Cy"))
