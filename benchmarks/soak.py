@@ -68,14 +68,17 @@ WAIT_MEDIA_JS = """async ([peerId, timeoutMs]) => {
   while (performance.now() - started < timeoutMs) {
     const stats = await el.getStats();
     last = stats.peers[peerId] ?? null;
-    if (last && last.connectionState === "connected" && last.video.framesDecoded > 0) return {ok: true};
+    const up = last && last.connectionState === "connected";
+    if (up && last.video.framesDecoded > 0) return {ok: true};
     const e = error();
     if (e && !e.hidden && e.dataset.code && e.dataset.code !== "ERR_RATE_LIMITED") {
       return {ok: false, reason: `${e.dataset.code}: ${e.textContent}`};
     }
     await new Promise((r) => setTimeout(r, 50));
   }
-  return {ok: false, reason: `timeout: ${last ? `${last.connectionState}, ${last.video.framesDecoded} frames` : "no peer connection"}`};
+  const seen = last ? `${last.connectionState}, ${last.video.framesDecoded} frames`
+                    : "no peer connection";
+  return {ok: false, reason: `timeout: ${seen}`};
 }"""
 
 #: In a page: what the widget says (its status line, and its error with the code).
@@ -95,8 +98,10 @@ RECORD_EVENTS_JS = """(() => {
     const el = document.querySelector("video-chat");
     for (const name of names) {
       el?.addEventListener(`videochat-${name}`, (e) => {
-        const detail = name === "presence" ? e.detail.users.map((u) => `${u.name}:${u.status}`).join(",") : e.detail;
-        window.__vcEvents.push(`${(performance.now() / 1000).toFixed(2)} ${name} ${JSON.stringify(detail)}`);
+        const detail = name === "presence"
+          ? e.detail.users.map((u) => `${u.name}:${u.status}`).join(",") : e.detail;
+        const at = (performance.now() / 1000).toFixed(2);
+        window.__vcEvents.push(`${at} ${name} ${JSON.stringify(detail)}`);
         if (window.__vcEvents.length > 30) window.__vcEvents.shift();
       });
     }
