@@ -11,6 +11,7 @@ import { getLocalMedia, stopStream } from "./media.js";
 import { SignalingError } from "./signaling.js";
 import { connectFailedMessage } from "./words.js";
 import { keepInOrder } from "./chat-view.js";
+import { logger } from "./log.js";
 
 /** The call states, in the order a call goes through them. */
 export const STATES = Object.freeze(["idle", "calling", "ringing", "incoming", "connecting", "in-call"]);
@@ -22,9 +23,7 @@ export const RERING_WAIT_MS = 2000;
 /** Chat messages kept per call in the browser. */
 export const MAX_MESSAGES = 200;
 
-const log = (...args) => {
-  if (globalThis.localStorage?.getItem("videochat.debug") === "1") console.debug("[videochat:call]", ...args);
-};
+const log = logger("call");
 
 /**
  * @fires CallController#ready        detail: {self: {id, name}}

@@ -589,9 +589,7 @@ export class VideoChatElement extends HTMLElement {
         row = this._presenceRow(user.id);
         rows.set(user.id, row);
       }
-      row.user = user;
-      if (row.nameText !== user.name) {
-        row.nameText = user.name;
+      if (row.name.textContent !== user.name) {
         row.name.textContent = user.name;
         row.avatar.replaceWith((row.avatar = avatar(user)));
         row.button.setAttribute("aria-label", `Call ${user.name}`);
@@ -627,7 +625,7 @@ export class VideoChatElement extends HTMLElement {
       h("span", { class: "vc-user-text" }, name, status),
       button,
     );
-    return { li, button, name, status, avatar: placeholder, nameText: null, user: null };
+    return { li, button, name, status, avatar: placeholder };
   }
 
   /** The people who can be added to your call or room: online, available, not in it. */

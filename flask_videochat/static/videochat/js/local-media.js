@@ -7,6 +7,7 @@
  */
 
 import { getDeviceTrack, getScreenTrack, savePreferences, stopStream, swapTrack } from "./media.js";
+import { logger } from "./log.js";
 
 /** Milliseconds a burst of media changes (a microphone and a camera switched
  * together) is gathered into one announcement. */
@@ -16,9 +17,7 @@ export const ANNOUNCE_DEBOUNCE_MS = 50;
  * (120 a minute), however fast someone flips their microphone. */
 export const ANNOUNCE_INTERVAL_MS = 600;
 
-const log = (...args) => {
-  if (globalThis.localStorage?.getItem("videochat.debug") === "1") console.debug("[videochat:media]", ...args);
-};
+const log = logger("media");
 
 /**
  * @fires MediaOwner#localstream  detail: {stream: MediaStream|null}

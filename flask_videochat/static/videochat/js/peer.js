@@ -6,9 +6,9 @@
  * @module peer
  */
 
-const log = (...args) => {
-  if (globalThis.localStorage?.getItem("videochat.debug") === "1") console.debug("[videochat:peer]", ...args);
-};
+import { logger } from "./log.js";
+
+const log = logger("peer");
 
 /** Milliseconds a connection may stay "disconnected" before an ICE restart. */
 export const DISCONNECTED_RESTART_MS = 2000;

@@ -12,6 +12,7 @@ import { getLocalMedia, stopStream } from "./media.js";
 import { SignalingError } from "./signaling.js";
 import { connectFailedMessage } from "./words.js";
 import { keepInOrder } from "./chat-view.js";
+import { logger } from "./log.js";
 
 /** Room states: not in a room, waiting for the join acknowledgement, in the room. */
 export const ROOM_STATES = Object.freeze(["idle", "joining", "joined"]);
@@ -22,9 +23,7 @@ export const MAX_MESSAGES = 200;
 /** Signals kept per member while their peer connection does not exist yet. */
 const MAX_EARLY_SIGNALS = 64;
 
-const log = (...args) => {
-  if (globalThis.localStorage?.getItem("videochat.debug") === "1") console.debug("[videochat:room]", ...args);
-};
+const log = logger("room");
 
 /**
  * @typedef {{id: string, name: string, mic: boolean, cam: boolean, screen: boolean, seat: string}} Member

@@ -77,6 +77,9 @@ export class Signaling extends EventTarget {
    */
   constructor({ namespace, path = "/socket.io" }) {
     super();
+    /** The connection (Socket.IO id) the numbers count for, and the last number. */
+    this._seqOf = null;
+    this._seq = 0;
     this._socket = io(namespace, {
       path,
       transports: ["websocket", "polling"],
