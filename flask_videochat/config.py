@@ -145,6 +145,15 @@ VIDEOCHAT_RATE_LIMIT_STORAGE: str | None = None
 #: 1,000,000 bytes).
 VIDEOCHAT_MAX_MESSAGE_SIZE: int = 65536
 
+#: Whether the extension hardens the host's Socket.IO server against clients that
+#: could otherwise freeze it (``flask_videochat.transport``): WebSocket messages capped
+#: as a whole, fragments included, at ``SocketIO(max_http_buffer_size=...)`` and
+#: unmasked in C (simple-websocket over wsproto, under eventlet, threading and
+#: gevent), and a Socket.IO packet that cannot be decoded closes its connection with
+#: one log line a minute instead of a traceback each. Default: ``True``. Turn it off
+#: only when your server does all of this already. See ``docs/security.md``.
+VIDEOCHAT_HARDEN_TRANSPORT: bool = True
+
 DEFAULTS: dict[str, Any] = {
     "VIDEOCHAT_RING_TIMEOUT": VIDEOCHAT_RING_TIMEOUT,
     "VIDEOCHAT_ICE_SERVERS": VIDEOCHAT_ICE_SERVERS,
@@ -166,6 +175,7 @@ DEFAULTS: dict[str, Any] = {
     "VIDEOCHAT_RATE_LIMITS_PER_USER": VIDEOCHAT_RATE_LIMITS_PER_USER,
     "VIDEOCHAT_RATE_LIMIT_STORAGE": VIDEOCHAT_RATE_LIMIT_STORAGE,
     "VIDEOCHAT_MAX_MESSAGE_SIZE": VIDEOCHAT_MAX_MESSAGE_SIZE,
+    "VIDEOCHAT_HARDEN_TRANSPORT": VIDEOCHAT_HARDEN_TRANSPORT,
 }
 
 
@@ -193,6 +203,7 @@ class Settings:
     #: ``VIDEOCHAT_ALLOWED_ORIGINS = "*"``.
     any_origin: bool = False
     max_message_size: int = VIDEOCHAT_MAX_MESSAGE_SIZE
+    harden_transport: bool = True
     #: The rate limits, ready to count; ``None``: no rate limits.
     rate_limiter: EventLimiter | None = field(default=None, compare=False, repr=False)
 
@@ -250,6 +261,7 @@ class Settings:
             presence=_flag(config, "VIDEOCHAT_PRESENCE"),
             presence_window=_presence_window(config),
             presence_ttl=_seconds(config, "VIDEOCHAT_PRESENCE_TTL", minimum=2),
+            harden_transport=_flag(config, "VIDEOCHAT_HARDEN_TRANSPORT"),
             **_abuse_limits(config),
         )
 
@@ -406,7 +418,9 @@ def _rate_limiter(config: Mapping[str, Any], *, room_capacity: int) -> EventLimi
         raise ValueError(f"VIDEOCHAT_RATE_LIMITS_PER_USER must be a number >= 1, got {per_user!r}")
     uri = _rate_limit_storage(config)
     try:
-        storage = open_storage(uri)
+        # In memory, the limiter counts by itself (no limits storage: its memory
+        # storage sweeps every counter from a timer thread, a cost per event).
+        storage = None if uri.startswith("memory://") else open_storage(uri)
     except ValueError as exc:
         raise ValueError(f"VIDEOCHAT_RATE_LIMIT_STORAGE: {exc}") from None
     return EventLimiter(

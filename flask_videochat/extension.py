@@ -18,6 +18,7 @@ from .namespace import NAMESPACE, VideoChatNamespace
 from .presence import PresenceStore, User
 from .rooms import RoomBook
 from .store import Store, open_store
+from .transport import harden
 
 log = logging.getLogger("flask_videochat")
 
@@ -140,7 +141,8 @@ class VideoChat:
         ``VIDEOCHAT_SIGN_IN_URL``, ``VIDEOCHAT_ROOM_CAPACITY`` and
         ``VIDEOCHAT_CHAT_HISTORY``, and the abuse limits ``VIDEOCHAT_ALLOWED_ORIGINS``,
         ``VIDEOCHAT_RATE_LIMITS``, ``VIDEOCHAT_RATE_LIMITS_PER_USER``,
-        ``VIDEOCHAT_RATE_LIMIT_STORAGE`` and ``VIDEOCHAT_MAX_MESSAGE_SIZE`` (see
+        ``VIDEOCHAT_RATE_LIMIT_STORAGE``, ``VIDEOCHAT_MAX_MESSAGE_SIZE`` and
+        ``VIDEOCHAT_HARDEN_TRANSPORT`` (see
         ``docs/configuration.md``); registers the blueprint under ``/videochat``
         (static files and the room page ``/videochat/rooms/<name>``), the Socket.IO
         namespace ``/videochat`` and the Jinja global ``videochat``. When Flask-Login
@@ -186,6 +188,9 @@ class VideoChat:
         app.extensions["videochat"] = state
         namespace = VideoChatNamespace(state)
         socketio.on_namespace(namespace)
+        if settings.harden_transport:
+            # Without a server yet (SocketIO.init_app comes later), on first connect.
+            harden(socketio)
         namespace.start_heartbeat(app)
         app.register_blueprint(blueprint)
         app.jinja_env.globals["videochat"] = self

@@ -11,6 +11,7 @@ exception escapes a handler.
 from __future__ import annotations
 
 import logging
+import time
 from typing import TYPE_CHECKING, Any
 
 from flask_socketio import ConnectionRefusedError, join_room
@@ -19,16 +20,20 @@ from . import signals
 from .call_resume import CallEndedError, Claim
 from .calls import ANSWERED_ELSEWHERE, Call, CallState, EndReason
 from .namespace_base import (
+    MAX_REFUSALS,
     NAMESPACE,
+    REFUSAL_WINDOW,
     UNAUTHENTICATED_MESSAGE,
+    Connection,
     acknowledged,
+    admit,
     check_origin,
     current_sid,
     screened,
     user_room,
 )
 from .namespace_rooms import RoomEvents
-from .ordering import ConnectionClosed, ConnectionQueue, parse_seq
+from .ordering import MAX_SEQ, ConnectionClosed, ConnectionQueue, parse_seq
 from .presence import Status, User
 from .protocol import (
     MAX_CANDIDATE_LENGTH,
@@ -45,8 +50,8 @@ from .protocol import (
     ProtocolError,
     SignalPayload,
 )
-from .ratelimit import check_size
 from .signals import notify
+from .transport import OncePerMinuteLog, harden
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -55,8 +60,9 @@ __all__ = ["EVENTS", "NAMESPACE", "VideoChatNamespace", "current_sid", "user_roo
 
 log = logging.getLogger("flask_videochat")
 
-#: The key of the connections' event queues in a connection's WSGI environ.
-_QUEUES = "flask_videochat.queues"
+#: At most one line a minute about closing connections that flood (one client
+#: must not be able to fill the host's logs).
+_abusive_log = OncePerMinuteLog(log)
 
 #: Protocol event names and the handler methods serving them.
 EVENTS: dict[str, str] = {
@@ -105,20 +111,30 @@ class VideoChatNamespace(RoomEvents):
                 return super().trigger_event(event, *args)
             finally:
                 if event == "disconnect":
-                    self._forget_queue(args[0])
+                    self._forget_connection_record(args[0])
         # A hostile client may name its event with any JSON value, [] or {} too.
         name = EVENTS.get(event, "unknown_event") if isinstance(event, str) else "unknown_event"
         if not args:
             return super().trigger_event(name, *args)
-        return self._in_order(name, args[0], args[1:])
+        sid, rest = args[0], args[1:]
+        connection = self.connections.get(sid)
+        if connection is None:  # closed while this event was on its way
+            return ConnectionClosed().ack()
+        try:
+            admit(self.state.settings, connection, name, rest)
+        except ProtocolError as exc:  # over a rate limit, or too large
+            self._refused(connection, rest)
+            return exc.ack()
+        return self._in_order(connection, name, rest)
 
     # -- order ------------------------------------------------------------------
 
-    def _in_order(self, name: str, sid: str, args: tuple[Any, ...]) -> Any:
-        """Handle event ``name`` of connection ``sid`` after every event the client
+    def _in_order(self, connection: Connection, name: str, args: tuple[Any, ...]) -> Any:
+        """Handle event ``name`` of ``connection`` after every event the client
         numbered before it (its payload's ``seq``, taken out here), one handler at a
         time per connection (:mod:`~flask_videochat.ordering`)."""
         seq = None
+        sid = connection.sid
         handle = super().trigger_event
         try:
             if args and isinstance(args[0], dict) and "seq" in args[0]:
@@ -129,43 +145,49 @@ class VideoChatNamespace(RoomEvents):
                 # A liveness probe without a number is answered at once, outside the
                 # order: it changes nothing, and must not wait behind a slow handler.
                 return handle(name, sid, *args)
-            queue = self._queue_of(sid)
-            if queue is None:  # closed while this event was on its way
-                raise ConnectionClosed()
-            max_bytes = self.state.settings.max_message_size
-            return queue.run(
-                seq,
-                lambda: handle(name, sid, *args),
-                # An event that waits holds its payload meanwhile: not an oversize one.
-                # (One that runs at once is rate limited first, then size-checked.)
-                before_waiting=lambda: check_size(args, max_bytes=max_bytes),
-            )
+            return connection.queue.run(seq, lambda: handle(name, sid, *args))
         except ProtocolError as exc:
             return exc.ack()
 
-    def _queue_of(self, sid: str) -> ConnectionQueue | None:
-        """The :class:`~flask_videochat.ordering.ConnectionQueue` of connection
-        ``sid``, kept in its WSGI environ so that it goes with the connection; None
-        once the connection is gone."""
-        environ = self.server.get_environ(sid, namespace=self.namespace)
-        if environ is None or not self.server.manager.is_connected(sid, self.namespace):
-            return None
-        queues = environ.setdefault(_QUEUES, {})
-        queue = queues.get(sid)
-        if queue is None:
-            queue = queues.setdefault(sid, ConnectionQueue(self.server.eio.create_event))
-        return queue  # type: ignore[no-any-return]
+    def _refused(self, connection: Connection, args: tuple[Any, ...]) -> None:
+        """An event of ``connection`` was refused on arrival: its number is passed
+        over (nothing waits for it), and a connection that keeps sending past its
+        limits is closed."""
+        payload = args[0] if args else None
+        if isinstance(payload, dict):
+            seq = payload.get("seq")
+            if type(seq) is int and 1 <= seq <= MAX_SEQ:
+                connection.queue.pass_over(seq)
+        if connection.refused(time.monotonic()) and self.connections.pop(connection.sid, None):
+            self._close_abusive(connection)
 
-    def _forget_queue(self, sid: str) -> None:
+    def _close_abusive(self, connection: Connection) -> None:
+        """Close the whole connection (its Engine.IO transport too, so that what it
+        still sends is not read), logged at most once a minute."""
+        _abusive_log.warning(
+            "videochat: closed a connection of user %.80r that kept sending past its "
+            "rate limits (%d refused events in %d s)",
+            connection.user.id, MAX_REFUSALS, REFUSAL_WINDOW,
+        )
+        connection.queue.close()
+        server = self.server
+        eio_sid = server.manager.eio_sid_from_sid(connection.sid, self.namespace)
+        try:
+            server.disconnect(connection.sid, namespace=self.namespace)
+            if eio_sid is not None and eio_sid in server.eio.sockets:
+                server.eio.disconnect(eio_sid)
+        except Exception:  # already closing
+            log.debug("videochat: closing %s failed", connection.sid, exc_info=True)
+
+    def _forget_connection_record(self, sid: str) -> None:
         """The connection closed: its waiting events are dropped (unhandled)."""
-        environ = self.server.get_environ(sid, namespace=self.namespace)
-        queue = environ.get(_QUEUES, {}).pop(sid, None) if environ is not None else None
-        if queue is not None:
-            queue.close()
+        connection = self.connections.pop(sid, None)
+        if connection is not None:
+            connection.queue.close()
 
     def _lifecycle(self, event: str, sid: str) -> bool:
         if event == "connect":
-            return self.state.presence.user_of(sid) is None
+            return sid not in self.connections
         return not self.server.manager.is_connected(sid, self.namespace)
 
     @screened
@@ -184,6 +206,8 @@ class VideoChatNamespace(RoomEvents):
             or ``{"code": "ERR_UNAUTHENTICATED"}``.
         """
         state = self.state
+        if state.settings.harden_transport:
+            harden(self.socketio)  # once; in case SocketIO.init_app came after init_app
         check_origin(state.settings)
         try:
             user = state.identify()
@@ -196,9 +220,20 @@ class VideoChatNamespace(RoomEvents):
                 {"code": ErrorCode.UNAUTHENTICATED.value, "message": UNAUTHENTICATED_MESSAGE},
             )
         sid = current_sid()
-        first = state.presence.connect(sid, user)
-        join_room(user_room(user.id))
         settings = state.settings
+        limiter = settings.rate_limiter
+        self.connections[sid] = Connection(
+            sid,
+            user,
+            ConnectionQueue(self.server.eio.create_event),
+            limiter.budget() if limiter is not None else None,
+        )
+        try:
+            first = state.presence.connect(sid, user)
+        except BaseException:
+            self._forget_connection_record(sid)
+            raise
+        join_room(user_room(user.id))
         self._emit(
             "hello",
             {

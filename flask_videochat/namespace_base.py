@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections import deque
 from typing import TYPE_CHECKING, Any, Callable
 
 from flask import current_app, request
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 
     from .config import Settings
     from .extension import VideoChatState
+    from .ordering import ConnectionQueue
+    from .ratelimit import Budget
 
 log = logging.getLogger("flask_videochat")
 
@@ -75,43 +78,71 @@ def check_origin(settings: Settings) -> None:
     )
 
 
-def admit(namespace: NamespaceBase, key: str, args: tuple[Any, ...]) -> User:
-    """The checks every event passes before any work, cheapest first: the rate limit
-    of its connection, its user, the rate limit of that user, the size of its
-    payload (also checked before an event waits for its turn, as it holds its
-    payload meanwhile: :mod:`~flask_videochat.ordering`). A refused event has done
-    nothing else.
+#: A connection refused more than this many events within
+#: :data:`REFUSAL_WINDOW` seconds is closed: it keeps sending past its limits (the
+#: widget waits for ``retry_after`` and sends a few refused events at most).
+MAX_REFUSALS = 100
+#: Seconds over which :data:`MAX_REFUSALS` counts.
+REFUSAL_WINDOW = 10.0
+
+
+class Connection:
+    """What the namespace keeps of one open connection, in the process serving it:
+    its user, identified once when it connected (a sign-out disconnects it), the
+    queue that runs its events in order, its rate-limit budget, and the times of
+    its recent refusals.
+
+    :param budget: ``None`` without rate limits.
+    """
+
+    __slots__ = ("sid", "user", "queue", "budget", "refusals")
+
+    def __init__(
+        self, sid: str, user: User, queue: ConnectionQueue, budget: Budget | None
+    ) -> None:
+        self.sid = sid
+        self.user = user
+        self.queue = queue
+        self.budget = budget
+        self.refusals: deque[float] = deque()
+
+    def refused(self, now: float) -> bool:
+        """Note a refused event at ``now`` (seconds, monotonic); whether the
+        connection has now been refused more than :data:`MAX_REFUSALS` events within
+        :data:`REFUSAL_WINDOW` seconds."""
+        refusals = self.refusals
+        refusals.append(now)
+        while refusals[0] <= now - REFUSAL_WINDOW:
+            refusals.popleft()
+        return len(refusals) > MAX_REFUSALS
+
+
+def admit(settings: Settings, connection: Connection, key: str, args: tuple[Any, ...]) -> None:
+    """The checks every event passes as soon as it arrives, before any other work
+    (no Flask context, no session, no store): the rate limit of its connection, then
+    of its user, then the size of its payload. A refused event has done nothing else.
 
     :param key: what the event is counted as (``call_invite``, ``unknown_event``).
-    :returns: the connection's user.
     :raises ProtocolError: ``ERR_RATE_LIMITED`` (a
-        :class:`~flask_videochat.ratelimit.RateLimitedError`), ``ERR_UNAUTHENTICATED``,
-        ``ERR_TOO_LARGE``.
+        :class:`~flask_videochat.ratelimit.RateLimitedError`), ``ERR_TOO_LARGE``.
     """
-    state = namespace.state
-    settings = state.settings
-    sid = current_sid()
     limiter = settings.rate_limiter
-    if limiter is not None:
-        limiter.hit_connection(key, sid)
-    user = state.presence.user_of(sid)
-    if user is None:
-        raise ProtocolError(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
-    if limiter is not None:
-        limiter.hit_user(key, user.id)
+    if limiter is not None and connection.budget is not None:
+        connection.budget.hit(key)
+        limiter.hit_user(key, connection.user.id)
     check_size(args, max_bytes=settings.max_message_size)
-    return user
 
 
 def _answering(name: str, run: RawHandler) -> Callable[..., dict[str, Any]]:
-    """``run`` after :func:`admit`, its result or any error turned into an
-    acknowledgement; counted as ``name`` without ``on_``."""
-    key = name[3:] if name.startswith("on_") else name
+    """``run`` as the connection's user (the events were admitted on arrival:
+    :func:`admit`), its result or any error turned into an acknowledgement."""
 
     def wrapper(self: NamespaceBase, *args: Any) -> dict[str, Any]:
         try:
-            user = admit(self, key, args)
-            return {"ok": True, **run(self, user, args)}
+            connection = self.connections.get(current_sid())
+            if connection is None:
+                raise ProtocolError(ErrorCode.UNAUTHENTICATED, UNAUTHENTICATED_MESSAGE)
+            return {"ok": True, **run(self, connection.user, args)}
         except ProtocolError as exc:
             return exc.ack()
         except Exception:
@@ -122,9 +153,9 @@ def _answering(name: str, run: RawHandler) -> Callable[..., dict[str, Any]]:
 
 
 def acknowledged(schema: type[Payload]) -> Callable[[Handler], Callable[..., dict[str, Any]]]:
-    """Wrap a handler: check the event's rate limits and size (:func:`admit`),
-    validate its one payload against ``schema``, run it as the connection's user, and
-    turn its result or any error into an acknowledgement."""
+    """Wrap a handler: validate the event's one payload against ``schema``, run it as
+    the connection's user, and turn its result or any error into an acknowledgement
+    (rate limits and size were checked when it arrived: :func:`admit`)."""
 
     def decorate(handler: Handler) -> Callable[..., dict[str, Any]]:
         def run(self: NamespaceBase, user: User, args: tuple[Any, ...]) -> dict[str, Any]:
@@ -152,6 +183,8 @@ class NamespaceBase(Namespace):
     def __init__(self, state: VideoChatState) -> None:
         super().__init__(NAMESPACE)
         self.state = state
+        #: The open connections this process serves, by sid.
+        self.connections: dict[str, Connection] = {}
         self.presence_feed = PresenceFeed(state, self._emit, user_room)
 
     def _emit(

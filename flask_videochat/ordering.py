@@ -190,6 +190,36 @@ class ConnectionQueue:
         finally:
             self._done(seq)
 
+    def pass_over(self, seq: int) -> None:
+        """Event ``seq`` was refused before it reached the queue (over a rate limit):
+        nothing waits for it, as if it had run. A ``seq`` used already (run,
+        running, waiting or refused) changes nothing."""
+        following = None
+        with self._lock:
+            if (
+                self._closed
+                or seq < self._next
+                or (seq == self._next and self._busy)
+                or seq in self._waiting
+                or seq in self._skipped
+            ):
+                return
+            self._tail = max(self._tail, seq)
+            if seq != self._next:
+                if len(self._skipped) < self._max_waiting:
+                    self._skipped.add(seq)
+                return
+            self._next = seq + 1
+            while self._next in self._skipped:
+                self._skipped.discard(self._next)
+                self._next += 1
+            following = self._waiting.pop(self._next, None)
+            if following is not None:
+                self._busy = True
+                following.state = "handed"
+        if following is not None:
+            following.event.set()
+
     def close(self) -> None:
         """The connection closed: events still waiting are not handled
         (:class:`ConnectionClosed`), nor any that comes later."""

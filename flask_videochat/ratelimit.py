@@ -1,33 +1,45 @@
-"""Limits on what one client may send: how many events per connection and per user
-(with the `limits <https://limits.readthedocs.io>`_ library), and how large one
-event may be.
+"""Limits on what one client may send: how many events per connection and per user,
+and how large one event may be.
 
-:class:`EventLimiter` counts every event twice, in a budget of its connection (sid)
-and in a budget of its user shared by all the user's connections (tabs, devices and,
-with a Redis storage, processes). :func:`check_size` walks a parsed payload with a
-budget of bytes and a depth bound. Both run in
-:func:`~flask_videochat.namespace_base.acknowledged` before anything else, so a
-refused event costs a few dictionary operations and changes nothing.
+:class:`EventLimiter` counts every event twice: in the :class:`Budget` of its
+connection, and in a budget of its user shared by all the user's connections (tabs,
+devices and, with a Redis storage, processes). :func:`check_size` walks a parsed
+payload with a budget of bytes and a depth bound. The namespace runs both as soon as
+an event arrives, before Flask, the session or the payload's schema are touched, so a
+refused event costs a few arithmetic operations and changes nothing
+(``docs/security.md``, "What a refused event costs").
 
-Counting uses limits' *sliding window counter* strategy: two counters per limit and
-key (this window's and the previous one's, weighted by how much of the previous one
-still overlaps), so a hit is O(1) in time and memory whatever the limit. The moving
-window strategy would be exact but keeps one timestamp per hit (300 entries for
-``300/minute``, per connection and event), and a fixed window lets a client send
-twice its limit around a window boundary (limits no longer has the elastic-expiry
-fixed window, which kept a flooding client out until it paused). A refused event
-is not counted in the sliding window: a client that keeps flooding gets through at
-the limit's rate, each extra event refused cheaply. Needs limits >= 4.1.
+Counting, in this process's memory (a connection lives in one process, and so does a
+user's budget without a shared storage):
 
-This module knows nothing of Socket.IO; tests drive it with limits' memory storage.
+- a limit of at most :data:`EXACT_UP_TO` events per window counts exactly, with the
+  times of the events inside the window (a *moving window*): a person placing 8
+  calls a minute is never refused by ``10/minute``;
+- a larger limit uses a *sliding window counter* (this window's count and the
+  previous one's, the previous one weighted by how much of it still overlaps):
+  O(1) in time and memory whatever the limit, an estimate that may over-count
+  events bunched at the end of the previous window (up to twice), which the large
+  limits of signaling can afford.
+
+Counters of a connection go with it; users' counters are forgotten once their
+longest window has passed. With ``VIDEOCHAT_RATE_LIMIT_STORAGE`` (or
+``VIDEOCHAT_STORE_URL``) on Redis, users' budgets are counted site-wide by the
+`limits <https://limits.readthedocs.io>`_ library's sliding window counters in Redis
+(one round trip per limit and event), while connections still count here. A refused
+event is not counted: a client that keeps flooding gets through at the limit's rate,
+each extra event refused cheaply, until the namespace closes its connection.
+
+This module knows nothing of Socket.IO; tests drive it with a fake clock.
 """
 
 from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
-from typing import Any, Iterable, Mapping, Sequence, cast
+from collections import OrderedDict, deque
+from typing import Any, Callable, Iterable, Mapping, Sequence, cast
 from urllib.parse import quote
 
 from limits import RateLimitItem, parse_many
@@ -74,6 +86,10 @@ BUILT_IN_RATE_LIMITS: dict[str, str] = {
 #: ``room.signal`` budget per peer: the ``signal`` budget of one peer connection,
 #: less the second's margin (a room's peers do not all restart ICE at once).
 ROOM_SIGNAL_PER_PEER = (50, 1000)
+
+#: Largest limit counted exactly (a moving window keeps one time per event inside
+#: the window); larger ones use a sliding window counter.
+EXACT_UP_TO = 64
 
 #: Deepest nesting of objects and arrays accepted in a payload.
 MAX_DEPTH = 32
@@ -159,6 +175,120 @@ class RateLimitedError(ProtocolError):
         return ack
 
 
+class _Moving:
+    """An exact moving window: the times of the events of the last ``expiry``
+    seconds, at most ``amount`` of them."""
+
+    __slots__ = ("amount", "expiry", "times")
+
+    def __init__(self, amount: int, expiry: float) -> None:
+        self.amount = amount
+        self.expiry = expiry
+        self.times: deque[float] = deque()
+
+    def hit(self, now: float) -> float:
+        """Count one event at ``now``: 0 when it fits, else the seconds until one
+        would (and it is not counted)."""
+        times = self.times
+        while times and times[0] <= now - self.expiry:
+            times.popleft()
+        if len(times) >= self.amount:
+            return times[0] + self.expiry - now
+        times.append(now)
+        return 0.0
+
+
+class _Sliding:
+    """A sliding window counter, as limits' ``SlidingWindowCounterRateLimiter``:
+    windows aligned on multiples of ``expiry``, the previous window's count weighted
+    by the share of it the sliding window still covers."""
+
+    __slots__ = ("amount", "expiry", "window", "current", "previous")
+
+    def __init__(self, amount: int, expiry: float) -> None:
+        self.amount = amount
+        self.expiry = expiry
+        self.window = -1
+        self.current = 0
+        self.previous = 0
+
+    def hit(self, now: float) -> float:
+        """Count one event at ``now``: 0 when it fits, else the seconds until one
+        would (and it is not counted)."""
+        expiry = self.expiry
+        window = int(now // expiry)
+        if window != self.window:
+            self.previous = self.current if window == self.window + 1 else 0
+            self.current = 0
+            self.window = window
+        left = expiry - (now - window * expiry)  # of this window; the previous one's share
+        weighted = self.previous * left / expiry + self.current
+        if math.floor(weighted) + 1 <= self.amount:
+            self.current += 1
+            return 0.0
+        limit, current, previous = self.amount, self.current, self.previous
+        if current >= limit:
+            # This window alone is full: wait for it to become the previous one,
+            # then for its weight to fall under the limit.
+            return left + expiry * (1 - limit / current)
+        return left - expiry * (limit - current) / previous
+
+
+def _counter(item: RateLimitItem) -> _Moving | _Sliding:
+    kind = _Moving if item.amount <= EXACT_UP_TO else _Sliding
+    return kind(item.amount, float(item.get_expiry()))
+
+
+class Budget:
+    """The counters of one connection (or of one user), by counting key.
+
+    :param limits_of: the limits of a counting key.
+    :param clock: seconds, monotonic.
+    """
+
+    __slots__ = ("_limits_of", "_clock", "_counters", "_lock", "last_hit")
+
+    def __init__(
+        self,
+        limits_of: Callable[[str], Sequence[RateLimitItem]],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._limits_of = limits_of
+        self._clock = clock
+        self._counters: dict[str, tuple[_Moving | _Sliding, ...]] = {}
+        # Under threading a connection's events may arrive on several threads at once.
+        self._lock = threading.Lock()
+        #: When an event was last counted (:data:`-inf` before the first).
+        self.last_hit = -math.inf
+
+    def hit(self, key: str) -> None:
+        """Count one event counted under ``key``.
+
+        :raises RateLimitedError: over one of its limits; the event is then not
+            counted in any of them.
+        """
+        now = self._clock()
+        with self._lock:
+            counters = self._counters.get(key)
+            if counters is None:
+                counters = self._counters[key] = tuple(map(_counter, self._limits_of(key)))
+            for i, counter in enumerate(counters):
+                wait = counter.hit(now)
+                if wait > 0:
+                    for counted in counters[:i]:
+                        _uncount(counted)
+                    raise RateLimitedError(math.ceil(wait * 1000 + 1) / 1000)
+            self.last_hit = now
+
+
+def _uncount(counter: _Moving | _Sliding) -> None:
+    """Take back the event just counted in ``counter``."""
+    if isinstance(counter, _Moving):
+        counter.times.pop()
+    else:
+        counter.current -= 1
+
+
 class EventLimiter:
     """Per-connection and per-user rate limits of the events of one app.
 
@@ -168,7 +298,10 @@ class EventLimiter:
     :param default: the limits of keys not in ``rules``.
     :param per_user: how many connections' worth a user gets, over all their
         connections: each limit's amount times this, rounded up. At least 1.
-    :param storage: where counters live; see :func:`open_storage`.
+    :param storage: where users' counters live when they are shared between
+        processes (a limits storage, see :func:`open_storage`); ``None`` counts in
+        this process's memory.
+    :param clock: seconds, monotonic (for the counters in memory).
 
     Example::
 
@@ -176,9 +309,9 @@ class EventLimiter:
             {"call_invite": parse_limit("3/minute")},
             default=parse_limit("10/second"),
             per_user=2,
-            storage=open_storage("memory://"),
         )
-        limiter.hit_connection("call_invite", sid)    # raises RateLimitedError when over
+        budget = limiter.budget()                    # one per connection
+        budget.hit("call_invite")                    # raises RateLimitedError when over
         limiter.hit_user("call_invite", user_id)
     """
 
@@ -188,7 +321,8 @@ class EventLimiter:
         *,
         default: Sequence[RateLimitItem],
         per_user: float,
-        storage: Storage,
+        storage: Storage | None = None,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if per_user < 1:
             raise ValueError(f"per_user must be at least 1, got {per_user!r}")
@@ -198,32 +332,44 @@ class EventLimiter:
         self._user_default = _scaled(self._default, per_user)
         self.per_user = per_user
         self.storage = storage
-        self._strategy = SlidingWindowCounterRateLimiter(storage)
+        self._clock = clock
+        self._strategy = SlidingWindowCounterRateLimiter(storage) if storage is not None else None
         self._warned_at = -math.inf
+        #: Users' budgets in memory, least recently used first.
+        self._users: OrderedDict[str, Budget] = OrderedDict()
+        self._users_lock = threading.Lock()
+        every = [*self._connection.values(), self._default]
+        #: Seconds after its last event that a user's budget is forgotten: by then
+        #: every window of it has passed (a sliding counter looks one window back).
+        self._forget_after = 2 * max(
+            (float(i.get_expiry()) for items in every for i in items), default=0.0
+        )
 
     def limits_of(self, key: str) -> tuple[RateLimitItem, ...]:
         """The per-connection limits of events counted under ``key``."""
         return self._connection.get(key, self._default)
 
-    def hit_connection(self, key: str, sid: str) -> None:
-        """Count one event of connection ``sid``.
+    def user_limits_of(self, key: str) -> tuple[RateLimitItem, ...]:
+        """The limits of one user, over all their connections, of events counted
+        under ``key``."""
+        return self._user.get(key, self._user_default)
 
-        :raises RateLimitedError: over one of its limits (the event is not counted in
-            the limits after that one).
-        """
-        self._hit(self._connection.get(key, self._default), key, "sid", sid)
+    def budget(self) -> Budget:
+        """The budget of a new connection (kept with it, gone with it)."""
+        return Budget(self.limits_of, self._clock)
 
     def hit_user(self, key: str, user_id: str) -> None:
         """Count one event of user ``user_id`` (any of their connections).
 
         :raises RateLimitedError: over one of their limits.
         """
-        self._hit(self._user.get(key, self._user_default), key, "user", quote(user_id, safe=""))
-
-    def _hit(self, items: Iterable[RateLimitItem], key: str, kind: str, who: str) -> None:
-        for item in items:
+        if self._strategy is None:
+            self._user_budget(user_id).hit(key)
+            return
+        who = quote(user_id, safe="")
+        for item in self.user_limits_of(key):
             try:
-                allowed = self._strategy.hit(item, "videochat", key, kind, who)
+                allowed = self._strategy.hit(item, "videochat", key, "user", who)
             except Exception:
                 # The limits' storage (Redis) does not answer: let the event through
                 # rather than refuse everyone (fail open), and say so once a minute.
@@ -233,13 +379,36 @@ class EventLimiter:
                     log.exception("videochat: the rate-limit storage failed; not limiting")
                 return
             if not allowed:
-                raise RateLimitedError(self._retry_after(item, "videochat", key, kind, who))
+                raise RateLimitedError(self._retry_after(item, "videochat", key, "user", who))
+
+    def _user_budget(self, user_id: str) -> Budget:
+        """``user_id``'s budget in memory; budgets idle past every window are dropped
+        on the way (oldest first, so each costs O(1) over time)."""
+        now = self._clock()
+        users = self._users
+        with self._users_lock:
+            budget = users.get(user_id)
+            if budget is None:
+                budget = users[user_id] = Budget(self.user_limits_of, self._clock)
+            else:
+                users.move_to_end(user_id)
+            while users:
+                oldest = next(iter(users.values()))
+                if oldest is budget or now - oldest.last_hit < self._forget_after:
+                    break
+                users.popitem(last=False)
+        return budget
+
+    @property
+    def users_counted(self) -> int:
+        """How many users' budgets are kept in memory."""
+        return len(self._users)
 
     def _retry_after(self, item: RateLimitItem, *identifiers: str) -> float:
         """Seconds until ``item`` lets one more event through, from its two windows
-        (limits' own ``get_window_stats`` estimate is coarser): the previous window's
-        count weighs by the share of it still inside the sliding window, and an event
-        passes once ``previous x weight + current < amount``."""
+        in the storage (limits' own ``get_window_stats`` estimate is coarser): the
+        previous window's count weighs by the share of it still inside the sliding
+        window, and an event passes once ``previous x weight + current < amount``."""
         window = item.get_expiry()
         storage = cast(SlidingWindowCounterSupport, self.storage)
         previous, previous_ttl, current, current_ttl = storage.get_sliding_window(
@@ -247,8 +416,6 @@ class EventLimiter:
         )
         limit = item.amount
         if current >= limit:
-            # This window alone is full: wait for it to become the previous one,
-            # then for its weight to fall under the limit.
             wait = max(current_ttl - window, 0) + window * (1 - limit / current)
         elif previous:
             wait = previous_ttl - window * (limit - current) / previous

@@ -1,0 +1,312 @@
+"""What the extension does to the host's Socket.IO server so that one client cannot
+freeze the site, below the events (``VIDEOCHAT_HARDEN_TRANSPORT``, on by default):
+
+- **WebSocket messages are capped as a whole.** python-engineio caps a message at
+  ``SocketIO(max_http_buffer_size=...)`` only once it has been read in full, and
+  under eventlet its WebSocket (``eventlet.websocket``) checks each *frame* against
+  it, so a message sent as endless continuation frames (``fin=0``) is read forever;
+  eventlet also unmasks every byte in Python (about 0.5 µs a byte, on the one hub
+  thread). Under eventlet, threading and gevent (without gevent-websocket), the
+  extension serves WebSockets with `simple-websocket
+  <https://github.com/miguelgrinberg/simple-websocket>`_ over `wsproto
+  <https://github.com/python-hyper/wsproto>`_ (the WebSocket python-engineio itself
+  uses in threading and gevent mode), with ``max_message_size`` set to
+  ``max_http_buffer_size``: a message, all its fragments together, over it closes
+  the connection with status 1009 (RFC 6455 section 7.4.1) as soon as the excess
+  arrives. wsproto unmasks with ``bytes.translate``, in C.
+- **Packets python-socketio cannot take close their connection.** A packet that
+  does not decode (JSON beyond Python's limits: a 5,000-digit integer, 5,000 levels
+  of nesting; a bad binary attachment header), an event packet that is not a
+  non-empty array, or text where a binary attachment is due would otherwise make
+  python-socketio log a traceback for each, and a bad attachment count left the
+  connection a zombie that swallowed every later message. The Socket.IO reference
+  server (JavaScript) closes a connection on a parse error too. One line a minute
+  is logged, however many arrive.
+
+Both act on the host's ``SocketIO`` server object only, for every namespace (a
+malformed packet is malformed before anyone knows its namespace).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from typing import Any, Callable
+
+log = logging.getLogger("flask_videochat")
+
+#: Most binary attachments a packet may announce (python-socketio itself allows up
+#: to 10 digits' worth). The extension's own events have none.
+MAX_ATTACHMENTS = 64
+
+#: Most messages of one WebSocket read ahead of python-engineio; then the server
+#: stops reading that connection until they are taken.
+MAX_BUFFERED_MESSAGES = 16
+#: Seconds between two looks at a full read-ahead buffer.
+BACKPRESSURE_PAUSE = 0.005
+
+#: Async modes whose WebSocket the extension replaces (python-engineio's drivers).
+WEBSOCKET_MODES = ("eventlet", "threading", "gevent")
+
+_HARDENED = "_videochat_hardened"
+
+
+class OncePerMinuteLog:
+    """Log a warning at most once a minute; the next line says how many were left
+    out meanwhile. For what a client can make happen at will.
+
+    :param logger: where to log.
+    :param clock: seconds, monotonic.
+    """
+
+    def __init__(self, logger: logging.Logger, clock: Callable[[], float] = time.monotonic) -> None:
+        self._logger = logger
+        self._clock = clock
+        self._last = -float("inf")
+        self._left_out = 0
+        self._lock = threading.Lock()
+
+    def warning(self, message: str, *args: Any) -> None:
+        """Log ``message % args`` unless a line went out less than a minute ago."""
+        with self._lock:
+            now = self._clock()
+            if now - self._last < 60:
+                self._left_out += 1
+                return
+            left_out, self._left_out, self._last = self._left_out, 0, now
+        if left_out:
+            message += " (and %d more like it in the last minute)"
+            args = (*args, left_out)
+        self._logger.warning(message, *args)
+
+
+class MalformedPacket(ValueError):  # noqa: N818 (a packet, as python-socketio's errors)
+    """A Socket.IO packet the server cannot take: its connection is closed."""
+
+
+_malformed_log = OncePerMinuteLog(log)
+
+
+def harden(socketio: Any) -> bool:
+    """Harden ``socketio``'s server (a :class:`flask_socketio.SocketIO` whose server
+    exists): see the module's docstring. Does it once per server.
+
+    :returns: whether the server is hardened now (``False`` before
+        ``SocketIO.init_app`` made it; call again later).
+    """
+    server = getattr(socketio, "server", None)
+    if server is None:
+        return False
+    eio = server.eio
+    if getattr(server, _HARDENED, False):
+        return True
+    setattr(server, _HARDENED, True)
+    server.packet_class = _guarded_packet_class(server.packet_class)
+    eio.on("message", _guarded_messages(server))
+    websocket = _capped_websocket_class(eio)
+    if websocket is not None:
+        # A copy: the driver's table is shared by every server of that async mode.
+        eio._async = {**eio._async, "websocket": websocket}
+    else:
+        log.info(
+            "videochat: not replacing the WebSocket of async mode %r: cap its messages "
+            "in the server in front (docs/deployment.md)", eio.async_mode
+        )
+    return True
+
+
+# -- packets ----------------------------------------------------------------------------
+
+
+def _guarded_packet_class(base: type) -> type:
+    """``base`` (python-socketio's packet class, or the host's) refusing what the
+    server cannot take with :class:`MalformedPacket`."""
+    from socketio import packet
+
+    events = (packet.EVENT, packet.BINARY_EVENT)
+
+    class GuardedPacket(base):  # type: ignore[misc,valid-type]
+        def decode(self, encoded_packet: Any) -> int:
+            try:
+                attachments = int(super().decode(encoded_packet) or 0)
+            except Exception as exc:  # ValueError, RecursionError, TypeError...
+                raise MalformedPacket(f"undecodable packet ({type(exc).__name__})") from None
+            if attachments > MAX_ATTACHMENTS:
+                raise MalformedPacket(f"{attachments} binary attachments announced")
+            if self.packet_type in events and not (isinstance(self.data, list) and self.data):
+                raise MalformedPacket("an event that is not a non-empty array")
+            return attachments
+
+        def add_attachment(self, attachment: Any) -> bool:
+            if not isinstance(attachment, (bytes, bytearray)):
+                raise MalformedPacket("text where a binary attachment was due")
+            try:
+                return bool(super().add_attachment(attachment))
+            except Exception as exc:
+                raise MalformedPacket(f"bad binary attachment ({type(exc).__name__})") from None
+
+    GuardedPacket.__name__ = GuardedPacket.__qualname__ = f"Guarded{base.__name__}"
+    return GuardedPacket
+
+
+def _guarded_messages(server: Any) -> Callable[[str, Any], Any]:
+    """python-socketio's Engine.IO message handler, closing the connection of a
+    packet it cannot take instead of logging a traceback (or waiting forever for
+    attachments that never come)."""
+    handle = server._handle_eio_message
+
+    def on_message(eio_sid: str, data: Any) -> Any:
+        try:
+            return handle(eio_sid, data)
+        except MalformedPacket as exc:
+            server._binary_packet.pop(eio_sid, None)
+            _malformed_log.warning(
+                "videochat: closed a Socket.IO connection that sent a packet it cannot "
+                "take: %s", exc
+            )
+            try:
+                server.eio.disconnect(eio_sid)
+            except Exception:  # already closing
+                log.debug("videochat: closing %s failed", eio_sid, exc_info=True)
+            return None
+
+    return on_message
+
+
+# -- WebSocket ----------------------------------------------------------------------------
+
+
+class _SendAll:
+    """A socket whose ``send`` sends everything (simple-websocket calls ``send``,
+    which may send part of a large frame on a socket with a timeout)."""
+
+    def __init__(self, sock: Any) -> None:
+        self._sock = sock
+
+    def send(self, data: bytes) -> int:
+        self._sock.sendall(data)
+        return len(data)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._sock, name)
+
+
+def _capped_websocket_class(eio: Any) -> type | None:
+    """The WebSocket class python-engineio uses for ``eio``, as simple-websocket with
+    messages capped at ``max_http_buffer_size``; ``None`` for an async mode it does
+    not serve (gevent with gevent-websocket, gevent_uwsgi, asyncio)."""
+    mode = eio.async_mode
+    if mode not in WEBSOCKET_MODES or eio._async.get("websocket") is None:
+        return None
+    try:
+        import simple_websocket
+    except ImportError:
+        return None
+    if mode == "gevent":
+        try:
+            import geventwebsocket  # noqa: F401  (python-engineio prefers it when installed)
+        except ImportError:
+            pass
+        else:
+            return None
+
+    sleep = eio._async["sleep"]
+
+    class FairServer(simple_websocket.Server):  # type: ignore[misc]
+        """simple-websocket's server side, reading no further ahead of python-engineio
+        than :data:`MAX_BUFFERED_MESSAGES` messages: a client that sends faster than
+        its messages are handled fills its own TCP window, not the server's memory
+        and the event loop (eventlet and gevent switch green threads only when one
+        waits, and reading what has already arrived never waits)."""
+
+        def _handle_events(self) -> bool:
+            keep_going = bool(super()._handle_events())
+            while keep_going and self.connected and len(self.input_buffer) >= MAX_BUFFERED_MESSAGES:
+                sleep(BACKPRESSURE_PAUSE)
+            return keep_going
+
+    thread = eio._async["thread"]
+    if not hasattr(thread, "name"):
+        # simple-websocket names its reader thread; eventlet's green one has no name.
+        thread = type("WebSocketThread", (thread,), {"name": "videochat-websocket"})
+    event = eio._async["event"]
+
+    class CappedWebSocket:
+        """python-engineio's WebSocket interface (``wait``, ``send``, ``close``) on
+        simple-websocket, a message capped at ``max_http_buffer_size``."""
+
+        def __init__(self, handler: Callable[[Any], Any], server: Any) -> None:
+            self.app = handler
+            self.server = server
+            self.ws: Any = None
+            #: python-engineio sets the socket's timeout to its ping interval + timeout.
+            self._sock: Any = None
+
+        def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            ws = FairServer(
+                environ,
+                max_message_size=int(self.server.max_http_buffer_size),
+                thread_class=thread,
+                event_class=event,
+            )
+            self.ws = ws
+            self._sock = ws.sock
+            ws.sock = _SendAll(ws.sock)
+            try:
+                result = self.app(self)
+            except Exception as exc:  # an Engine.IO packet python-engineio cannot decode
+                _malformed_log.warning(
+                    "videochat: closed a WebSocket whose Engine.IO packet could not be "
+                    "read: %s", type(exc).__name__
+                )
+                self.close()
+                _close_engineio_session(self.app)
+                result = []
+            if ws.mode == "gunicorn":
+                raise StopIteration()
+            if ws.mode == "werkzeug":
+                raise ConnectionError()
+            if ws.mode == "eventlet":
+                import eventlet.wsgi
+
+                # eventlet.wsgi must not write a response after the WebSocket.
+                eventlet.wsgi.WSGI_LOCAL.already_handled = True
+            return result
+
+        def close(self) -> None:
+            if self.ws is not None and self.ws.connected:
+                try:
+                    self.ws.close()
+                except Exception:  # the peer went first
+                    log.debug("videochat: closing a WebSocket failed", exc_info=True)
+
+        def send(self, message: Any) -> Any:
+            try:
+                return self.ws.send(message)
+            except simple_websocket.ConnectionClosed:
+                raise OSError() from None
+
+        def wait(self) -> Any:
+            # One message at a time: let the handler of the previous one (and every
+            # other connection) run before taking the next.
+            sleep(0)
+            try:
+                return self.ws.receive()
+            except simple_websocket.ConnectionClosed:
+                return None
+
+    return CappedWebSocket
+
+
+def _close_engineio_session(handler: Any) -> None:
+    """Close the Engine.IO session whose WebSocket handler ``handler`` is (a bound
+    method of python-engineio's socket), after it failed."""
+    socket = getattr(handler, "__self__", None)
+    close = getattr(socket, "close", None)
+    if close is None:
+        return
+    try:
+        close(wait=False, abort=True)
+    except Exception:
+        log.debug("videochat: closing an Engine.IO session failed", exc_info=True)
