@@ -2,7 +2,8 @@
 
 Rooms (:mod:`~flask_videochat.rooms`) and 1:1 calls (:mod:`~flask_videochat.calls`)
 each keep a :class:`ChatLog` of their last messages; a call's log is carried into
-the room it grows into. Text is stored and relayed exactly as sent: the widget
+the room it grows into. Text is checked and normalised (NFC) by
+:func:`flask_videochat.text.chat_text`, then stored and relayed as it is: the widget
 renders it as text, never as HTML.
 """
 
@@ -16,6 +17,7 @@ from typing import Any, Callable, Iterable
 
 from .presence import User
 from .protocol import MAX_CHAT_LENGTH, ErrorCode, ProtocolError
+from .text import RefusedTextError, TextTooLongError, chat_text
 
 
 @dataclass(frozen=True)
@@ -24,8 +26,9 @@ class ChatMessage:
 
     :param id: chosen by the server, unique.
     :param sender: who sent it.
-    :param text: as sent, 1 to :data:`~flask_videochat.protocol.MAX_CHAT_LENGTH`
-        characters, not only white space.
+    :param text: as sent, normalised to NFC, 1 to
+        :data:`~flask_videochat.protocol.MAX_CHAT_LENGTH` code points with something
+        visible (:func:`~flask_videochat.text.chat_text`).
     :param ts: when the server received it, in milliseconds since the Unix epoch.
     :param seq: its place in its room's or call's chat, 1, 2, 3... (0 until a
         :class:`ChatLog` keeps it): browsers show messages in this order, whatever
@@ -50,18 +53,19 @@ class ChatMessage:
 
 
 def check_text(text: str) -> str:
-    """Return ``text`` when it may be sent as a chat message.
+    """Return ``text`` as a chat message stores it (in NFC), when it may be sent.
 
-    :raises ProtocolError: ``ERR_INVALID_PAYLOAD`` for an empty or blank text (only
-        white space), ``ERR_TOO_LARGE`` above ``MAX_CHAT_LENGTH`` characters.
+    :raises ProtocolError: ``ERR_TOO_LARGE`` above ``MAX_CHAT_LENGTH`` code points
+        (after normalisation); ``ERR_INVALID_PAYLOAD`` for a text with nothing
+        visible, a control character other than line feed and tab, or a lone
+        surrogate (the rules of :func:`~flask_videochat.text.chat_text`).
     """
-    if len(text) > MAX_CHAT_LENGTH:
-        raise ProtocolError(
-            ErrorCode.TOO_LARGE, f"A chat message has at most {MAX_CHAT_LENGTH} characters."
-        )
-    if not text.strip():
-        raise ProtocolError(ErrorCode.INVALID_PAYLOAD, "A chat message needs some text.")
-    return text
+    try:
+        return chat_text(text, max_length=MAX_CHAT_LENGTH)
+    except TextTooLongError as too_long:
+        raise ProtocolError(ErrorCode.TOO_LARGE, f"{too_long}.") from None
+    except RefusedTextError as refused:
+        raise ProtocolError(ErrorCode.INVALID_PAYLOAD, f"{refused}.") from None
 
 
 def new_message(

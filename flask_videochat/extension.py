@@ -18,6 +18,7 @@ from .namespace import NAMESPACE, VideoChatNamespace
 from .presence import PresenceStore, User
 from .rooms import RoomBook
 from .store import Store, open_store
+from .text import MAX_NAME_LENGTH, display_name, has_visible
 from .transport import harden
 
 log = logging.getLogger("flask_videochat")
@@ -31,9 +32,6 @@ CanCall = Callable[[User, User], bool]
 CanJoin = Callable[[User, str], bool]
 #: ``can_see(viewer, user) -> bool``.
 CanSee = Callable[[User, User], bool]
-
-#: Longest display name shown, in characters; longer names are cut.
-MAX_NAME_LENGTH = 80
 
 
 @dataclass
@@ -72,8 +70,9 @@ class VideoChatState:
             return User(id=f"guest-{token}", name=f"Guest {token[:4]}")
         user_id, name = identity
         user_id = str(user_id)
-        name = " ".join(str(name).split())[:MAX_NAME_LENGTH] or user_id
-        return User(id=user_id, name=name)
+        # Controls and bidi overrides removed, NFC, at most MAX_NAME_LENGTH; the user
+        # id when nothing visible remains (flask_videochat.text.display_name).
+        return User(id=user_id, name=display_name(name, user_id, max_length=MAX_NAME_LENGTH))
 
     def can_call(self, caller: User, callee: User) -> bool:
         hook = self.extension._can_call
@@ -298,8 +297,10 @@ class VideoChat:
             return None
         for attr in ("display_name", "name", "username"):
             name = getattr(current_user, attr, None)
-            if name:
+            if name and has_visible(str(name)):
                 break
+        else:
+            name = None  # identify() shows the id
         return current_user.get_id(), str(name or current_user.get_id())
 
     # -- template helpers ---------------------------------------------------------

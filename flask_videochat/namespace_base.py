@@ -20,6 +20,7 @@ from .presence import Status, User
 from .presence_feed import PresenceFeed
 from .protocol import ErrorCode, Payload, ProtocolError, error_ack, parse
 from .ratelimit import check_size
+from .text import display_name
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -204,7 +205,10 @@ class NamespaceBase(Namespace):
 
     def _public(self, user_id: str) -> dict[str, str]:
         user = self.state.presence.get(user_id)
-        return user.public() if user is not None else {"id": user_id, "name": user_id}
+        if user is not None:
+            return user.public()
+        # Offline: the id stands for the name, cleaned as names are.
+        return {"id": user_id, "name": display_name(None, user_id)}
 
     def _sees(self, viewer: User, user: User) -> bool:
         """The host's ``can_see(viewer, user)``; a hook that raises hides ``user``

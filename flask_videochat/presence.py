@@ -19,7 +19,8 @@ class User:
     """A signed-in person as the host app names them.
 
     :param id: the host's user id, as a string.
-    :param name: the display name, untrusted text (the widget renders it as text).
+    :param name: the display name, untrusted text (the widget renders it as text);
+        from the host, cleaned by :func:`flask_videochat.text.display_name`.
     """
 
     id: str

@@ -20,6 +20,9 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
+from pydantic_core import PydanticCustomError
+
+from .text import RefusedTextError, TextTooLongError, chat_text
 
 #: Version of this protocol, sent to the browser in ``hello``.
 PROTOCOL_VERSION = 1
@@ -37,7 +40,8 @@ MAX_UFRAG_LENGTH = 256
 MAX_MLINE_INDEX = 1_023
 #: Longest user or call id, in characters.
 MAX_ID_LENGTH = 128
-#: Longest chat message, in characters (Unicode code points).
+#: Longest chat message, in characters: Unicode code points counted after NFC
+#: normalisation, as it is stored and relayed (:func:`~flask_videochat.text.chat_text`).
 MAX_CHAT_LENGTH = 1_000
 #: What a room name looks like: a letter or digit, then up to 63 letters, digits,
 #: ``_`` or ``-``. Safe in a URL path, an HTML attribute and a log line as it is.
@@ -268,14 +272,23 @@ class ChatPayload(_Payload):
 
     room: Optional[RoomName] = None
     call_id: Optional[Id] = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
-    text: StrictStr = Field(min_length=1, max_length=MAX_CHAT_LENGTH)
+    #: In NFC, with something visible and no control character but line feed and tab
+    #: (:func:`~flask_videochat.text.chat_text`), at most :data:`MAX_CHAT_LENGTH`.
+    text: StrictStr
 
-    @field_validator("text")
+    @field_validator("text", mode="before")
     @classmethod
-    def _not_blank(cls, text: str) -> str:
-        if not text.strip():
-            raise ValueError("a chat message needs some text, not only white space")
-        return text
+    def _chat_text(cls, text: object) -> object:
+        # Before pydantic's own string check, which refuses a lone surrogate in
+        # words for programmers ("unable to parse raw data as a unicode string").
+        if not isinstance(text, str):
+            return text  # refused by StrictStr
+        try:
+            return chat_text(text, max_length=MAX_CHAT_LENGTH)
+        except TextTooLongError as too_long:
+            raise PydanticCustomError("string_too_long", str(too_long)) from None
+        except RefusedTextError as refused:
+            raise PydanticCustomError("chat_text", str(refused)) from None
 
 
 Payload = Union[

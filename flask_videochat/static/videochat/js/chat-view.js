@@ -52,6 +52,7 @@ export class ChatView {
       "aria-label": "Message",
       placeholder: "Write a message…",
       autocomplete: "off",
+      dir: "auto",
       maxlength: String(maxLength),
       part: "chat-input",
     });
@@ -76,8 +77,10 @@ export class ChatView {
     const item = h(
       "li",
       { class: `vc-chat-message${mine ? " vc-mine" : ""}`, "data-testid": "videochat-chat-message", "data-message-id": message.id, part: "chat-message" },
-      h("span", { class: "vc-chat-meta" }, h("strong", { class: "vc-chat-from" }, mine ? "You" : message.from.name), " ", h("time", { datetime: when.toISOString() }, when.toLocaleTimeString([], TIME_FORMAT))),
-      h("p", { class: "vc-chat-text" }, message.text),
+      h("span", { class: "vc-chat-meta" }, h("strong", { class: "vc-chat-from", dir: "auto" }, mine ? "You" : message.from.name), " ", h("time", { datetime: when.toISOString() }, when.toLocaleTimeString([], TIME_FORMAT))),
+      // Its own paragraph, direction from its first strong letter and isolated
+      // (dir="auto"): bidi controls in a message end with it (UAX #9, X8).
+      h("p", { class: "vc-chat-text", dir: "auto" }, message.text),
     );
     if (typeof message.seq === "number") item.dataset.seq = String(message.seq);
     // In order of the server's seq: a message that arrives late goes to its place.
