@@ -22,14 +22,23 @@ from flask_login import (
     logout_user,
 )
 from flask_socketio import SocketIO
+from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from flask_videochat import VideoChat
 
 #: The extension, created once; each app made by :func:`create_app` registers it.
 videochat = VideoChat()
 
+#: Flask-WTF's CSRF protection: every POST to the site (sign-in, sign-out) must carry
+#: the token its form holds, which a page of another site cannot read. ``/socket.io/``
+#: never reaches it: python-engineio's middleware answers those requests before Flask.
+csrf = CSRFProtect()
+
 #: Longest name accepted on the sign-in form.
 MAX_NAME = 80
+
+#: What the sign-in page says when its form came back without a valid token.
+FORM_EXPIRED = "Your sign-in form expired; please try again."
 
 TEAMS = {
     "Platform": "Keeps the lights on: servers, deploys, on-call.",
@@ -149,8 +158,13 @@ def create_app(
     app.config["SECRET_KEY"] = os.environ.get("SECRET_KEY") or instance_secret_key(
         app.instance_path
     )
+    # A form's CSRF token lasts as long as the session (Flask-WTF's default is one
+    # hour): this site's pages stay open for hours, waiting for calls, and their Sign
+    # out must still work then. A token is worth nothing without its session cookie.
+    app.config["WTF_CSRF_TIME_LIMIT"] = None
     app.config.update(_env_config())
     app.config.update(config or {})
+    csrf.init_app(app)
     directory = Directory()
     app.extensions["directory"] = directory
 
@@ -208,5 +222,13 @@ def create_app(
     @app.errorhandler(404)
     def not_found(_: Exception) -> Any:
         return render_template("base.html", title="Not found"), 404
+
+    @app.errorhandler(CSRFError)
+    def form_refused(_: CSRFError) -> Any:
+        """A POST without its form's valid token (sent from another site, expired, or
+        its session cookie gone): nothing was done; say so, with a fresh form."""
+        if request.endpoint == "login":
+            return render_template("login.html", error=FORM_EXPIRED), 400
+        return render_template("form_refused.html", title="Nothing was done"), 400
 
     return app

@@ -513,7 +513,8 @@ def example_site_command(host: str = "127.0.0.1", async_mode: str = "eventlet") 
 
 def sign_in_with_form(page: Page, base_url: str, name: str, *, path: str = "/login",
                       label: str = "Name", button: str = "Sign in") -> None:
-    """Sign in through a form with one text field (``label``) and a submit button."""
+    """Sign in through a form with one text field (``label``) and a submit button.
+    The browser submits the form's hidden fields too (a CSRF token)."""
     page.goto(base_url + path)
     page.get_by_label(label).fill(name)
     page.get_by_role("button", name=button).click()

@@ -74,4 +74,10 @@ def test_wheel_contains_the_run_time_files(tmp_path: Path) -> None:
         assert js_sources <= names, f"JavaScript modules not packaged: {js_sources - names}"
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
         assert "videochat = flask_videochat.pytest_plugin" in archive.read(entry_points).decode()
+        metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
+        requires = [line for line in metadata.decode().splitlines()
+                    if line.startswith("Requires-Dist:")]
+        # The example site's forms need Flask-WTF; the extension does not.
+        wtf = [line for line in requires if "flask-wtf" in line.lower()]
+        assert wtf and all('extra == "test"' in line for line in wtf), requires
     assert not any(name.startswith(("tests/", "example_site/", "e2e/")) for name in names)
