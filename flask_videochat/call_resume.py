@@ -1,15 +1,15 @@
 """What a :class:`~flask_videochat.calls.CallBook` keeps to let calls be taken back
-after a dropped connection (``call.resume``): the recently ended calls
-(:class:`EndedCalls`), the claims made after a server restart (:class:`Claim`), and
-what a resume did (:class:`ResumedCall`). Plain values, no locking: the book holds its
-lock around them.
+after a dropped connection (``call.resume``): the recently ended calls and the claims
+that expired (:class:`EndedCalls`), the claims made after a server restart
+(:class:`Claim`), and what a resume did (:class:`ResumedCall`). Plain values, no
+locking: the book holds its lock around them.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable
+from typing import TYPE_CHECKING, Callable, Hashable
 
 from .protocol import ErrorCode, ProtocolError
 
@@ -39,10 +39,25 @@ class EndedCall:
     ended_at: float
 
 
+def by_id(call: EndedCall) -> Hashable:
+    """The key of an ended call in the book's memory of real calls: its id (a real
+    call's id is never reused while it is remembered)."""
+    return call.id
+
+
+def by_id_and_parties(call: EndedCall) -> Hashable:
+    """The key of an expired claim: its call id and its two users. A claim's id is
+    chosen by a browser, and anybody may claim any id, so that claims of different
+    people under one id are remembered side by side and none of them replaces
+    another's (nor a real call's, which is kept apart)."""
+    return (call.id, call.parties)
+
+
 class EndedCalls:
-    """The recently ended calls by id: at most ``limit`` of them, none older than
-    ``max_age`` seconds of ``clock``. Not locked: the
-    :class:`~flask_videochat.calls.CallBook` holds its lock.
+    """Recently ended calls: at most ``limit`` of them, none older than ``max_age``
+    seconds of ``clock``, each under ``key(call)`` (:func:`by_id` unless told
+    otherwise). Not locked: the :class:`~flask_videochat.calls.CallBook` holds its
+    lock.
 
     Example::
 
@@ -51,24 +66,34 @@ class EndedCalls:
         assert ended.get("c1").reason is EndReason.HANGUP
     """
 
-    def __init__(self, *, limit: int, max_age: float, clock: Callable[[], float]) -> None:
+    def __init__(
+        self,
+        *,
+        limit: int,
+        max_age: float,
+        clock: Callable[[], float],
+        key: Callable[[EndedCall], Hashable] = by_id,
+    ) -> None:
         self._limit = limit
         self._max_age = max_age
         self._clock = clock
-        self._calls: OrderedDict[str, EndedCall] = OrderedDict()
+        self._key = key
+        self._calls: OrderedDict[Hashable, EndedCall] = OrderedDict()
 
     def add(self, call: EndedCall) -> None:
         """Remember ``call``, forgetting the oldest ones when full or too old."""
         self._forget_old()
-        self._calls.pop(call.id, None)
-        self._calls[call.id] = call
+        key = self._key(call)
+        self._calls.pop(key, None)
+        self._calls[key] = call
         while len(self._calls) > self._limit:
             self._calls.popitem(last=False)
 
-    def get(self, call_id: str) -> EndedCall | None:
-        """The ended call ``call_id``, or ``None`` when unknown or forgotten."""
+    def get(self, key: Hashable) -> EndedCall | None:
+        """The ended call under ``key`` (a call id, or what ``key`` makes), or
+        ``None`` when unknown or forgotten."""
         self._forget_old()
-        return self._calls.get(call_id)
+        return self._calls.get(key)
 
     def __len__(self) -> int:
         self._forget_old()
@@ -80,7 +105,7 @@ class EndedCalls:
 
     def load_state(self, calls: list[EndedCall]) -> None:
         """Replace the remembered calls with what :meth:`dump_state` gave."""
-        self._calls = OrderedDict((c.id, c) for c in calls)
+        self._calls = OrderedDict((self._key(c), c) for c in calls)
 
     def _forget_old(self) -> None:
         oldest = self._clock() - self._max_age
@@ -101,6 +126,10 @@ class Claim:
     :param since: the book's clock when it was made.
     :param token: tells this claim from a later one by the same user, so that a stale
         expiry timer ends nothing.
+    :param pairable: whether the claim may re-create its call. ``False`` when
+        ``call_id`` was, as the claim was made, a live or remembered call of other
+        people: the claim then waits and expires like any other (its claimant cannot
+        tell the id from an unknown one), but no call is ever made over that id.
     """
 
     call_id: str
@@ -109,6 +138,8 @@ class Claim:
     peer_id: str
     since: float
     token: int
+    #: A default, so that claims pickled by an older version (on Redis) load.
+    pairable: bool = True
 
 
 @dataclass(frozen=True)

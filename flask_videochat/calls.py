@@ -18,6 +18,8 @@ A party whose connection dropped takes an active call back on a new connection w
 :meth:`CallBook.resume`. After a server restart the book knows no call: each party's
 ``call.resume`` is then a :class:`~flask_videochat.call_resume.Claim`, and two
 matching claims re-create the call, active, between the claimants' connections.
+Anybody else's ``call.resume`` of a call id is answered as for an id the book does
+not know, so that it can probe neither call ids nor other people's presence.
 """
 
 from __future__ import annotations
@@ -37,6 +39,7 @@ from .call_resume import (
     EndedCall,
     EndedCalls,
     ResumedCall,
+    by_id_and_parties,
 )
 from .chat import ChatLog, ChatMessage, new_message
 from .presence import Status, User
@@ -135,9 +138,10 @@ class CallBook:
     :param claim_window: seconds a :class:`~flask_videochat.call_resume.Claim`
         waits for the other party (the namespace expires claims after it); the app's
         book gets ``max(5, VIDEOCHAT_RECONNECT_GRACE)``.
-    :param ended_memory: seconds an ended call is remembered for ``call.resume``;
-        the app's book gets ``max(60, 2 * VIDEOCHAT_RECONNECT_GRACE)``.
-    :param max_ended: most ended calls remembered.
+    :param ended_memory: seconds an ended call (or an expired claim) is remembered
+        for ``call.resume``; the app's book gets ``max(60, 2 *
+        VIDEOCHAT_RECONNECT_GRACE)``.
+    :param max_ended: most ended calls remembered (and, apart, most expired claims).
 
     Example::
 
@@ -168,7 +172,13 @@ class CallBook:
         self._lock = threading.RLock()
         self._calls: dict[str, Call] = {}
         self._by_user: dict[str, str] = {}
+        #: Real calls that ended, by id.
         self._ended = EndedCalls(limit=max_ended, max_age=ended_memory, clock=clock)
+        #: Claims that expired, by id and users (apart: a claim's id is anybody's to
+        #: choose, and must not overwrite what the parties of a real call learn).
+        self._lapsed = EndedCalls(
+            limit=max_ended, max_age=ended_memory, clock=clock, key=by_id_and_parties
+        )
         #: user id -> their pending claim (one per user).
         self._claims: dict[str, Claim] = {}
         self._last_token = 0
@@ -202,9 +212,16 @@ class CallBook:
             return self._claims.get(user_id)
 
     def ended(self, call_id: str) -> EndedCall | None:
-        """What is remembered of the ended call ``call_id``, or ``None``."""
+        """What is remembered of the ended call ``call_id``, or ``None`` (an expired
+        claim is not a call: see :meth:`lapsed`)."""
         with self._lock:
             return self._ended.get(call_id)
+
+    def lapsed(self, call_id: str, user_id: str, peer_id: str) -> EndedCall | None:
+        """What is remembered of an expired claim of ``user_id`` or ``peer_id`` for
+        ``call_id`` naming the other, or ``None``."""
+        with self._lock:
+            return self._lapsed.get((call_id, frozenset((user_id, peer_id))))
 
     def calls_on_connection(self, sid: str) -> list[Call]:
         """Live calls held by connection ``sid`` (as caller or answering callee)."""
@@ -390,47 +407,94 @@ class CallBook:
         peer_id: str,
         *,
         busy: bool = False,
+        may_see: Callable[[str, str], bool] | None = None,
         may_pair: Callable[[str, str], bool] | None = None,
     ) -> ResumedCall:
         """``user_id``, on connection ``sid``, takes back call ``call_id`` with
         ``peer_id`` after their connection dropped.
 
-        - A live active call of the two: ``sid`` now holds it for ``user_id``
-          (relays, hang-ups and the grace check use it). Rebound.
-        - A call the book does not know: a :class:`Claim` is recorded (replacing
-          the user's previous one), unless the peer's claim for the same call names
-          ``user_id``: then the call is re-created, active, the peer as caller on
-          their claim's connection and ``user_id`` as callee on ``sid``.
+        A call is the user's to take back only when ``user_id`` and ``peer_id`` are
+        its two parties:
 
-        :param busy: either user is busy elsewhere (a room seat or invitation): no
+        - Their live active call: ``sid`` now holds it for ``user_id`` (relays,
+          hang-ups and the grace check use it). Rebound. Still ringing:
+          ``ERR_INVALID_STATE``.
+        - Their call that ended recently (or their claim that expired):
+          :class:`CallEndedError`, with the reason.
+
+        Any other ``call_id`` is, for these two, a call the book does not know,
+        whether it is unknown or a live or recently ended call of other people (the
+        answer must not tell these apart: call ids cannot be probed). A
+        :class:`Claim` is recorded (replacing the user's previous one), unless the
+        peer's claim for the same call names ``user_id``: then the call is
+        re-created, active, the peer as caller on their claim's connection and
+        ``user_id`` as callee on ``sid``.
+
+        Only the user's own state may refuse a claim (``busy``, a live call of
+        theirs, naming themself); the peer's never does, so that the answer does not
+        say whether the peer is online, ringing, in a call or in a room (the host's
+        ``can_see`` may hide them from the user). A claim naming a busy peer is
+        harmless: it changes nothing of the peer's, and it can only be paired by the
+        peer's own ``call.resume`` of the same ``call_id`` naming ``user_id``, which
+        the peer's browser sends only for a call it had with the user, and which is
+        refused while the peer is busy (their own state). So a pairing always joins
+        two people who each named the other for the same id, are both free, and
+        are both allowed it (``may_pair``).
+
+        A claim is never paired over a call id that exists: when ``call_id`` is a
+        live or remembered call (of other people), the claim is recorded not
+        pairable (:attr:`Claim.pairable`), and no claim pairs with one that is not
+        pairable, so that no call is ever re-created with the id of another one,
+        even after the other is forgotten. (Two people acting together could still
+        tell such an id by trying to pair on it; they would first need it, and call
+        ids are random, made by the server and sent to nobody but the parties.)
+
+        :param busy: the user is busy elsewhere (their room seat or invitation): no
             claim is recorded.
+        :param may_see: ``may_see(user_id, peer_id)``, asked before the peer's
+            matching claim is paired with (the host's ``can_see``): ``False`` leaves
+            that claim alone and records the user's, as for a peer who is offline.
         :param may_pair: ``may_pair(caller_id, callee_id)``, asked before a call is
             re-created (the host's ``can_call``); ``False`` refuses.
-        :raises CallEndedError: the call ended recently and ``user_id`` and ``peer_id``
-            were its parties.
-        :raises ProtocolError: ``ERR_CALL_NOT_FOUND`` for a call of other parties, a
-            ``peer_id`` who is not the other party, or a claim that cannot be
-            recorded (either user in another live call, ``busy``, or refused by
-            ``may_pair``); ``ERR_INVALID_STATE`` for a call still ringing.
+        :raises CallEndedError: the call of ``user_id`` and ``peer_id`` ended
+            recently (or their claim expired).
+        :raises ProtocolError: ``ERR_INVALID_STATE`` for their call still ringing;
+            ``ERR_CALL_NOT_FOUND`` for a claim that cannot be recorded (``busy``,
+            the user in a live call, ``peer_id`` the user) or refused by
+            ``may_pair``.
         """
         with self._lock:
             call = self._calls.get(call_id)
-            if call is not None:
-                return self._rebind(call, user_id, sid, peer_id)
+            if call is not None and call.has_party(user_id) and call.other(user_id) == peer_id:
+                return self._rebind(call, user_id, sid)
             ended = self._ended.get(call_id)
-            if ended is not None:
-                if peer_id != user_id and ended.parties == {user_id, peer_id}:
-                    raise CallEndedError(ended.reason)
+            # (Both are remembered with two distinct users: none matches a user
+            # naming themself.)
+            for gone in (ended, self.lapsed(call_id, user_id, peer_id)):
+                if gone is not None and gone.parties == {user_id, peer_id}:
+                    raise CallEndedError(gone.reason)
+            # From here on the id is, to these two, unknown: nothing below may depend
+            # on what the book holds under it for others, nor on the peer's state.
+            if busy or peer_id == user_id or user_id in self._by_user:
                 raise _not_found()
-            if busy or peer_id == user_id or user_id in self._by_user or peer_id in self._by_user:
-                raise _not_found()
+            pairable = call is None and ended is None
+            waiting = self._claims.get(peer_id)
+            matches = (
+                pairable
+                and waiting is not None
+                and waiting.pairable
+                and (waiting.call_id, waiting.peer_id) == (call_id, user_id)
+                and (may_see is None or may_see(user_id, peer_id))
+            )
             now = self._clock()
-            theirs = self._claims.get(peer_id)
-            if theirs is None or (theirs.call_id, theirs.peer_id) != (call_id, user_id):
+            if not matches:
                 self._last_token += 1
-                claim = Claim(call_id, user_id, sid, peer_id, now, self._last_token)
+                claim = Claim(
+                    call_id, user_id, sid, peer_id, now, self._last_token, pairable=pairable
+                )
                 self._claims[user_id] = claim
                 return ResumedCall(None, claim=claim)
+            assert waiting is not None
             if may_pair is not None and not may_pair(peer_id, user_id):
                 raise _not_found()
             del self._claims[peer_id]
@@ -438,7 +502,7 @@ class CallBook:
             call = Call(
                 call_id,
                 peer_id,
-                theirs.sid,
+                waiting.sid,
                 user_id,
                 created_at=now,
                 state=CallState.ACTIVE,
@@ -448,12 +512,14 @@ class CallBook:
             )
             self._calls[call_id] = call
             self._by_user[peer_id] = self._by_user[user_id] = call_id
-            return ResumedCall(call, matched=theirs)
+            return ResumedCall(call, matched=waiting)
 
     def expire_claim(self, user_id: str, token: int) -> Claim | None:
         """The claim window of ``user_id``'s claim ``token`` is over: the peer never
-        came. It is remembered as ended (``PEER_DISCONNECTED``), so the peer's late
-        ``call.resume`` learns so at once.
+        came. It is remembered as ended (``PEER_DISCONNECTED``) for these two users
+        only (:meth:`lapsed`), so the peer's late ``call.resume`` naming the
+        claimant learns so at once; what the book remembers of a real call with
+        that id, if any, is left alone.
 
         :returns: the expired claim, or ``None`` when it was matched, replaced or
             dropped meanwhile.
@@ -464,7 +530,7 @@ class CallBook:
                 return None
             del self._claims[user_id]
             parties = frozenset((claim.user_id, claim.peer_id))
-            self._ended.add(
+            self._lapsed.add(
                 EndedCall(claim.call_id, parties, EndReason.PEER_DISCONNECTED, self._clock())
             )
             return claim
@@ -489,6 +555,7 @@ class CallBook:
                 "calls": self._calls,
                 "by_user": self._by_user,
                 "ended": self._ended.dump_state(),
+                "lapsed": self._lapsed.dump_state(),
                 "claims": self._claims,
                 "last_token": self._last_token,
             }
@@ -499,14 +566,15 @@ class CallBook:
             self._calls = data["calls"]
             self._by_user = data["by_user"]
             self._ended.load_state(data["ended"])
+            # (Absent from what a version before it saved.)
+            self._lapsed.load_state(data.get("lapsed", []))
             self._claims = data["claims"]
             self._last_token = data["last_token"]
 
     # -- internals --------------------------------------------------------------
 
-    def _rebind(self, call: Call, user_id: str, sid: str, peer_id: str) -> ResumedCall:
-        if not call.has_party(user_id) or call.other(user_id) != peer_id:
-            raise _not_found()
+    def _rebind(self, call: Call, user_id: str, sid: str) -> ResumedCall:
+        """Connection ``sid`` of party ``user_id`` now holds ``call``."""
         if call.state is not CallState.ACTIVE:
             raise ProtocolError(ErrorCode.INVALID_STATE, "Only an answered call can be taken back.")
         previous = call.sid_of(user_id)

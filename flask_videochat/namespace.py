@@ -433,15 +433,24 @@ class VideoChatNamespace(RoomEvents):
     @acknowledged(CallResumePayload)
     def on_call_resume(self, user: User, payload: CallResumePayload) -> dict[str, Any]:
         """Take a call back on this connection: rebind a live call, or (after a
-        server restart) claim it until the peer claims it too."""
+        server restart) claim it until the peer claims it too.
+
+        To anyone but its two parties a call id is unknown, and the answer depends
+        on the sender's own state only, never on the peer's (online, hidden by
+        ``can_see``, ringing, in a call or a room): see
+        :meth:`~flask_videochat.calls.CallBook.resume`."""
         state = self.state
         sid = current_sid()
-        busy = any(
-            state.rooms.status_of(u) is not Status.AVAILABLE for u in (user.id, payload.peer)
-        )
+        busy = state.rooms.status_of(user.id) is not Status.AVAILABLE
         try:
             resumed = state.calls.resume(
-                payload.call_id, user.id, sid, payload.peer, busy=busy, may_pair=self._may_pair
+                payload.call_id,
+                user.id,
+                sid,
+                payload.peer,
+                busy=busy,
+                may_see=self._may_see,
+                may_pair=self._may_pair,
             )
         except CallEndedError as gone:
             ended = {"call_id": payload.call_id, "reason": gone.reason.value}
@@ -482,6 +491,13 @@ class VideoChatNamespace(RoomEvents):
             reason=call.reason.value,
             duration=call.duration,
         )
+
+    def _may_see(self, viewer_id: str, user_id: str) -> bool:
+        """Whether ``user_id`` is online and the host's ``can_see`` shows them to
+        ``viewer_id`` (also online): what ``call.invite`` asks before anything else."""
+        state = self.state
+        viewer, user = state.presence.get(viewer_id), state.presence.get(user_id)
+        return viewer is not None and user is not None and self._sees(viewer, user)
 
     def _may_pair(self, caller_id: str, callee_id: str) -> bool:
         """Whether two claimants may have their call re-created: both online and the

@@ -408,6 +408,7 @@ CALL_READERS = (
     "is_busy",
     "claim_of",
     "ended",
+    "lapsed",
     "calls_on_connection",
     "relay_target",
     "held_call",

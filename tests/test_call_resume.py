@@ -11,13 +11,14 @@ from typing import TYPE_CHECKING, Any, Callable
 import pytest
 
 from flask_videochat import Call, CallBook, CallState, EndReason, ErrorCode, ProtocolError, Status
-from flask_videochat.call_resume import CallEndedError, EndedCall, EndedCalls
+from flask_videochat.call_resume import CallEndedError, EndedCall, EndedCalls, ResumedCall
 
 if TYPE_CHECKING:
     from conftest import FakeClock
 
-#: Connection ids: Ada's tab and the one she came back on; Bob's two; Cy's and Dan's.
+#: Connection ids: Ada's tab and the one she came back on; Bob's two; Cy's, Dan's, Eve's.
 ADA, ADA2, BOB, BOB2, CY, DAN = "sid-ada", "sid-ada-2", "sid-bob", "sid-bob-2", "sid-cy", "sid-dan"
+EVE = "sid-eve"
 #: The id of a call the book never saw (it was made before a server restart).
 OLD = "call-before-restart"
 
@@ -94,14 +95,14 @@ def test_resuming_twice_on_the_same_connection_changes_nothing(
 
 
 @pytest.mark.parametrize(
-    ("user", "peer"),
-    [("cy", "bob"), ("ada", "cy"), ("ada", "ada"), ("cy", "dan")],
-    ids=["stranger", "wrong-peer", "self-as-peer", "stranger-naming-stranger"],
+    ("user", "peer"), [("ada", "cy"), ("ada", "ada")], ids=["wrong-peer", "self-as-peer"]
 )
 def test_only_a_party_naming_the_other_can_take_a_call_back(
     book: CallBook, active: Call, user: str, peer: str
 ) -> None:
-    refused(ErrorCode.CALL_NOT_FOUND, lambda: book.resume(active.id, user, CY, peer))
+    # Not her call with that peer, and she cannot claim one: she is in a call (her
+    # own state). Strangers: see test_a_call_of_others_is_an_unknown_id_to_strangers.
+    refused(ErrorCode.CALL_NOT_FOUND, lambda: book.resume(active.id, user, ADA2, peer))
 
     assert (active.caller_sid, active.callee_sid) == (ADA, BOB)
     assert book.claim_of(user) is None
@@ -155,10 +156,11 @@ def test_an_ended_call_is_not_told_to_strangers(
 ) -> None:
     book.hangup(active.id, "ada", ADA)
 
-    error = refused(ErrorCode.CALL_NOT_FOUND, lambda: book.resume(active.id, user, CY, peer))
+    resumed = book.resume(active.id, user, CY, peer)
 
-    assert not isinstance(error, CallEndedError)  # "not found", as for any unknown id
-    assert book.claim_of(user) is None
+    # As for any unknown id: a claim, and no word of why the call ended.
+    assert resumed.call is None and resumed.claim is not None
+    assert book.claim_of(user) == resumed.claim
 
 
 def test_ended_calls_are_forgotten_after_a_while(
@@ -288,21 +290,18 @@ def test_a_new_claim_replaces_the_users_previous_one(book: CallBook) -> None:
 
 
 @pytest.mark.parametrize(
-    ("peer", "busy", "code"),
+    ("peer", "busy"),
     [
-        ("cy", False, ErrorCode.CALL_NOT_FOUND),  # Cy is in a call with Dan
-        ("ada", False, ErrorCode.CALL_NOT_FOUND),  # naming herself
-        ("bob", True, ErrorCode.CALL_NOT_FOUND),  # one of them is in a room
+        ("ada", False),  # naming herself
+        ("bob", True),  # she is in a room
     ],
-    ids=["peer-in-a-call", "self", "busy"],
+    ids=["self", "busy"],
 )
-def test_claims_that_cannot_be_recorded(
-    book: CallBook, peer: str, busy: bool, code: ErrorCode
-) -> None:
+def test_claims_that_cannot_be_recorded(book: CallBook, peer: str, busy: bool) -> None:
     other = book.invite("cy", CY, "dan")
     book.accept(other.id, "dan", DAN)
 
-    refused(code, lambda: book.resume(OLD, "ada", ADA, peer, busy=busy))
+    refused(ErrorCode.CALL_NOT_FOUND, lambda: book.resume(OLD, "ada", ADA, peer, busy=busy))
 
     assert book.claim_of("ada") is None
     assert book.status_of("ada") is Status.AVAILABLE
@@ -315,9 +314,140 @@ def test_a_user_in_a_call_cannot_claim_another(book: CallBook, active: Call) -> 
     assert book.live_call_of("ada") is active
 
 
-def test_a_claim_for_a_live_call_of_others_is_refused(book: CallBook, active: Call) -> None:
-    refused(ErrorCode.CALL_NOT_FOUND, lambda: book.resume(active.id, "cy", CY, "ada"))
-    assert book.claim_of("cy") is None
+def claim_seen(resumed: ResumedCall, book: CallBook, call_id: str) -> tuple[object, ...]:
+    """What a resume that made a claim of ``call_id`` shows its sender and does to
+    them: no call, the peer the claim names, its time, the sender's status and
+    whether they are busy."""
+    claim = resumed.claim
+    assert resumed.call is None and claim is not None
+    assert (resumed.previous_sid, resumed.matched, claim.call_id) == (None, None, call_id)
+    return claim.peer_id, claim.since, book.status_of(claim.user_id), book.is_busy(claim.user_id)
+
+
+@pytest.mark.parametrize("kind", ["ringing", "active", "ended"])
+@pytest.mark.parametrize(
+    "peer", ["bob", "ada", "dan"], ids=["naming-callee", "naming-caller", "naming-stranger"]
+)
+def test_a_call_of_others_is_an_unknown_id_to_strangers(
+    book: CallBook, clock: FakeClock, kind: str, peer: str
+) -> None:
+    """Cy's ``call.resume`` of Ada and Bob's call is answered as Eve's of an id the
+    book never saw, naming the same peer (a call id cannot be probed), and changes
+    nothing of Ada and Bob's, now or when Cy's claim expires."""
+    call = book.invite("ada", ADA, "bob")
+    if kind != "ringing":
+        book.accept(call.id, "bob", BOB)
+    if kind == "ended":
+        book.hangup(call.id, "bob", BOB)
+    remembered = book.ended(call.id)
+
+    real = book.resume(call.id, "cy", CY, peer)
+    unknown = book.resume(OLD, "eve", EVE, peer)
+
+    seen = claim_seen(real, book, call.id)
+    assert seen == claim_seen(unknown, book, OLD) == (peer, clock.now, Status.IN_CALL, True)
+    # Ada and Bob's call is as it was; nothing was recorded for them.
+    if kind == "ended":
+        assert len(book) == 0
+    else:
+        assert book.live_call_of("ada") is book.live_call_of("bob") is call
+        assert (call.caller_sid, call.callee_sid) == (ADA, None if kind == "ringing" else BOB)
+    assert book.ended(call.id) == remembered
+    assert book.claim_of("ada") is book.claim_of("bob") is None
+
+    # The claims expire alike; what the parties learn of their call stays.
+    assert real.claim is not None and unknown.claim is not None
+    clock.advance(5)
+    assert book.expire_claim("cy", real.claim.token) == real.claim
+    assert book.expire_claim("eve", unknown.claim.token) == unknown.claim
+    assert book.status_of("cy") is book.status_of("eve") is Status.AVAILABLE
+    assert book.ended(call.id) == remembered
+    for args in ((call.id, "cy", CY, peer), (OLD, "eve", EVE, peer)):
+        late = refused(ErrorCode.CALL_NOT_FOUND, lambda args=args: book.resume(*args))
+        assert isinstance(late, CallEndedError)
+        assert late.reason is EndReason.PEER_DISCONNECTED
+    if kind == "ended":
+        gone = refused(ErrorCode.CALL_NOT_FOUND, lambda: book.resume(call.id, "ada", ADA2, "bob"))
+        assert isinstance(gone, CallEndedError) and gone.reason is EndReason.HANGUP
+    elif kind == "active":
+        assert book.resume(call.id, "ada", ADA2, "bob").previous_sid == ADA
+    else:
+        refused(ErrorCode.INVALID_STATE, lambda: book.resume(call.id, "bob", BOB, "ada"))
+
+
+@pytest.mark.parametrize("kind", ["active", "ended"])
+def test_no_call_is_ever_re_created_over_an_existing_id(
+    book: CallBook, active: Call, clock: FakeClock, kind: str
+) -> None:
+    """Two strangers who both claim Ada and Bob's call id, naming each other, wait
+    like claimants whose peer never came: their claims are not pairable, even once
+    the book has forgotten the id."""
+    if kind == "ended":
+        book.hangup(active.id, "ada", ADA)
+    remembered = book.ended(active.id)
+
+    first = book.resume(active.id, "cy", CY, "dan")
+    second = book.resume(active.id, "dan", DAN, "cy")
+
+    assert first.call is second.call is None
+    assert first.claim is not None and not first.claim.pairable
+    assert second.claim is not None and not second.claim.pairable
+    assert len(book) == (1 if kind == "active" else 0)
+    assert book.ended(active.id) == remembered
+    assert book.live_call_of("cy") is book.live_call_of("dan") is None
+    if kind == "ended":
+        # Long after, the id is forgotten: Dan's new claim is pairable, but Cy's,
+        # made while the id was known, still pairs with nothing.
+        clock.advance(61)
+        assert book.ended(active.id) is None
+        again = book.resume(active.id, "dan", DAN, "cy")
+        assert again.call is None and again.claim is not None and again.claim.pairable
+        assert len(book) == 0
+        assert book.claim_of("cy") == first.claim
+
+
+def test_a_claim_naming_a_busy_peer_is_recorded_and_changes_nothing_of_theirs(
+    book: CallBook, active: Call
+) -> None:
+    """The peer's state never refuses a claim (it would tell whether they are
+    online); the claim waits for a pairing only the peer's own resume can make."""
+    resumed = book.resume(OLD, "cy", CY, "bob")
+
+    assert resumed.call is None and resumed.claim is not None
+    assert book.claim_of("cy") == resumed.claim
+    assert book.status_of("cy") is Status.IN_CALL
+    assert book.live_call_of("bob") is active
+    assert (active.caller_sid, active.callee_sid) == (ADA, BOB)
+    # Bob, in his call, cannot claim it back (his own state): nothing pairs.
+    refused(ErrorCode.CALL_NOT_FOUND, lambda: book.resume(OLD, "bob", BOB2, "cy"))
+    assert book.claim_of("cy") == resumed.claim and book.claim_of("bob") is None
+    # Once free, Bob claiming the same call, naming Cy, is the pairing it waits for.
+    book.hangup(active.id, "ada", ADA)
+    call = book.resume(OLD, "bob", BOB2, "cy").call
+    assert call is not None and (call.caller_id, call.callee_id) == ("cy", "bob")
+
+
+def test_a_hidden_peers_claim_is_not_paired_with(book: CallBook) -> None:
+    """``may_see`` says Bob is hidden from Ada: her resume naming him is answered
+    as Eve's, who names Bob while he has no claim (as when he is offline); his
+    claim waits on."""
+    asked: list[tuple[str, str]] = []
+
+    def may_see(viewer: str, user: str) -> bool:
+        asked.append((viewer, user))
+        return False
+
+    offline = book.resume(OLD, "eve", EVE, "bob", may_see=may_see)
+    assert asked == []  # Bob has no claim: nothing to ask
+    bobs = book.resume(OLD, "bob", BOB, "ada").claim
+
+    hidden = book.resume(OLD, "ada", ADA, "bob", may_see=may_see, may_pair=lambda a, b: True)
+
+    assert asked == [("ada", "bob")]
+    assert claim_seen(hidden, book, OLD) == claim_seen(offline, book, OLD)
+    assert hidden.claim is not None and hidden.claim.pairable
+    assert book.claim_of("bob") == bobs
+    assert len(book) == 0
 
 
 def test_the_pairing_check_can_refuse_a_re_creation(book: CallBook) -> None:
@@ -349,6 +479,11 @@ def test_an_expired_claim_ends_and_is_remembered(book: CallBook) -> None:
     assert book.claim_of("ada") is None
     assert book.status_of("ada") is Status.AVAILABLE
     assert book.expire_claim("ada", claim.token) is None
+    # Remembered for Ada and Bob only, apart from real calls.
+    assert book.ended(OLD) is None
+    lapsed = book.lapsed(OLD, "bob", "ada")
+    assert lapsed is not None and lapsed.reason is EndReason.PEER_DISCONNECTED
+    assert book.lapsed(OLD, "bob", "cy") is None
     # Bob, too late, learns at once that the call is over.
     gone = refused(ErrorCode.CALL_NOT_FOUND, lambda: book.resume(OLD, "bob", BOB, "ada"))
     assert isinstance(gone, CallEndedError)

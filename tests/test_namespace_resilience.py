@@ -21,13 +21,24 @@ from flask_videochat import (
     room_joined,
     room_left,
 )
-from tests.support import answered, assert_error, assert_nothing, clear, fill, recording, statuses
+from tests.support import (
+    answered,
+    assert_error,
+    assert_nothing,
+    clear,
+    fill,
+    invite,
+    recording,
+    statuses,
+)
 
 #: Every test here runs on both stores: in memory, and on Redis (one process).
 pytestmark = pytest.mark.parametrize("host_store", ("memory", "redis"), indirect=True)
 
 if TYPE_CHECKING:
     from conftest import Connector, Host, MakeHost, Tab
+
+    from flask_videochat import User
 
     Sent = list[tuple[str, dict[str, Any]]]
     ConnectorFor = Callable[[Host], Connector]
@@ -296,9 +307,11 @@ def test_taking_back_a_call_that_ended_meanwhile_tells_why(
     assert back.received("call.ended") == [{"call_id": call_id, "reason": "hangup"}]
     assert_nothing(bob, cy)
     assert statuses(host)["ada"] == "available"
-    # Someone who was not in it learns nothing.
-    assert_error(cy.emit("call.resume", {"call_id": call_id, "peer": "bob"}), "ERR_CALL_NOT_FOUND")
-    assert_nothing(bob, cy)
+    # Someone who was not in it learns nothing: to them the id is unknown (a claim,
+    # as after a restart), and the call's end is not told.
+    ack = cy.emit("call.resume", {"call_id": call_id, "peer": "bob"})
+    assert ack == {"ok": True, "call_id": call_id, "state": "pending"}
+    assert call_and_room_events(cy) == call_and_room_events(bob) == []
 
 
 def test_a_call_ended_without_grace_tells_the_returning_party_why(connect: Connector) -> None:
@@ -316,21 +329,23 @@ def test_a_call_ended_without_grace_tells_the_returning_party_why(connect: Conne
 @pytest.mark.parametrize(
     ("sender", "peer", "code"),
     [
-        ("cy", "bob", "ERR_CALL_NOT_FOUND"),  # a stranger
-        ("ada2", "cy", "ERR_CALL_NOT_FOUND"),  # a party naming someone else
+        # A party naming someone else (she cannot claim a call: she is in one).
+        ("ada2", "cy", "ERR_CALL_NOT_FOUND"),
         ("ringing", "bob", "ERR_INVALID_STATE"),  # not answered yet
     ],
-    ids=["stranger", "wrong-peer", "ringing"],
+    ids=["wrong-peer", "ringing"],
 )
 def test_refused_resumes_leave_the_call_alone(
     connect: Connector, host: Host, sender: str, peer: str, code: str
 ) -> None:
+    """(A stranger is not refused: see
+    :func:`test_resuming_a_call_of_others_answers_as_for_an_unknown_id`.)"""
     ada, ada2, bob, cy = connect("ada"), connect("ada"), connect("bob"), connect("cy")
     if sender == "ringing":
         call_id = ada.emit("call.invite", {"to": "bob"})["call_id"]
     else:
         call_id = answered(ada, bob)
-    tabs = {"ada2": ada2, "cy": cy, "ringing": ada2}
+    tabs = {"ada2": ada2, "ringing": ada2}
     clear(ada, ada2, bob, cy)
     before = statuses(host)
 
@@ -449,23 +464,36 @@ def test_a_claim_dies_with_its_connection(restarted: tuple[str, Host, Connector]
     assert ada2.received("call.resumed") == []
 
 
-def test_a_claim_naming_someone_in_another_call_is_refused(
+def test_a_claim_naming_someone_in_another_call_changes_nothing_of_theirs(
     restarted: tuple[str, Host, Connector],
 ) -> None:
+    """The peer's state does not refuse a claim (that would tell whether they are
+    busy, which ``can_see`` may hide), and the claim cannot reach them: it waits for
+    the peer's own ``call.resume`` naming the claimant, which Bob, busy, cannot
+    make."""
     call_id, host, connect = restarted
     ada, bob, cy = connect("ada"), connect("bob"), connect("cy")
     other = answered(bob, cy)
     clear(ada, bob, cy)
     before = statuses(host)
 
-    assert_error(ada.emit("call.resume", {"call_id": call_id, "peer": "bob"}), "ERR_CALL_NOT_FOUND")
-    # Nor can anyone claim a live call of others, naming one of its parties.
-    assert_error(ada.emit("call.resume", {"call_id": other, "peer": "bob"}), "ERR_CALL_NOT_FOUND")
+    pending = ada.emit("call.resume", {"call_id": call_id, "peer": "bob"})
+    assert pending == {"ok": True, "call_id": call_id, "state": "pending"}
+    # Claiming the live call of others, naming one of its parties, is the same: it is
+    # an unknown id to her.
+    pending = ada.emit("call.resume", {"call_id": other, "peer": "bob"})
+    assert pending == {"ok": True, "call_id": other, "state": "pending"}
+    # Bob, in a call, cannot claim a call with Ada (his own state): nothing pairs.
+    assert_error(bob.emit("call.resume", {"call_id": other, "peer": "ada"}), "ERR_CALL_NOT_FOUND")
 
-    assert_nothing(ada, bob, cy)
-    assert statuses(host) == before
-    assert host.book.claim_of("ada") is None
+    assert call_and_room_events(ada) == call_and_room_events(bob) == []
+    assert call_and_room_events(cy) == []
+    assert statuses(host) == {**before, "ada": "in_call"}
+    assert host.book.claim_of("bob") is None
+    call = host.book.live_call_of("bob")
+    assert call is not None and call.id == other and call.has_party("cy")
     assert bob.emit("signal", {"call_id": other, "description": OFFER}) == {"ok": True}
+    assert cy.received("signal") == [{"call_id": other, "from": "bob", "description": OFFER}]
 
 
 def test_the_can_call_hook_may_refuse_a_re_created_call(
@@ -483,6 +511,166 @@ def test_the_can_call_hook_may_refuse_a_re_created_call(
 
     assert_nothing(ada, eve)
     assert len(host.book) == 0
+
+
+# -- call.resume is not a probe ------------------------------------------------------------
+
+#: The claim window of the hosts comparing resumes, in seconds (the app's is >= 5 s).
+WINDOW = 0.3
+
+
+def normalized(value: Any, call_id: str) -> Any:
+    """``value`` with ``call_id`` (in nested dicts, lists and tuples) written
+    ``"{call}"``: outcomes of resumes of different ids compare equal."""
+    if value == call_id:
+        return "{call}"
+    if isinstance(value, dict):
+        return {k: normalized(v, call_id) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [normalized(v, call_id) for v in value]
+    return value
+
+
+def resume_outcome(
+    host: Host, sender: Tab, watcher: Tab, call_id: str, peer: str
+) -> dict[str, Any]:
+    """Everything ``sender``'s ``call.resume`` of ``call_id`` naming ``peer`` shows:
+    its ack; all that ``sender`` receives until its claim window (:data:`WINDOW`)
+    is over; what ``watcher``, who sees ``sender``, hears of them meanwhile; their
+    status and claim after. The call id is written ``"{call}"``."""
+    me = str(sender.user_id)
+    clear(sender, watcher)
+    ack = sender.emit("call.resume", {"call_id": call_id, "peer": peer})
+    host.sleep(WINDOW)
+    if isinstance(ack, dict) and ack.get("state") == "pending":
+        sender.wait_for("call.ended")
+        deadline = time.monotonic() + 5
+        while (me, "available") not in watcher.statuses():
+            assert time.monotonic() < deadline, f"{watcher.user_id} never saw {me} available"
+            host.sleep(0.01)
+    host.sleep(0.1)  # anything else would have come by now
+    sender.names()  # pulls what came
+    return normalized(
+        {
+            "ack": ack,
+            "received": list(sender.log),
+            "watcher": [
+                [entry for entry in watcher.statuses() if entry[0] == me],
+                [uid for uid in watcher.offline() if uid == me],
+                call_and_room_events(watcher),
+            ],
+            "status": statuses(host).get(me),
+            "claiming": host.book.claim_of(me) is not None,
+        },
+        call_id,
+    )
+
+
+#: Where each scene puts Bob (hidden from Dan) when Dan resumes a call naming him.
+HIDDEN_SCENES = (
+    "idle",
+    "ringing",  # Cy calls him
+    "calling",  # he calls Cy
+    "in-call",
+    "in-room",
+    "invited",  # into Cy's room
+    "claiming",  # he claims the very call Dan resumes, naming Dan
+    "hook-raises",  # in a call; the can_see hook raises for Dan and Bob
+)
+
+
+@pytest.mark.parametrize("scene", HIDDEN_SCENES)
+def test_resume_naming_a_hidden_user_answers_as_for_an_offline_one(
+    make_host: MakeHost, connector_for: ConnectorFor, scene: str
+) -> None:
+    """Issue 11: Dan's ``call.resume`` naming Bob, whom ``can_see`` hides from him,
+    shows Dan exactly what it shows while Bob is offline, whatever Bob is doing, and
+    tells nobody else anything."""
+
+    def can_see(viewer: User, user: User) -> bool:
+        if (viewer.id, user.id) != ("dan", "bob"):
+            return True
+        if scene == "hook-raises":
+            raise RuntimeError("the host's hook is broken")
+        return False
+
+    host = make_host(config={"VIDEOCHAT_RING_TIMEOUT": 30}, can_see=can_see)
+    host.state.calls.claim_window = WINDOW
+    connect = connector_for(host)
+    dan, ada = connect("dan"), connect("ada")
+    offline = resume_outcome(host, dan, ada, "call-before-restart-1", "bob")
+    assert offline["ack"] == {"ok": True, "call_id": "{call}", "state": "pending"}
+
+    bob, cy = connect("bob"), connect("cy")
+    call_id = "call-before-restart-2"
+    if scene == "ringing":
+        invite(cy, "bob")
+    elif scene == "calling":
+        invite(bob, "cy")
+    elif scene in ("in-call", "hook-raises"):
+        answered(cy, bob)
+    elif scene == "in-room":
+        join(bob)
+    elif scene == "invited":
+        join(cy)
+        assert cy.emit("room.invite", {"room": "standup", "to": "bob"})["state"] == "ringing"
+    elif scene == "claiming":
+        pending = bob.emit("call.resume", {"call_id": call_id, "peer": "dan"})
+        assert pending["state"] == "pending"
+    clear(bob, cy)
+    before = statuses(host)
+
+    hidden = resume_outcome(host, dan, ada, call_id, "bob")
+
+    assert hidden == offline
+    # Nobody else heard of it, and nothing of theirs changed.
+    assert call_and_room_events(cy) == []
+    if scene == "claiming":  # Bob's own claim ended by itself: nothing paired
+        assert call_and_room_events(bob) == ["call.ended"]
+        assert len(host.book) == 0
+        del before["bob"]
+    else:
+        assert call_and_room_events(bob) == []
+    after = statuses(host)
+    assert {uid: after[uid] for uid in before} == before
+
+
+@pytest.mark.parametrize("kind", ["ringing", "active", "ended"])
+def test_resuming_a_call_of_others_answers_as_for_an_unknown_id(
+    make_host: MakeHost, connector_for: ConnectorFor, kind: str
+) -> None:
+    """Issue 11: Cy's ``call.resume`` of Ada and Bob's call (ringing, active, or
+    ended a moment ago), naming Bob, shows Cy exactly what a resume of an id the
+    server never made shows, and changes nothing of Ada and Bob's."""
+    host = make_host(config={"VIDEOCHAT_RING_TIMEOUT": 30})
+    host.state.calls.claim_window = WINDOW
+    connect = connector_for(host)
+    ada, bob, cy, dan = connect("ada"), connect("bob"), connect("cy"), connect("dan")
+    call_id = invite(ada, "bob") if kind == "ringing" else answered(ada, bob)
+    if kind == "ended":
+        assert bob.emit("call.hangup", {"call_id": call_id})["ok"] is True
+    clear(ada, bob, cy, dan)
+    before = statuses(host)
+
+    unknown = resume_outcome(host, cy, dan, "call-never-made", "bob")
+    real = resume_outcome(host, cy, dan, call_id, "bob")
+
+    assert real == unknown
+    assert unknown["ack"] == {"ok": True, "call_id": "{call}", "state": "pending"}
+    assert call_and_room_events(ada) == call_and_room_events(bob) == []
+    assert statuses(host) == before
+    # The call's parties find it as they left it.
+    if kind == "ringing":
+        assert bob.emit("call.accept", {"call_id": call_id})["ok"] is True
+        assert ada.received("call.accepted")
+    elif kind == "active":
+        assert bob.emit("signal", {"call_id": call_id, "description": OFFER}) == {"ok": True}
+        assert ada.received("signal") == [{"call_id": call_id, "from": "bob", "description": OFFER}]
+    else:
+        # Cy's expired claim did not overwrite what Ada learns of her call's end.
+        back = ada.emit("call.resume", {"call_id": call_id, "peer": "bob"})
+        assert_error(back, "ERR_CALL_NOT_FOUND")
+        assert ada.received("call.ended") == [{"call_id": call_id, "reason": "hangup"}]
 
 
 # -- room seats kept through a dropped connection -----------------------------------------------
