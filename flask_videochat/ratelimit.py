@@ -186,16 +186,16 @@ class _Moving:
         self.expiry = expiry
         self.times: deque[float] = deque()
 
-    def hit(self, now: float) -> float:
-        """Count one event at ``now``: 0 when it fits, else the seconds until one
-        would (and it is not counted)."""
+    def hit(self, now: float) -> float | None:
+        """Count one event at ``now``: ``None`` when it fits, else the seconds until
+        one would (and it is not counted)."""
         times = self.times
         while times and times[0] <= now - self.expiry:
             times.popleft()
         if len(times) >= self.amount:
-            return times[0] + self.expiry - now
+            return max(times[0] + self.expiry - now, 0.0)
         times.append(now)
-        return 0.0
+        return None
 
 
 class _Sliding:
@@ -212,9 +212,9 @@ class _Sliding:
         self.current = 0
         self.previous = 0
 
-    def hit(self, now: float) -> float:
-        """Count one event at ``now``: 0 when it fits, else the seconds until one
-        would (and it is not counted)."""
+    def hit(self, now: float) -> float | None:
+        """Count one event at ``now``: ``None`` when it fits, else the seconds until
+        one would (and it is not counted)."""
         expiry = self.expiry
         window = int(now // expiry)
         if window != self.window:
@@ -225,13 +225,14 @@ class _Sliding:
         weighted = self.previous * left / expiry + self.current
         if math.floor(weighted) + 1 <= self.amount:
             self.current += 1
-            return 0.0
+            return None
         limit, current, previous = self.amount, self.current, self.previous
         if current >= limit:
             # This window alone is full: wait for it to become the previous one,
             # then for its weight to fall under the limit.
             return left + expiry * (1 - limit / current)
-        return left - expiry * (limit - current) / previous
+        # (At least a moment: at the boundary the weight must still fall.)
+        return max(left - expiry * (limit - current) / previous, 0.0)
 
 
 def _counter(item: RateLimitItem) -> _Moving | _Sliding:
@@ -274,7 +275,7 @@ class Budget:
                 counters = self._counters[key] = tuple(map(_counter, self._limits_of(key)))
             for i, counter in enumerate(counters):
                 wait = counter.hit(now)
-                if wait > 0:
+                if wait is not None:
                     for counted in counters[:i]:
                         _uncount(counted)
                     raise RateLimitedError(math.ceil(wait * 1000 + 1) / 1000)

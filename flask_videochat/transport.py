@@ -30,6 +30,7 @@ malformed packet is malformed before anyone knows its namespace).
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from typing import Any, Callable
@@ -158,6 +159,8 @@ def _guarded_messages(server: Any) -> Callable[[str, Any], Any]:
 
     def on_message(eio_sid: str, data: Any) -> Any:
         try:
+            if eio_sid not in server._binary_packet and not isinstance(data, str):
+                raise MalformedPacket("binary data where no attachment was due")
             return handle(eio_sid, data)
         except MalformedPacket as exc:
             server._binary_packet.pop(eio_sid, None)
@@ -263,6 +266,7 @@ def _capped_websocket_class(eio: Any) -> type | None:
                 self.close()
                 _close_engineio_session(self.app)
                 result = []
+            _finish(ws)
             if ws.mode == "gunicorn":
                 raise StopIteration()
             if ws.mode == "werkzeug":
@@ -297,6 +301,27 @@ def _capped_websocket_class(eio: Any) -> type | None:
                 return None
 
     return CappedWebSocket
+
+
+def _finish(ws: Any) -> None:
+    """The Engine.IO session of ``ws`` is over: end its reader thread before the
+    server closes the socket. A reader still blocked on a closed socket's file
+    descriptor would wait on whatever connection gets that number next (eventlet's
+    hub then fails, with "second simultaneous read", in the accept loop). Shutting
+    the socket down still sends what was written (the close frame) before the FIN.
+    Under gevent simple-websocket reads a duplicate of the server's socket: closing
+    it wakes the reader, and leaves the server's own socket to the server."""
+    try:
+        if ws.mode == "gevent":
+            ws.sock.close()
+        else:
+            ws.sock.shutdown(socket.SHUT_RDWR)
+    except OSError:  # the peer went first
+        pass
+    try:
+        ws.thread.join()
+    except Exception:
+        log.debug("videochat: a WebSocket reader ended with an error", exc_info=True)
 
 
 def _close_engineio_session(handler: Any) -> None:

@@ -4,6 +4,7 @@ Flask-SocketIO test client cannot: it turns ``async_handlers`` off.
 
     python -m tests.live_app --port P --async-mode {threading,eventlet,gevent}
         [--store-url redis://...] [--slow-descriptions SECONDS] [--config KEY=JSON]
+        [--max-http-buffer-size BYTES]
 
 Who connects: the ``user`` query parameter of the connect URL (anyone may claim any
 id: for tests only). ``--slow-descriptions`` injects a delay into the handler path
@@ -29,6 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--store-url", default=None)
     parser.add_argument("--slow-descriptions", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--config", action="append", default=[], metavar="KEY=JSON")
+    parser.add_argument("--max-http-buffer-size", type=int, default=None, metavar="BYTES")
     args = parser.parse_args(argv)
 
     if args.async_mode == "eventlet":
@@ -70,7 +72,12 @@ def main(argv: list[str] | None = None) -> int:
     for item in args.config:
         key, _, raw = item.partition("=")
         app.config[key] = json.loads(raw)
-    socketio = SocketIO(app, async_mode=args.async_mode, message_queue=args.store_url)
+    options = {}
+    if args.max_http_buffer_size is not None:
+        options["max_http_buffer_size"] = args.max_http_buffer_size
+    socketio = SocketIO(
+        app, async_mode=args.async_mode, message_queue=args.store_url, **options
+    )
     videochat = VideoChat(app, socketio)
 
     @videochat.identity_loader
@@ -84,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"live_app: {args.async_mode} on port {args.port}", flush=True)
     socketio.run(
-        app, host="127.0.0.1", port=args.port, log_output=False, allow_unsafe_werkzeug=True
+        app, host="127.0.0.1", port=args.port, log_output=bool(__import__("os").environ.get("LIVE_APP_LOG")), allow_unsafe_werkzeug=True
     )
     return 0
 

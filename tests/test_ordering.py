@@ -273,3 +273,41 @@ def test_the_gap_timeout_counts_from_when_the_connection_went_idle() -> None:
     (_, ended), (_, ran) = log
     assert ran - ended >= 0.29, "3 waited the whole gap timeout after 1 ended"
     assert ran - t0 < 2
+
+
+# -- numbers passed over (events refused on arrival) ----------------------------------
+
+
+def test_a_number_passed_over_lets_the_next_run_at_once() -> None:
+    queue = ConnectionQueue(threading.Event, gap_timeout=30)
+    results: dict[Any, Any] = {}
+    assert queue.run(1, lambda: "one") == "one"
+    waiting = start(queue, 3, lambda: "three", results)
+    wait_waiting(queue, 1)
+
+    queue.pass_over(2)  # refused on arrival: nothing waits for it
+
+    waiting.join(5)
+    assert results == {3: "three"}
+    assert queue.run(4, lambda: "four") == "four"
+
+
+def test_a_number_passed_over_ahead_is_skipped_when_its_turn_comes() -> None:
+    queue = ConnectionQueue(threading.Event, gap_timeout=30)
+    results: dict[Any, Any] = {}
+    queue.pass_over(2)
+    waiting = start(queue, 3, lambda: "three", results)
+    wait_waiting(queue, 1)
+    assert queue.run(1, lambda: "one") == "one"
+    waiting.join(5)
+    assert results == {3: "three"}
+
+
+def test_passing_over_a_used_number_changes_nothing() -> None:
+    queue = ConnectionQueue(threading.Event, gap_timeout=30)
+    queue.run(1, lambda: None)
+    queue.pass_over(1)
+    queue.pass_over(1)
+    assert queue.run(2, lambda: "two") == "two"
+    with pytest.raises(ProtocolError):
+        queue.run(2, lambda: "again")
