@@ -25,6 +25,7 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from flask_videochat import VideoChat
+from flask_videochat.text import clean_name
 
 #: The extension, created once; each app made by :func:`create_app` registers it.
 videochat = VideoChat()
@@ -36,6 +37,9 @@ csrf = CSRFProtect()
 
 #: Longest name accepted on the sign-in form.
 MAX_NAME = 80
+
+#: Largest Socket.IO message the site reads, in bytes.
+MAX_HTTP_BUFFER_SIZE = 65_536
 
 #: What the sign-in page says when its form came back without a valid token.
 FORM_EXPIRED = "Your sign-in form expired; please try again."
@@ -176,8 +180,15 @@ def create_app(
         member_id, session.get("member_name")))
     # With VIDEOCHAT_STORE_URL (Redis), several processes form one site: their emits
     # cross through the same Redis.
+    # Engine.IO's cap on one message (a WebSocket message as a whole, fragments
+    # included, with the extension's transport hardening): the extension's largest
+    # event is about 41,600 bytes on the wire (docs/deployment.md); python-engineio's
+    # default would be 1,000,000.
     socketio = SocketIO(
-        app, async_mode=async_mode, message_queue=app.config.get("VIDEOCHAT_STORE_URL")
+        app,
+        async_mode=async_mode,
+        message_queue=app.config.get("VIDEOCHAT_STORE_URL"),
+        max_http_buffer_size=MAX_HTTP_BUFFER_SIZE,
     )
     videochat.init_app(app, socketio)
 
@@ -194,7 +205,10 @@ def create_app(
     def login() -> Any:
         error = None
         if request.method == "POST":
-            name = " ".join(request.form.get("name", "").split())
+            typed = " ".join(request.form.get("name", "").split())
+            # The extension's rule for names: no control or bidi characters, NFC,
+            # something visible (a name of zero-width spaces shows as nothing).
+            name = clean_name(typed, max_length=len(typed) or 1)
             if not name:
                 error = "Please enter your name."
             elif len(name) > MAX_NAME:

@@ -138,12 +138,14 @@ VIDEOCHAT_RATE_LIMITS_PER_USER: float = 2
 #: ``"memory://"`` (this process's memory).
 VIDEOCHAT_RATE_LIMIT_STORAGE: str | None = None
 
-#: Largest event payload accepted, in bytes (as JSON, counted on the parsed payload).
-#: Default: 65536. Larger ones, and payloads nested more than 32 levels deep, get
+#: Largest event payload accepted, in bytes (as JSON, counted on the parsed payload,
+#: without escapes). Default: 40960: the largest SDP
+#: (:data:`~flask_videochat.protocol.MAX_SDP_LENGTH`, 40,000 characters) and its
+#: envelope. Larger ones, and payloads nested more than 32 levels deep, get
 #: ``ERR_TOO_LARGE`` before they are validated. At least 4096. Cap the transport too:
-#: ``SocketIO(app, max_http_buffer_size=...)`` (python-engineio's default is
-#: 1,000,000 bytes).
-VIDEOCHAT_MAX_MESSAGE_SIZE: int = 65536
+#: ``SocketIO(app, max_http_buffer_size=65_536)`` (python-engineio's default is
+#: 1,000,000 bytes; a 40,000-character SDP is about 41,600 bytes on the wire).
+VIDEOCHAT_MAX_MESSAGE_SIZE: int = 40960
 
 #: Whether the extension hardens the host's Socket.IO server against clients that
 #: could otherwise freeze it (``flask_videochat.transport``): WebSocket messages capped

@@ -66,11 +66,12 @@ BUILT_IN_RATE_LIMITS: dict[str, str] = {
     # (accept, hang-up, mute, camera, a ping probe when a peer connection breaks, a
     # resume after a reconnect) are a few per second at most.
     DEFAULT: "10/second;120/minute",
-    # Trickle ICE: an offer or an answer and 10 to 40 ICE candidates within a second
-    # per peer connection (host, server-reflexive and relay candidates of every
-    # interface and TURN URL); ICE restarts (every 3 s while a call is broken) and
+    # Trickle ICE: an offer or an answer and its ICE candidates within a second per
+    # peer connection: host, server-reflexive and relay candidates of every interface
+    # and TURN URL, about 100 with 8 interfaces, STUN and TURN (measured in Chromium,
+    # benchmarks/sdp_sizes.py); ICE restarts (every 3 s while a call is broken) and
     # renegotiations (screen share) repeat the burst.
-    "signal": "60/second;1200/minute",
+    "signal": "150/second;3000/minute",
     # ``room.signal`` is per peer too, and a member of a room has capacity - 1 peers:
     # see :func:`room_signal_limit`, which sets it from VIDEOCHAT_ROOM_CAPACITY.
     # Each of these rings someone, on every tab: tight.
@@ -83,9 +84,8 @@ BUILT_IN_RATE_LIMITS: dict[str, str] = {
     "chat.send": "5/second;60/minute",
 }
 
-#: ``room.signal`` budget per peer: the ``signal`` budget of one peer connection,
-#: less the second's margin (a room's peers do not all restart ICE at once).
-ROOM_SIGNAL_PER_PEER = (50, 1000)
+#: ``room.signal`` budget per peer: the ``signal`` budget of one peer connection.
+ROOM_SIGNAL_PER_PEER = (150, 3000)
 
 #: Largest limit counted exactly (a moving window keeps one time per event inside
 #: the window); larger ones use a sliding window counter.
@@ -101,13 +101,14 @@ _SCALAR_SIZE = 8
 
 def room_signal_limit(room_capacity: int) -> str:
     """The built-in ``room.signal`` limit for rooms of ``room_capacity`` people: the
-    burst of joining a full room is one offer or answer and up to 40 ICE candidates
-    for each of its ``room_capacity - 1`` other members.
+    burst of joining a full room is one offer or answer and its ICE candidates (about
+    100 with many interfaces and TURN) for each of its ``room_capacity - 1`` other
+    members.
 
     Example::
 
         >>> room_signal_limit(4)
-        '150/second;3000/minute'
+        '450/second;9000/minute'
     """
     peers = max(1, room_capacity - 1)
     per_second, per_minute = ROOM_SIGNAL_PER_PEER

@@ -327,3 +327,20 @@ def test_socketio_long_polling_posts_are_not_refused(site: Flask) -> None:
     assert VideoChat.state(site).presence.get(member_id(site, "Ada")) is not None
     closed = client.post(session, data="1", headers=origin)  # engine.io "close"
     assert closed.status_code == 200
+
+
+@pytest.mark.parametrize("name", ["\u200b\u200b", "\u0000", "\u2060 \ufeff", "\u202e"])
+def test_a_name_that_shows_nothing_is_refused_at_sign_in(site: Flask, name: str) -> None:
+    client = site.test_client()
+    response = submit(client, "/login", name=name)
+
+    assert response.status_code == 400
+    assert "Please enter your name." in response.get_data(as_text=True)
+    assert signed_in_as(client) is None
+
+
+def test_a_name_loses_its_controls_at_sign_in(site: Flask) -> None:
+    client = site.test_client()
+    sign_in(client, "Ada\u202e \u0007Lovelace")
+
+    assert signed_in_as(client) == "Ada Lovelace"

@@ -607,7 +607,7 @@ def test_good_values_are_read() -> None:
     assert limiter.limits_of("call_invite") == parse_limit(BUILT_IN_RATE_LIMITS["call.invite"])
     bigger = settings(VIDEOCHAT_ROOM_CAPACITY=6).rate_limiter
     assert bigger is not None
-    assert [i.amount for i in bigger.limits_of("room_signal")] == [250, 5000]
+    assert [i.amount for i in bigger.limits_of("room_signal")] == [750, 15000]
 
 
 def test_counters_go_to_the_stores_redis_by_default(redis_url: str) -> None:
