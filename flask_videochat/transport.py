@@ -139,6 +139,22 @@ def _guarded_packet_class(base: type) -> type:
                 raise MalformedPacket("an event that is not a non-empty array")
             return attachments
 
+        @classmethod
+        def data_is_binary(cls, data: Any) -> bool:
+            # python-socketio's walks every value with functools.reduce, a list per
+            # level, for every packet it makes (each acknowledgement): the same
+            # answer, in a loop that stops at the first binary value.
+            stack = [data]
+            while stack:
+                value = stack.pop()
+                if isinstance(value, (bytes, bytearray)):
+                    return True
+                if isinstance(value, list):
+                    stack.extend(value)
+                elif isinstance(value, dict):
+                    stack.extend(value.values())
+            return False
+
         def add_attachment(self, attachment: Any) -> bool:
             if not isinstance(attachment, (bytes, bytearray)):
                 raise MalformedPacket("text where a binary attachment was due")
