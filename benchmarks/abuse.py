@@ -400,6 +400,7 @@ async def attack_pings(site: Target, http: aiohttp.ClientSession, notes: dict[st
 async def attack_silent(site: Target, http: aiohttp.ClientSession,
                         notes: dict[str, str]) -> None:
     count = SILENT_SOCKETS
+    cookie = await sign_in(http, site.url, "Walter")  # before the attack starts
     writers = []
     for _ in range(count):
         try:
@@ -427,7 +428,6 @@ async def attack_silent(site: Target, http: aiohttp.ClientSession,
     health: list[float] = []
     connects: list[float] = []
     failures = 0
-    cookie = await sign_in(http, site.url, "Walter")
     end = time.perf_counter() + 15
     while time.perf_counter() < end:
         t0 = time.perf_counter()
