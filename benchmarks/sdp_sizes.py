@@ -303,7 +303,7 @@ def worker(args: argparse.Namespace) -> None:
     ``--runs`` times, print one JSON object on stdout."""
     from playwright.sync_api import sync_playwright
 
-    from flask_videochat.ice import turn_credentials
+    from flask_videochat.core.ice import turn_credentials
 
     configs: dict[str, list[dict[str, Any]]] = {"host": []}
     if args.turn_port:
@@ -450,8 +450,8 @@ def check_size_bytes(payload: dict[str, Any]) -> int:
     """The smallest ``max_bytes`` the server's ``check_size`` accepts ``payload``
     under: its size as the server counts it (without escapes). The ``seq`` is
     taken off before the check, as ``VideoChatNamespace.trigger_event`` does."""
-    from flask_videochat.protocol import ProtocolError
-    from flask_videochat.ratelimit import check_size
+    from flask_videochat.core.protocol import ProtocolError
+    from flask_videochat.core.ratelimit import check_size
 
     payload = {k: v for k, v in payload.items() if k != "seq"}
     low, high = 0, 1 << 22
@@ -616,7 +616,7 @@ def report(all_results: dict[int, list[dict[str, Any]]], args: argparse.Namespac
                   f"   {event_name} ({label})")
 
     # What check_size counts besides the SDP, with every id as long as allowed.
-    from flask_videochat.protocol import MAX_ID_LENGTH
+    from flask_videochat.core.protocol import MAX_ID_LENGTH
     envelope = max(
         check_size_bytes({"call_id": "x" * MAX_ID_LENGTH,
                           "description": {"type": "pranswer", "sdp": ""}}),

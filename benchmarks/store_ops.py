@@ -1,6 +1,6 @@
 """The Redis store's cost per operation, by how many calls are live.
 
-Two :class:`~flask_videochat.redis_store.RedisStore` objects on one Redis play two
+Two :class:`~flask_videochat.stores.redis.RedisStore` objects on one Redis play two
 processes of a site (Debian's ``redis-server``, started on a free loopback port).
 With N active calls booked (N = 0, 100, 1,000 by default):
 
@@ -28,10 +28,10 @@ import statistics
 import time
 
 from flask_videochat.config import DEFAULTS, Settings
-from flask_videochat.presence import User
-from flask_videochat.redis_store import RedisStore
-from flask_videochat.store import open_store
-from flask_videochat.testing_services import RedisServer
+from flask_videochat.core.presence import User
+from flask_videochat.stores import open_store
+from flask_videochat.stores.redis import RedisStore
+from flask_videochat.testing.services import RedisServer
 
 
 def _store(url: str) -> RedisStore:

@@ -19,7 +19,7 @@ from typing import Any, Iterator
 import pytest
 from playwright.sync_api import Page
 
-from flask_videochat.ice import turn_credentials
+from flask_videochat.core.ice import turn_credentials
 from flask_videochat.testing import (
     BLUE,
     RED,

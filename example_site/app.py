@@ -25,7 +25,7 @@ from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
 from flask_videochat import VideoChat
-from flask_videochat.text import clean_name
+from flask_videochat.core.text import clean_name
 
 #: The extension, created once; each app made by :func:`create_app` registers it.
 videochat = VideoChat()

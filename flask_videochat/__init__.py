@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from .calls import Call, CallBook, CallState, EndReason
-from .chat import ChatMessage
-from .extension import VideoChat, VideoChatState
-from .namespace import NAMESPACE
-from .presence import MemoryPresence, PresenceStore, Status, User
-from .protocol import ErrorCode, ProtocolError
-from .rooms import Member, Room, RoomBook
+from .core.calls import Call, CallBook, CallState, EndReason
+from .core.chat import ChatMessage
+from .core.presence import MemoryPresence, PresenceStore, Status, User
+from .core.protocol import NAMESPACE, ErrorCode, ProtocolError
+from .core.rooms import Member, Room, RoomBook
+from .extension import VideoChat
 from .signals import (
     call_answered,
     call_ended,
@@ -17,6 +16,7 @@ from .signals import (
     room_joined,
     room_left,
 )
+from .state import VideoChatState
 
 __version__ = "0.1.0"
 

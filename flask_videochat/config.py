@@ -7,12 +7,20 @@ one entry per key.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from .ice import ice_servers_for, read_turn_config
-from .ratelimit import (
+from .core.ice import (
+    ICE_TRANSPORT_POLICIES,
+    MIN_TURN_TTL,
+    TURN_SCHEMES,
+    ice_servers_for,
+    turn_urls_of,
+)
+from .core.protocol import EVENTS
+from .core.ratelimit import (
     BUILT_IN_RATE_LIMITS,
     DEFAULT,
     EventLimiter,
@@ -20,6 +28,8 @@ from .ratelimit import (
     parse_limit,
     room_signal_limit,
 )
+
+log = logging.getLogger("flask_videochat")
 
 #: Seconds a call rings on the callee's tabs before it ends with reason
 #: ``no_answer``. Default: 30.
@@ -122,7 +132,7 @@ VIDEOCHAT_ALLOWED_ORIGINS: list[str] | str | None = None
 #: part applies), by event name (``"call.invite"``), with ``"default"`` for every
 #: event not named (and for unknown events); ``None`` for an event means no limit.
 #: Applied over the built-in limits
-#: (:data:`~flask_videochat.ratelimit.BUILT_IN_RATE_LIMITS`), so name only what you
+#: (:data:`~flask_videochat.core.ratelimit.BUILT_IN_RATE_LIMITS`), so name only what you
 #: change. Default: ``{}``. ``None`` turns rate limiting off (load tests only). An
 #: event over a limit gets ``ERR_RATE_LIMITED`` with ``retry_after`` and does nothing.
 VIDEOCHAT_RATE_LIMITS: dict[str, str | None] | None = {}
@@ -140,7 +150,7 @@ VIDEOCHAT_RATE_LIMIT_STORAGE: str | None = None
 
 #: Largest event payload accepted, in bytes (as JSON, counted on the parsed payload,
 #: without escapes). Default: 40960: the largest SDP
-#: (:data:`~flask_videochat.protocol.MAX_SDP_LENGTH`, 40,000 characters) and its
+#: (:data:`~flask_videochat.core.protocol.MAX_SDP_LENGTH`, 40,000 characters) and its
 #: envelope. Larger ones, and payloads nested more than 32 levels deep, get
 #: ``ERR_TOO_LARGE`` before they are validated. At least 4096. Cap the transport too:
 #: ``SocketIO(app, max_http_buffer_size=65_536)`` (python-engineio's default is
@@ -148,7 +158,7 @@ VIDEOCHAT_RATE_LIMIT_STORAGE: str | None = None
 VIDEOCHAT_MAX_MESSAGE_SIZE: int = 40960
 
 #: Whether the extension hardens the host's Socket.IO server against clients that
-#: could otherwise freeze it (``flask_videochat.transport``): WebSocket messages capped
+#: could otherwise freeze it (``flask_videochat.events.transport``): WebSocket messages capped
 #: as a whole, fragments included, at ``SocketIO(max_http_buffer_size=...)`` and
 #: unmasked in C (simple-websocket over wsproto, under eventlet, threading and
 #: gevent), and a Socket.IO packet that cannot be decoded closes its connection with
@@ -220,8 +230,15 @@ class Settings:
 
     def ice_servers_for(self, user_id: str, *, now: float | None = None) -> list[dict[str, Any]]:
         """The ``RTCIceServer`` list for a new connection of ``user_id``, with TURN
-        credentials minted now (see :func:`flask_videochat.ice.ice_servers_for`)."""
-        return ice_servers_for(self, user_id, now=now)
+        credentials minted now (see :func:`flask_videochat.core.ice.ice_servers_for`)."""
+        return ice_servers_for(
+            user_id,
+            ice_servers=self.ice_servers,
+            turn_urls=self.turn_urls,
+            turn_secret=self.turn_secret,
+            turn_ttl=self.turn_ttl,
+            now=now,
+        )
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> Settings:
@@ -266,6 +283,68 @@ class Settings:
             harden_transport=_flag(config, "VIDEOCHAT_HARDEN_TRANSPORT"),
             **_abuse_limits(config),
         )
+
+
+def read_turn_config(
+    config: Mapping[str, Any], ice_servers: Sequence[Mapping[str, Any]]
+) -> tuple[tuple[str, ...], str | None, int, str]:
+    """Check the TURN keys of ``config``.
+
+    Logs a warning for a ``turn:`` server of ``VIDEOCHAT_ICE_SERVERS`` that has a
+    fixed ``credential``: every page showing the widget can read it.
+
+    :returns: ``(turn_urls, turn_secret, turn_ttl, ice_transport_policy)``.
+    :raises ValueError: a key has a bad value, only one of ``VIDEOCHAT_TURN_URLS``
+        and ``VIDEOCHAT_TURN_SECRET`` is set, or ``VIDEOCHAT_ICE_TRANSPORT_POLICY``
+        is ``"relay"`` with no TURN server at all; the message names the key.
+    """
+    def get(key: str) -> Any:
+        return config.get(key, DEFAULTS[key])
+
+    urls = get("VIDEOCHAT_TURN_URLS")
+    if not isinstance(urls, (list, tuple)) or not all(
+        isinstance(u, str) and u.startswith(TURN_SCHEMES) for u in urls
+    ):
+        raise ValueError(
+            "VIDEOCHAT_TURN_URLS must be a list of turn: or turns: URLs, e.g. "
+            f"['turn:turn.example.org:3478?transport=udp'], got {urls!r} (STUN "
+            "servers need no credentials: put them in VIDEOCHAT_ICE_SERVERS)"
+        )
+    secret = get("VIDEOCHAT_TURN_SECRET")
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        raise ValueError("VIDEOCHAT_TURN_SECRET must be None or a non-empty string")
+    if urls and secret is None:
+        raise ValueError(
+            "VIDEOCHAT_TURN_URLS needs VIDEOCHAT_TURN_SECRET, the TURN server's "
+            "shared secret (coturn: static-auth-secret)"
+        )
+    if secret is not None and not urls:
+        raise ValueError("VIDEOCHAT_TURN_SECRET is set but VIDEOCHAT_TURN_URLS is empty")
+    ttl = get("VIDEOCHAT_TURN_TTL")
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < MIN_TURN_TTL:
+        raise ValueError(
+            f"VIDEOCHAT_TURN_TTL must be a whole number of seconds >= {MIN_TURN_TTL}, got {ttl!r}"
+        )
+    policy = get("VIDEOCHAT_ICE_TRANSPORT_POLICY")
+    if policy not in ICE_TRANSPORT_POLICIES:
+        raise ValueError(
+            f"VIDEOCHAT_ICE_TRANSPORT_POLICY must be one of {ICE_TRANSPORT_POLICIES}, "
+            f"got {policy!r}"
+        )
+    fixed_turn = [s for s in ice_servers if turn_urls_of(s) and s.get("credential")]
+    if policy == "relay" and not urls and not fixed_turn:
+        raise ValueError(
+            "VIDEOCHAT_ICE_TRANSPORT_POLICY is 'relay' but there is no TURN server: "
+            "set VIDEOCHAT_TURN_URLS and VIDEOCHAT_TURN_SECRET"
+        )
+    for server in fixed_turn:
+        log.warning(
+            "VIDEOCHAT_ICE_SERVERS has a fixed TURN password for %s: every page that "
+            "shows the widget can read it and use your TURN server. Prefer "
+            "VIDEOCHAT_TURN_URLS and VIDEOCHAT_TURN_SECRET (short-lived credentials).",
+            ", ".join(turn_urls_of(server)),
+        )
+    return tuple(urls), secret, ttl, policy
 
 
 def _seconds(config: Mapping[str, Any], key: str, *, minimum: float) -> float:
@@ -386,10 +465,6 @@ def _allowed_origins(config: Mapping[str, Any]) -> tuple[frozenset[tuple[str, st
 
 
 def _rate_limiter(config: Mapping[str, Any], *, room_capacity: int) -> EventLimiter | None:
-    # Imported here: the event names live with the handlers, whose modules may
-    # import this one.
-    from .namespace import EVENTS
-
     limits = config.get("VIDEOCHAT_RATE_LIMITS", VIDEOCHAT_RATE_LIMITS)
     if limits is None:
         return None

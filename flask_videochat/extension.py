@@ -3,95 +3,23 @@
 from __future__ import annotations
 
 import logging
-import secrets
-from dataclasses import dataclass, field
-from typing import Any, Callable, Optional, Tuple
+from typing import Any
 
 from flask import Flask, current_app
 from flask_socketio import SocketIO
 from markupsafe import Markup
 
-from .blueprint import assets_markup, blueprint, widget_markup
-from .calls import CallBook
 from .config import DEFAULTS, Settings
-from .namespace import NAMESPACE, VideoChatNamespace
-from .presence import PresenceStore, User
-from .rooms import RoomBook
-from .store import Store, open_store
-from .text import MAX_NAME_LENGTH, display_name, has_visible
-from .transport import harden
+from .core.protocol import NAMESPACE
+from .core.text import MAX_NAME_LENGTH
+from .events.namespace import VideoChatNamespace
+from .events.transport import harden
+from .state import CanCall, CanJoin, CanSee, Hooks, Identity, IdentityLoader, VideoChatState
+from .web.blueprint import assets_markup, blueprint, widget_markup
+
+__all__ = ["MAX_NAME_LENGTH", "VideoChat", "VideoChatState"]
 
 log = logging.getLogger("flask_videochat")
-
-#: ``identity_loader`` callables return ``(user_id, display_name)`` or ``None``.
-Identity = Optional[Tuple[Any, str]]
-IdentityLoader = Callable[[], Identity]
-#: ``can_call(caller, callee) -> bool``.
-CanCall = Callable[[User, User], bool]
-#: ``can_join(user, room_name) -> bool``.
-CanJoin = Callable[[User, str], bool]
-#: ``can_see(viewer, user) -> bool``.
-CanSee = Callable[[User, User], bool]
-
-
-@dataclass
-class VideoChatState:
-    """Everything the extension keeps for one app, in ``app.extensions["videochat"]``."""
-
-    extension: VideoChat
-    settings: Settings
-    socketio: SocketIO
-    #: The app's ``SECRET_KEY`` (signs what a Redis store writes).
-    secret_key: Any = field(default=None, repr=False)
-    #: Where presence, calls and rooms live (memory, or Redis with
-    #: ``VIDEOCHAT_STORE_URL``).
-    store: Store = field(init=False)
-    #: Who is online, on which connections.
-    presence: PresenceStore = field(init=False)
-    #: The live 1:1 calls.
-    calls: CallBook = field(init=False)
-    #: The rooms, with their members, invitations and chat.
-    rooms: RoomBook = field(init=False)
-
-    def __post_init__(self) -> None:
-        self.store = open_store(self.settings, secret_key=self.secret_key)
-        self.presence = self.store.presence
-        self.calls = self.store.calls
-        self.rooms = self.store.rooms
-
-    def identify(self) -> User | None:
-        """The person behind the current request, or ``None`` when nobody is signed
-        in (a guest when ``VIDEOCHAT_ALLOW_ANONYMOUS`` is on)."""
-        identity = self.extension._load_identity()
-        if identity is None:
-            if not self.settings.allow_anonymous:
-                return None
-            token = secrets.token_hex(4)
-            return User(id=f"guest-{token}", name=f"Guest {token[:4]}")
-        user_id, name = identity
-        user_id = str(user_id)
-        # Controls and bidi overrides removed, NFC, at most MAX_NAME_LENGTH; the user
-        # id when nothing visible remains (flask_videochat.text.display_name).
-        return User(id=user_id, name=display_name(name, user_id, max_length=MAX_NAME_LENGTH))
-
-    def can_call(self, caller: User, callee: User) -> bool:
-        hook = self.extension._can_call
-        return True if hook is None else bool(hook(caller, callee))
-
-    def can_join(self, user: User, room: str) -> bool:
-        hook = self.extension._can_join
-        return True if hook is None else bool(hook(user, room))
-
-    @property
-    def has_can_see(self) -> bool:
-        """Whether the host registered a ``can_see`` hook (presence is then sent to
-        each viewer separately)."""
-        return self.extension._can_see is not None
-
-    def can_see(self, viewer: User, user: User) -> bool:
-        hook = self.extension._can_see
-        return True if hook is None or viewer.id == user.id else bool(hook(viewer, user))
-
 
 class VideoChat:
     """Browser-to-browser video calls for a Flask app.
@@ -125,10 +53,7 @@ class VideoChat:
                 + ", ".join(k[len("VIDEOCHAT_") :].lower() for k in DEFAULTS)
             )
         self._defaults = {**DEFAULTS, **{f"VIDEOCHAT_{k.upper()}": v for k, v in options.items()}}
-        self._identity_loader: IdentityLoader | None = None
-        self._can_call: CanCall | None = None
-        self._can_join: CanJoin | None = None
-        self._can_see: CanSee | None = None
+        self._hooks = Hooks()
         if app is not None:
             self.init_app(app, socketio)
 
@@ -179,10 +104,11 @@ class VideoChat:
                 "Redis URL>)."
             )
         state = VideoChatState(
-            extension=self,
             settings=settings,
             socketio=socketio,
+            hooks=self._hooks,
             secret_key=app.config.get("SECRET_KEY"),
+            disconnect_user=lambda user_id: self.disconnect_user(user_id, app=app),
         )
         app.extensions["videochat"] = state
         namespace = VideoChatNamespace(state)
@@ -237,19 +163,19 @@ class VideoChat:
         Flask-Login. ``fn()`` runs in the request context of a Socket.IO connection
         (and of a page showing the widget) and returns ``(user_id, display_name)``,
         or ``None`` when nobody is signed in."""
-        self._identity_loader = fn
+        self._hooks.identity_loader = fn
         return fn
 
     def can_call(self, fn: CanCall) -> CanCall:
         """Decorator: ``fn(caller, callee) -> bool`` decides whether a call may be
         placed (default: every signed-in user may call every other). Both arguments
-        are :class:`~flask_videochat.presence.User`; a refusal gets ``ERR_FORBIDDEN``."""
-        self._can_call = fn
+        are :class:`~flask_videochat.core.presence.User`; a refusal gets ``ERR_FORBIDDEN``."""
+        self._hooks.can_call = fn
         return fn
 
     def can_join(self, fn: CanJoin) -> CanJoin:
         """Decorator: ``fn(user, room) -> bool`` decides whether ``user`` (a
-        :class:`~flask_videochat.presence.User`) may join the room named ``room``,
+        :class:`~flask_videochat.core.presence.User`) may join the room named ``room``,
         or be invited into it (default: everyone may join every room). Asked on
         every ``room.join``, for the invitee of ``room.invite`` and ``call.add``, and
         for both parties of a call growing into a room; a refusal gets
@@ -261,13 +187,13 @@ class VideoChat:
             def can_join(user, room):
                 return room != "board" or user.id in BOARD_MEMBERS
         """
-        self._can_join = fn
+        self._hooks.can_join = fn
         return fn
 
     def can_see(self, fn: CanSee) -> CanSee:
         """Decorator: ``fn(viewer, user) -> bool`` decides whether ``viewer`` is told
         that ``user`` is online (default: everyone sees everyone). Both are
-        :class:`~flask_videochat.presence.User`. Asked for the
+        :class:`~flask_videochat.core.presence.User`. Asked for the
         ``presence.snapshot`` of each new connection and for every
         ``presence.changes`` (which is then sent per viewer, not broadcast); a user
         the caller may not see is "not online" to ``call.invite`` and
@@ -279,29 +205,12 @@ class VideoChat:
             def same_team(viewer, user):
                 return team_of(viewer.id) == team_of(user.id)
         """
-        self._can_see = fn
+        self._hooks.can_see = fn
         return fn
 
     def _load_identity(self) -> Identity:
-        if self._identity_loader is not None:
-            return self._identity_loader()
-        if not hasattr(current_app, "login_manager"):
-            log.error(
-                "videochat: no identity: use Flask-Login or register "
-                "@videochat.identity_loader; refusing the connection"
-            )
-            return None
-        from flask_login import current_user
-
-        if not current_user or not current_user.is_authenticated:
-            return None
-        for attr in ("display_name", "name", "username"):
-            name = getattr(current_user, attr, None)
-            if name and has_visible(str(name)):
-                break
-        else:
-            name = None  # identify() shows the id
-        return current_user.get_id(), str(name or current_user.get_id())
+        """``(user_id, name)`` of the current request's person (the hooks' rule)."""
+        return self._hooks.load_identity()
 
     # -- template helpers ---------------------------------------------------------
 
@@ -323,7 +232,7 @@ class VideoChat:
 
         :raises TypeError: an unknown option.
         :raises ValueError: ``room`` is not a room name
-            (:data:`~flask_videochat.protocol.ROOM_NAME_PATTERN`).
+            (:data:`~flask_videochat.core.protocol.ROOM_NAME_PATTERN`).
         """
         return widget_markup(self.state(), **options)
 
@@ -355,8 +264,8 @@ def _signed_out(app: Flask, user: Any = None, **extra: Any) -> None:
     :meth:`~VideoChat.identity_loader`, ids may be something else, and the host
     calls :meth:`~VideoChat.disconnect_user` itself."""
     state = app.extensions.get("videochat") if isinstance(app, Flask) else None
-    if state is None or state.extension._identity_loader is not None:
+    if state is None or state.hooks.identity_loader is not None:
         return
     user_id = user.get_id() if user is not None and hasattr(user, "get_id") else None
-    if user_id is not None:
-        state.extension.disconnect_user(user_id, app=app)
+    if user_id is not None and state.disconnect_user is not None:
+        state.disconnect_user(user_id)

@@ -30,7 +30,7 @@ call_started = _signals.signal("videochat.call-started")
 call_answered = _signals.signal("videochat.call-answered")
 
 #: A call ended: ``call_ended.send(app, call=Call, reason=str, duration=float)``;
-#: ``reason`` is an :class:`~flask_videochat.calls.EndReason` value, ``duration`` the
+#: ``reason`` is an :class:`~flask_videochat.core.calls.EndReason` value, ``duration`` the
 #: seconds between answer and end (``0.0`` when never answered; for a call re-created
 #: after a server restart, from the re-creation).
 call_ended = _signals.signal("videochat.call-ended")

@@ -47,7 +47,7 @@ from flask_socketio import SocketIO, SocketIOTestClient
 from socketio import packet
 
 from flask_videochat import NAMESPACE, CallBook, RoomBook, User, VideoChat, VideoChatState
-from flask_videochat.testing_services import RedisServer
+from flask_videochat.testing.services import RedisServer
 
 #: The Socket.IO async modes the extension must work under.
 ASYNC_MODES = ("threading", "eventlet")
@@ -457,11 +457,11 @@ def redis_url(redis_server: RedisServer) -> str:
 @pytest.fixture(params=STORE_KINDS)
 def shared(request: pytest.FixtureRequest) -> Callable[[Any, str], Any]:
     """``shared(book, "calls")`` -> the book as the store under test holds it: the book
-    itself in memory, or a :class:`~flask_videochat.redis_store.SharedBook` on an
+    itself in memory, or a :class:`~flask_videochat.stores.redis.SharedBook` on an
     empty Redis (its data saved there, reloaded when another copy changed it)."""
     if request.param == "memory":
         return lambda book, key: book
-    from flask_videochat.redis_store import CALL_READERS, PREFIX, ROOM_READERS, SharedBook
+    from flask_videochat.stores.redis import CALL_READERS, PREFIX, ROOM_READERS, SharedBook
 
     url = request.getfixturevalue("redis_url")
     clients: list[Any] = []

@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
     from flask import Flask, request
     from flask_socketio import SocketIO
 
-    from flask_videochat import VideoChat, protocol
+    from flask_videochat import VideoChat
+    from flask_videochat.core import protocol
 
     if args.slow_descriptions > 0:
         for model in (protocol.SignalPayload, protocol.RoomSignalPayload):
@@ -91,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"live_app: {args.async_mode} on port {args.port}", flush=True)
     socketio.run(
-        app, host="127.0.0.1", port=args.port, log_output=bool(__import__("os").environ.get("LIVE_APP_LOG")), allow_unsafe_werkzeug=True
+        app, host="127.0.0.1", port=args.port, log_output=False, allow_unsafe_werkzeug=True
     )
     return 0
 

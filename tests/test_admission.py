@@ -1,5 +1,5 @@
 """Admission: what every event passes as soon as it arrives, before Flask, the
-session or the payload's schema (``flask_videochat.namespace_base.admit``), through
+session or the payload's schema (``flask_videochat.events.base.admit``), through
 ``/videochat`` with Flask-SocketIO's test client under both async modes: a refused
 event builds no request context, decodes no session and holds up none of the
 connection's later events; a connection that keeps sending past its limits is
@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
-from flask_videochat.namespace_base import MAX_REFUSALS
+from flask_videochat.events.base import MAX_REFUSALS
 from tests.support import answered
 
 if TYPE_CHECKING:

@@ -26,7 +26,7 @@ from werkzeug.test import TestResponse
 from example_site.app import create_app
 from flask_videochat import NAMESPACE, VideoChat
 from flask_videochat.testing import LiveServer
-from flask_videochat.testing_services import RedisServer
+from flask_videochat.testing.services import RedisServer
 
 
 @pytest.fixture(autouse=True)

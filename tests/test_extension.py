@@ -481,7 +481,7 @@ def test_the_vendored_client_is_an_es_module(client: FlaskClient) -> None:
 def test_templates_ship_in_the_package() -> None:
     import flask_videochat
 
-    root = Path(flask_videochat.__file__).parent
+    root = Path(flask_videochat.__file__).parent / "web"
     assert (root / "templates" / "videochat" / "widget.html").is_file()
     assert (root / "templates" / "videochat" / "assets.html").is_file()
     assert (root / "templates" / "videochat" / "room.html").is_file()

@@ -1,6 +1,6 @@
 """Fuzzing ``/videochat`` with hypothesis, through Flask-SocketIO's test client.
 
-Every event of :data:`flask_videochat.namespace.EVENTS`, and names that are not
+Every event of :data:`flask_videochat.core.protocol.EVENTS`, and names that are not
 events, gets generated payloads: wrong types, missing and unknown keys, huge
 strings, deep nesting, unknown ids, replays and events out of order, zero and
 several arguments. What must hold whatever a browser sends (``docs/protocol.md``):
@@ -9,7 +9,7 @@ several arguments. What must hold whatever a browser sends (``docs/protocol.md``
   or ``{"ok": false, "error": {"code", "message"}}`` with a documented code for
   that event, never ``ERR_INTERNAL``, and nothing is logged at ``ERROR``;
 - a payload that does not fit the event's schema is refused with the code
-  :func:`flask_videochat.protocol.parse` gives; a refused event changes no state
+  :func:`flask_videochat.core.protocol.parse` gives; a refused event changes no state
   and nobody else hears of it;
 - calls, rooms and presence agree with each other and with the open connections
   (:func:`check_world`), and a user who is never addressed hears only presence.
@@ -46,10 +46,10 @@ from hypothesis.stateful import (
 from socketio import packet
 
 from flask_videochat import NAMESPACE, config
-from flask_videochat.calls import CallState
-from flask_videochat.namespace import EVENTS
-from flask_videochat.presence import Status
-from flask_videochat.protocol import (
+from flask_videochat.core.calls import CallState
+from flask_videochat.core.presence import Status
+from flask_videochat.core.protocol import (
+    EVENTS,
     MAX_CANDIDATE_LENGTH,
     MAX_CHAT_LENGTH,
     MAX_ID_LENGTH,

@@ -13,12 +13,10 @@ from flask_login import current_user, logout_user
 from flask_socketio import SocketIOTestClient
 from limits.storage import RedisStorage
 
-import flask_videochat.namespace_base as namespace_base
-from flask_videochat.namespace_base import MAX_REFUSALS
+import flask_videochat.events.base as namespace_base
 from flask_videochat.config import DEFAULTS, Settings
-from flask_videochat.namespace import EVENTS
-from flask_videochat.protocol import ProtocolError
-from flask_videochat.ratelimit import (
+from flask_videochat.core.protocol import EVENTS, ProtocolError
+from flask_videochat.core.ratelimit import (
     BUILT_IN_RATE_LIMITS,
     EventLimiter,
     RateLimitedError,
@@ -26,6 +24,7 @@ from flask_videochat.ratelimit import (
     open_storage,
     parse_limit,
 )
+from flask_videochat.events.base import MAX_REFUSALS
 from tests.support import answered, assert_error, clear, invite
 
 #: Rate limit and sign-out tests run on both stores: in memory, and on Redis (one

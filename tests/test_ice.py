@@ -1,5 +1,5 @@
 """ICE servers and TURN credentials: the TURN REST API credentials
-(:func:`~flask_videochat.ice.turn_credentials`), the TURN config keys and what
+(:func:`~flask_videochat.core.ice.turn_credentials`), the TURN config keys and what
 ``hello`` gives each connection. Real coturn checks them in ``e2e/test_turn.py``."""
 
 from __future__ import annotations
@@ -16,9 +16,10 @@ import pytest
 from flask import Flask
 from flask_socketio import SocketIO
 
-from flask_videochat import VideoChat, ice
+from flask_videochat import VideoChat
+from flask_videochat.core import ice
 from flask_videochat.config import DEFAULTS, Settings
-from flask_videochat.ice import turn_credentials
+from flask_videochat.core.ice import turn_credentials
 
 if TYPE_CHECKING:
     from conftest import Connector, Host, MakeHost

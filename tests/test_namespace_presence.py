@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
 
-from flask_videochat.protocol import (
+from flask_videochat.core.protocol import (
     MAX_CANDIDATE_LENGTH,
     MAX_CHAT_LENGTH,
     MAX_SDP_LENGTH,

@@ -12,7 +12,7 @@ from unittest.mock import ANY
 import pytest
 
 from flask_videochat import User, call_ended, chat_message, room_joined, room_left
-from flask_videochat.protocol import MAX_CHAT_LENGTH
+from flask_videochat.core.protocol import MAX_CHAT_LENGTH
 from tests.support import answered, assert_error, assert_nothing, clear, recording, statuses
 
 #: Every test here runs on both stores: in memory, and on Redis (one process).

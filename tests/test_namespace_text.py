@@ -1,6 +1,6 @@
 """Chat text and display names through ``/videochat``: text made only of controls or
 invisible characters is refused (chat) or replaced (names), emoji and right-to-left
-text pass (``flask_videochat.text``; docs/protocol.md, "Chat" and "Display names")."""
+text pass (``flask_videochat.core.text``; docs/protocol.md, "Chat" and "Display names")."""
 
 # Hebrew, Arabic and Persian text here is on purpose.
 # ruff: noqa: RUF001
@@ -84,7 +84,7 @@ def _history(host: Host, where: str) -> tuple[str, ...]:
         return tuple(m.text for m in room.history)
     call = host.book.live_call_of("ada")
     assert call is not None
-    return tuple(m.text for m in call.chat.messages())
+    return tuple(m.text for m in call.chat)
 
 
 @pytest.mark.parametrize("text", list(REFUSED.values()), ids=list(REFUSED))
@@ -124,7 +124,7 @@ def test_emoji_and_right_to_left_chat_pass_as_written(
 
 
 def test_a_text_too_long_after_normalisation_is_too_large(connect: Connector) -> None:
-    from flask_videochat.protocol import MAX_CHAT_LENGTH
+    from flask_videochat.core.protocol import MAX_CHAT_LENGTH
 
     ada, bob, target = _where(connect, "room")
     # 1,000 code points as sent, 3,000 in NFC (U+FB2C decomposes in every form).

@@ -5,7 +5,7 @@ descriptions is made slower than that of candidates (``tests/live_app.py
 --slow-descriptions``). Under threading, eventlet and gevent, and across two
 processes on Redis.
 
-Without :mod:`flask_videochat.ordering` the candidates sent right after an offer
+Without :mod:`flask_videochat.core.ordering` the candidates sent right after an offer
 are relayed before it (the bug of a call that never connects) and these tests fail.
 """
 
@@ -20,7 +20,7 @@ import pytest
 import socketio
 
 from flask_videochat.testing import LiveServer
-from flask_videochat.testing_services import RedisServer
+from flask_videochat.testing.services import RedisServer
 
 #: Seconds the server spends on each SDP description before relaying it.
 SLOW = 0.3

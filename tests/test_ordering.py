@@ -9,8 +9,8 @@ from typing import Any, Callable
 
 import pytest
 
-from flask_videochat.ordering import MAX_SEQ, ConnectionQueue, parse_seq
-from flask_videochat.protocol import ErrorCode, ProtocolError
+from flask_videochat.core.ordering import MAX_SEQ, ConnectionQueue, parse_seq
+from flask_videochat.core.protocol import ErrorCode, ProtocolError
 
 
 def start(

@@ -19,15 +19,15 @@ ROOT = Path(flask_videochat.__file__).resolve().parent.parent
 REQUIRED = (
     "flask_videochat/__init__.py",
     "flask_videochat/py.typed",
-    "flask_videochat/templates/videochat/widget.html",
-    "flask_videochat/templates/videochat/assets.html",
-    "flask_videochat/templates/videochat/room.html",
-    "flask_videochat/static/videochat/js/index.js",
-    "flask_videochat/static/videochat/js/element.js",
-    "flask_videochat/static/videochat/css/videochat.css",
-    "flask_videochat/static/videochat/css/room-page.css",
-    "flask_videochat/static/videochat/vendor/socket.io.esm.min.js",
-    "flask_videochat/static/videochat/vendor/LICENSE-socket.io-client",
+    "flask_videochat/web/templates/videochat/widget.html",
+    "flask_videochat/web/templates/videochat/assets.html",
+    "flask_videochat/web/templates/videochat/room.html",
+    "flask_videochat/web/static/videochat/js/index.js",
+    "flask_videochat/web/static/videochat/js/element.js",
+    "flask_videochat/web/static/videochat/css/videochat.css",
+    "flask_videochat/web/static/videochat/css/room-page.css",
+    "flask_videochat/web/static/videochat/vendor/socket.io.esm.min.js",
+    "flask_videochat/web/static/videochat/vendor/LICENSE-socket.io-client",
 )
 
 
@@ -69,7 +69,7 @@ def test_wheel_contains_the_run_time_files(tmp_path: Path) -> None:
         assert missing == [], f"missing from {wheel.name}: {missing}"
         js_sources = {
             p.relative_to(ROOT).as_posix()
-            for p in (ROOT / "flask_videochat/static/videochat/js").glob("*.js")
+            for p in (ROOT / "flask_videochat/web/static/videochat/js").glob("*.js")
         }
         assert js_sources <= names, f"JavaScript modules not packaged: {js_sources - names}"
         entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from flask_videochat import MemoryPresence, Status, User
-from flask_videochat.presence import PresenceStore
+from flask_videochat.core.presence import PresenceStore
 
 ADA = User("ada", "Ada Lovelace")
 BOB = User("bob", "Bob")
@@ -19,7 +19,7 @@ def presence(request: pytest.FixtureRequest) -> PresenceStore:
         return MemoryPresence()
     import redis
 
-    from flask_videochat.redis_store import RedisPresence
+    from flask_videochat.stores.redis import RedisPresence
 
     client = redis.Redis.from_url(request.getfixturevalue("redis_url"), decode_responses=True)
     request.addfinalizer(client.close)

@@ -1,4 +1,4 @@
-"""Payload validation (:func:`flask_videochat.protocol.parse`): what the server
+"""Payload validation (:func:`flask_videochat.core.protocol.parse`): what the server
 accepts from a browser, and the error code of everything it refuses."""
 
 from __future__ import annotations
@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from flask_videochat.protocol import (
+from flask_videochat.core.protocol import (
     MAX_CANDIDATE_LENGTH,
     MAX_CHAT_LENGTH,
     MAX_ID_LENGTH,

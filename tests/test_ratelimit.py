@@ -1,5 +1,5 @@
-"""The rate limiter's counters in memory (``flask_videochat.ratelimit``): exact up
-to :data:`~flask_videochat.ratelimit.EXACT_UP_TO` events a window, a sliding window
+"""The rate limiter's counters in memory (``flask_videochat.core.ratelimit``): exact up
+to :data:`~flask_videochat.core.ratelimit.EXACT_UP_TO` events a window, a sliding window
 counter above; a refused event counts nowhere; the time to wait is right; a
 connection's budget goes with it and idle users' budgets are forgotten."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from flask_videochat.ratelimit import (
+from flask_videochat.core.ratelimit import (
     EXACT_UP_TO,
     EventLimiter,
     RateLimitedError,

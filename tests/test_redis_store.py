@@ -18,15 +18,15 @@ import pytest
 import redis
 
 from flask_videochat import ErrorCode, ProtocolError, Status, User
-from flask_videochat.calls import CallState
 from flask_videochat.config import DEFAULTS, Settings
-from flask_videochat.redis_store import (
+from flask_videochat.core.calls import CallState
+from flask_videochat.stores import open_store
+from flask_videochat.stores.redis import (
     PREFIX,
     RedisStore,
     SecretKeyMismatchError,
     StoreIntegrityError,
 )
-from flask_videochat.store import open_store
 
 ADA, BOB, CY = User("ada", "Ada"), User("bob", "Bob"), User("cy", "Cy")
 

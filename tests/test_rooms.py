@@ -1,4 +1,4 @@
-"""Rooms (:class:`RoomBook`) and chat history (:mod:`flask_videochat.chat`), without
+"""Rooms (:class:`RoomBook`) and chat history (:mod:`flask_videochat.core.chat`), without
 Socket.IO: joining, capacity, seats moving between tabs and rooms, leaving,
 private rooms and invitations, the relay checks, media state and chat. A refused
 change raises :class:`ProtocolError` and changes nothing."""
@@ -12,9 +12,9 @@ from unittest.mock import ANY
 import pytest
 
 from flask_videochat import ChatMessage, ErrorCode, ProtocolError, RoomBook, Status, User
-from flask_videochat.chat import ChatLog, check_text, new_message
-from flask_videochat.protocol import MAX_CHAT_LENGTH
-from flask_videochat.rooms import InviteEnd, LeaveReason, Room
+from flask_videochat.core.chat import ChatLog, check_text, new_message
+from flask_videochat.core.protocol import MAX_CHAT_LENGTH
+from flask_videochat.core.rooms import InviteEnd, LeaveReason, Room
 
 if TYPE_CHECKING:
     from conftest import FakeClock

@@ -1,4 +1,4 @@
-"""The rules for chat text and display names (``flask_videochat.text``), on their own:
+"""The rules for chat text and display names (``flask_videochat.core.text``), on their own:
 no Flask, no Socket.IO."""
 
 # Hebrew, Arabic, Persian and CJK text here is on purpose.
@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from flask_videochat.text import (
+from flask_videochat.core.text import (
     BIDI_CONTROLS,
     DEFAULT_IGNORABLE_RANGES,
     MAX_NAME_LENGTH,

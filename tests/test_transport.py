@@ -1,4 +1,4 @@
-"""What one client can do to a real server below the events (``flask_videochat.transport``),
+"""What one client can do to a real server below the events (``flask_videochat.events.transport``),
 under threading, eventlet and gevent (``tests/live_app.py``, ``max_http_buffer_size``
 64 KiB): a WebSocket message is capped as a whole, fragments included; packets
 python-socketio cannot take close their connection, with one log line a minute; a
@@ -12,6 +12,7 @@ ever swallowing what follows), and these tests fail.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import socket
@@ -27,8 +28,8 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from flask_videochat import NAMESPACE, VideoChat
+from flask_videochat.events.transport import MAX_ATTACHMENTS, OncePerMinuteLog
 from flask_videochat.testing import LiveServer
-from flask_videochat.transport import MAX_ATTACHMENTS, OncePerMinuteLog
 from tests.rawws import BINARY, TEXT, RawSocket, frame
 
 #: The server's ``max_http_buffer_size``.
@@ -199,10 +200,8 @@ def test_a_flood_of_events_is_closed_and_does_not_hold_up_others(server: LiveSer
 
 
 def _send_quietly(sock: socket.socket, data: bytes) -> None:
-    try:
+    with contextlib.suppress(OSError):  # closed by the server, as it should
         sock.sendall(data)
-    except OSError:
-        pass  # closed by the server, as it should
 
 
 # -- what the extension changes on the host's server -------------------------------------

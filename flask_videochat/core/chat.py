@@ -1,9 +1,9 @@
 """Text chat: messages, their validation and a bounded history, in plain Python.
 
-Rooms (:mod:`~flask_videochat.rooms`) and 1:1 calls (:mod:`~flask_videochat.calls`)
+Rooms (:mod:`~flask_videochat.core.rooms`) and 1:1 calls (:mod:`~flask_videochat.core.calls`)
 each keep a :class:`ChatLog` of their last messages; a call's log is carried into
 the room it grows into. Text is checked and normalised (NFC) by
-:func:`flask_videochat.text.chat_text`, then stored and relayed as it is: the widget
+:func:`flask_videochat.core.text.chat_text`, then stored and relayed as it is: the widget
 renders it as text, never as HTML.
 """
 
@@ -27,8 +27,8 @@ class ChatMessage:
     :param id: chosen by the server, unique.
     :param sender: who sent it.
     :param text: as sent, normalised to NFC, 1 to
-        :data:`~flask_videochat.protocol.MAX_CHAT_LENGTH` code points with something
-        visible (:func:`~flask_videochat.text.chat_text`).
+        :data:`~flask_videochat.core.protocol.MAX_CHAT_LENGTH` code points with something
+        visible (:func:`~flask_videochat.core.text.chat_text`).
     :param ts: when the server received it, in milliseconds since the Unix epoch.
     :param seq: its place in its room's or call's chat, 1, 2, 3... (0 until a
         :class:`ChatLog` keeps it): browsers show messages in this order, whatever
@@ -58,7 +58,7 @@ def check_text(text: str) -> str:
     :raises ProtocolError: ``ERR_TOO_LARGE`` above ``MAX_CHAT_LENGTH`` code points
         (after normalisation); ``ERR_INVALID_PAYLOAD`` for a text with nothing
         visible, a control character other than line feed and tab, or a lone
-        surrogate (the rules of :func:`~flask_videochat.text.chat_text`).
+        surrogate (the rules of :func:`~flask_videochat.core.text.chat_text`).
     """
     try:
         return chat_text(text, max_length=MAX_CHAT_LENGTH)

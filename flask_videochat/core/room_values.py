@@ -1,8 +1,8 @@
-"""The frozen snapshots that :class:`~flask_videochat.rooms.RoomBook` returns: a seat
+"""The frozen snapshots that :class:`~flask_videochat.core.rooms.RoomBook` returns: a seat
 (:class:`Member`), a room (:class:`Room`), an invitation, and what a change did
 (:class:`JoinResult`, :class:`ResumedSeat`, :class:`Departure`, :class:`InviteEnded`),
 with the reasons sent to browsers. They are values: reading them needs no lock, and
-:mod:`~flask_videochat.namespace_rooms` turns them into events.
+:mod:`~flask_videochat.events.rooms` turns them into events.
 """
 
 from __future__ import annotations
@@ -43,7 +43,7 @@ class Member:
     :param sid: the connection holding the seat.
     :param sid: the connection holding the seat. A seat whose connection closed is
         kept on that sid for the reconnect grace, until it is resumed on a new one
-        (:meth:`~flask_videochat.rooms.RoomBook.resume`) or dropped.
+        (:meth:`~flask_videochat.core.rooms.RoomBook.resume`) or dropped.
     :param mic: whether their microphone is on, as they last announced.
     :param cam: whether their camera is on, as they last announced.
     :param joined_at: the book's clock (seconds, monotonic) when they took the seat;

@@ -1,4 +1,4 @@
-"""What a :class:`~flask_videochat.calls.CallBook` keeps to let calls be taken back
+"""What a :class:`~flask_videochat.core.calls.CallBook` keeps to let calls be taken back
 after a dropped connection (``call.resume``): the recently ended calls and the claims
 that expired (:class:`EndedCalls`), the claims made after a server restart
 (:class:`Claim`), and what a resume did (:class:`ResumedCall`). Plain values, no
@@ -8,13 +8,93 @@ locking: the book holds its lock around them.
 from __future__ import annotations
 
 from collections import OrderedDict
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Callable, Hashable
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Callable, Hashable
 
+from .chat import ChatMessage
 from .protocol import ErrorCode, ProtocolError
 
-if TYPE_CHECKING:
-    from .calls import Call, EndReason
+#: Messages a call keeps when its book is not told otherwise.
+DEFAULT_CHAT_HISTORY = 50
+
+
+class CallState(str, Enum):
+    """Where a call is in its life."""
+
+    RINGING = "ringing"
+    ACTIVE = "active"
+    ENDED = "ended"
+
+
+class EndReason(str, Enum):
+    """Why a call ended; sent to every party in ``call.ended``."""
+
+    DECLINED = "declined"
+    CANCELLED = "cancelled"
+    BUSY = "busy"
+    NO_ANSWER = "no_answer"
+    HANGUP = "hangup"
+    PEER_DISCONNECTED = "peer_disconnected"
+    #: The call grew into a room (``call.add``); both parties are members of it
+    #: and keep their peer connection.
+    MOVED_TO_ROOM = "moved_to_room"
+    #: Answered, but the browsers could not connect to each other (no ICE candidate
+    #: pair worked, even after an ICE restart): a party's widget gave up
+    #: (``call.hangup`` with this reason).
+    CONNECT_FAILED = "connect_failed"
+
+    @classmethod
+    def from_hangup(cls, reason: str | None) -> EndReason:
+        """The reason of a ``call.hangup`` carrying ``reason`` (``None``: a hang-up)."""
+        return cls.CONNECT_FAILED if reason == cls.CONNECT_FAILED.value else cls.HANGUP
+
+
+#: Reason sent to the callee's other tabs when one tab answers (not a call end).
+ANSWERED_ELSEWHERE = "answered_elsewhere"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One 1:1 call as it was when the book handed it out (a snapshot: the book
+    changes its own record, never this). Times are seconds from the book's clock
+    (monotonic). Handlers and the host's signal receivers get these."""
+
+    id: str
+    caller_id: str
+    caller_sid: str
+    callee_id: str
+    created_at: float
+    state: CallState = CallState.RINGING
+    #: The callee tab that answered; ``None`` while ringing on every tab.
+    callee_sid: str | None = None
+    answered_at: float | None = None
+    ended_at: float | None = None
+    reason: EndReason | None = None
+    #: The last chat messages of the call (oldest first), carried into the room it
+    #: may grow into.
+    chat: tuple[ChatMessage, ...] = field(default=(), repr=False, compare=False)
+
+    @property
+    def duration(self) -> float:
+        """Seconds between answer and end (``0.0`` for a call never answered)."""
+        if self.answered_at is None or self.ended_at is None:
+            return 0.0
+        return self.ended_at - self.answered_at
+
+    def has_party(self, user_id: str) -> bool:
+        """Whether ``user_id`` is the caller or the callee."""
+        return user_id in (self.caller_id, self.callee_id)
+
+    def other(self, user_id: str) -> str:
+        """The user id of the other party."""
+        return self.callee_id if user_id == self.caller_id else self.caller_id
+
+    def sid_of(self, user_id: str) -> str | None:
+        """The connection holding the call for ``user_id`` (``None``: callee ringing)."""
+        return self.caller_sid if user_id == self.caller_id else self.callee_sid
+
+
 
 #: Most ended calls remembered for ``call.resume`` (the oldest are forgotten first).
 MAX_ENDED_CALLS = 10_000
@@ -56,7 +136,7 @@ def by_id_and_parties(call: EndedCall) -> Hashable:
 class EndedCalls:
     """Recently ended calls: at most ``limit`` of them, none older than ``max_age``
     seconds of ``clock``, each under ``key(call)`` (:func:`by_id` unless told
-    otherwise). Not locked: the :class:`~flask_videochat.calls.CallBook` holds its
+    otherwise). Not locked: the :class:`~flask_videochat.core.calls.CallBook` holds its
     lock.
 
     Example::
@@ -121,7 +201,7 @@ class Claim:
     """A party's ``call.resume`` for a call the book does not know (the server
     restarted): ``user_id`` on connection ``sid`` says they were in call ``call_id``
     with ``peer_id``. It waits for the peer's matching claim until the namespace
-    expires it (:meth:`~flask_videochat.calls.CallBook.expire_claim`).
+    expires it (:meth:`~flask_videochat.core.calls.CallBook.expire_claim`).
 
     :param since: the book's clock when it was made.
     :param token: tells this claim from a later one by the same user, so that a stale
@@ -144,7 +224,7 @@ class Claim:
 
 @dataclass(frozen=True)
 class ResumedCall:
-    """What :meth:`~flask_videochat.calls.CallBook.resume` did: one of three outcomes.
+    """What :meth:`~flask_videochat.core.calls.CallBook.resume` did: one of three outcomes.
 
     - **rebound**: ``call`` is the live call, now held by the resumer's connection;
       ``previous_sid`` held it before.

@@ -8,15 +8,15 @@ The server is authoritative for every call::
     invite to a user who is ringing, in a call or in a room -> ENDED (busy) at once
 
 :class:`CallBook` holds the live calls and applies transitions; each method returns
-the :class:`Call` it changed, or raises :class:`~flask_videochat.protocol.ProtocolError`
+the :class:`Call` it changed, or raises :class:`~flask_videochat.core.protocol.ProtocolError`
 and changes nothing. Ended calls are dropped from the book; only their id, parties
 and reason are remembered for a while
-(:class:`~flask_videochat.call_resume.EndedCalls`, bounded in size and age),
+(:class:`~flask_videochat.core.call_values.EndedCalls`, bounded in size and age),
 so that a party coming back with ``call.resume`` learns why the call ended.
 
 A party whose connection dropped takes an active call back on a new connection with
 :meth:`CallBook.resume`. After a server restart the book knows no call: each party's
-``call.resume`` is then a :class:`~flask_videochat.call_resume.Claim`, and two
+``call.resume`` is then a :class:`~flask_videochat.core.call_values.Claim`, and two
 matching claims re-create the call, active, between the claimants' connections.
 Anybody else's ``call.resume`` of a call id is answered as for an id the book does
 not know, so that it can probe neither call ids nor other people's presence.
@@ -28,16 +28,20 @@ import secrets
 import threading
 import time
 from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any, Callable
 
-from .call_resume import (
+from .call_values import (
+    ANSWERED_ELSEWHERE,
+    DEFAULT_CHAT_HISTORY,
     MAX_ENDED_CALLS,
     MIN_ENDED_MEMORY,
+    Call,
     CallEndedError,
+    CallState,
     Claim,
     EndedCall,
     EndedCalls,
+    EndReason,
     ResumedCall,
     by_id_and_parties,
 )
@@ -45,48 +49,20 @@ from .chat import ChatLog, ChatMessage, new_message
 from .presence import Status, User
 from .protocol import ErrorCode, ProtocolError
 
-#: Messages a call keeps when its book is not told otherwise.
-DEFAULT_CHAT_HISTORY = 50
-
-
-class CallState(str, Enum):
-    """Where a call is in its life."""
-
-    RINGING = "ringing"
-    ACTIVE = "active"
-    ENDED = "ended"
-
-
-class EndReason(str, Enum):
-    """Why a call ended; sent to every party in ``call.ended``."""
-
-    DECLINED = "declined"
-    CANCELLED = "cancelled"
-    BUSY = "busy"
-    NO_ANSWER = "no_answer"
-    HANGUP = "hangup"
-    PEER_DISCONNECTED = "peer_disconnected"
-    #: The call grew into a room (``call.add``); both parties are members of it
-    #: and keep their peer connection.
-    MOVED_TO_ROOM = "moved_to_room"
-    #: Answered, but the browsers could not connect to each other (no ICE candidate
-    #: pair worked, even after an ICE restart): a party's widget gave up
-    #: (``call.hangup`` with this reason).
-    CONNECT_FAILED = "connect_failed"
-
-    @classmethod
-    def from_hangup(cls, reason: str | None) -> EndReason:
-        """The reason of a ``call.hangup`` carrying ``reason`` (``None``: a hang-up)."""
-        return cls.CONNECT_FAILED if reason == cls.CONNECT_FAILED.value else cls.HANGUP
-
-
-#: Reason sent to the callee's other tabs when one tab answers (not a call end).
-ANSWERED_ELSEWHERE = "answered_elsewhere"
+__all__ = [
+    "ANSWERED_ELSEWHERE",
+    "Call",
+    "CallBook",
+    "CallEndedError",
+    "CallState",
+    "EndReason",
+]
 
 
 @dataclass
-class Call:
-    """One 1:1 call. Times are seconds from the book's clock (monotonic)."""
+class _Record:
+    """A live call as the book keeps it (mutable, under the book's lock); handlers
+    and signal receivers get :class:`Call` snapshots of it."""
 
     id: str
     caller_id: str
@@ -94,34 +70,38 @@ class Call:
     callee_id: str
     created_at: float
     state: CallState = CallState.RINGING
-    #: The callee tab that answered; ``None`` while ringing on every tab.
     callee_sid: str | None = None
     answered_at: float | None = None
     ended_at: float | None = None
     reason: EndReason | None = None
-    #: The last chat messages of the call, carried into the room it may grow into.
     chat: ChatLog = field(
         default_factory=lambda: ChatLog(DEFAULT_CHAT_HISTORY), repr=False, compare=False
     )
 
-    @property
-    def duration(self) -> float:
-        """Seconds between answer and end (``0.0`` for a call never answered)."""
-        if self.answered_at is None or self.ended_at is None:
-            return 0.0
-        return self.ended_at - self.answered_at
-
     def has_party(self, user_id: str) -> bool:
-        """Whether ``user_id`` is the caller or the callee."""
         return user_id in (self.caller_id, self.callee_id)
 
     def other(self, user_id: str) -> str:
-        """The user id of the other party."""
         return self.callee_id if user_id == self.caller_id else self.caller_id
 
     def sid_of(self, user_id: str) -> str | None:
-        """The connection holding the call for ``user_id`` (``None``: callee ringing)."""
         return self.caller_sid if user_id == self.caller_id else self.callee_sid
+
+    def snapshot(self) -> Call:
+        """This call as it is now, frozen."""
+        return Call(
+            id=self.id,
+            caller_id=self.caller_id,
+            caller_sid=self.caller_sid,
+            callee_id=self.callee_id,
+            created_at=self.created_at,
+            state=self.state,
+            callee_sid=self.callee_sid,
+            answered_at=self.answered_at,
+            ended_at=self.ended_at,
+            reason=self.reason,
+            chat=tuple(self.chat.messages()),
+        )
 
 
 def _not_found() -> ProtocolError:
@@ -135,7 +115,7 @@ class CallBook:
     :param new_id: makes call ids; 16 random URL-safe bytes unless a test passes its own.
     :param chat_history: chat messages each call keeps (``VIDEOCHAT_CHAT_HISTORY``).
     :param wall_clock: seconds since the Unix epoch, for chat timestamps.
-    :param claim_window: seconds a :class:`~flask_videochat.call_resume.Claim`
+    :param claim_window: seconds a :class:`~flask_videochat.core.call_values.Claim`
         waits for the other party (the namespace expires claims after it); the app's
         book gets ``max(5, VIDEOCHAT_RECONNECT_GRACE)``.
     :param ended_memory: seconds an ended call (or an expired claim) is remembered
@@ -170,7 +150,7 @@ class CallBook:
         #: Seconds a claim waits for the other party.
         self.claim_window = claim_window
         self._lock = threading.RLock()
-        self._calls: dict[str, Call] = {}
+        self._calls: dict[str, _Record] = {}
         self._by_user: dict[str, str] = {}
         #: Real calls that ended, by id.
         self._ended = EndedCalls(limit=max_ended, max_age=ended_memory, clock=clock)
@@ -189,7 +169,7 @@ class CallBook:
         """The ringing or active call of ``user_id``, or ``None``."""
         with self._lock:
             call_id = self._by_user.get(user_id)
-            return None if call_id is None else self._calls[call_id]
+            return None if call_id is None else self._calls[call_id].snapshot()
 
     def status_of(self, user_id: str) -> Status:
         """The presence status that ``user_id``'s calls give them: a pending claim
@@ -226,7 +206,9 @@ class CallBook:
     def calls_on_connection(self, sid: str) -> list[Call]:
         """Live calls held by connection ``sid`` (as caller or answering callee)."""
         with self._lock:
-            return [c for c in self._calls.values() if sid in (c.caller_sid, c.callee_sid)]
+            return [
+                c.snapshot() for c in self._calls.values() if sid in (c.caller_sid, c.callee_sid)
+            ]
 
     def __len__(self) -> int:
         with self._lock:
@@ -241,10 +223,10 @@ class CallBook:
             ``ERR_INVALID_STATE`` while it is still ringing.
         """
         with self._lock:
-            call = self.held_call(call_id, user_id, sid, doing="Signals can only be sent")
+            call = self._held(call_id, user_id, sid, doing="Signals can only be sent")
             peer_sid = call.sid_of(call.other(user_id))
             assert peer_sid is not None
-            return call, peer_sid
+            return call.snapshot(), peer_sid
 
     def held_call(
         self, call_id: str, user_id: str, sid: str, *, doing: str = "This can only be done"
@@ -256,12 +238,15 @@ class CallBook:
         :raises ProtocolError: as :meth:`relay_target`.
         """
         with self._lock:
-            call = self._party_call(call_id, user_id)
-            if call.state is not CallState.ACTIVE:
-                raise ProtocolError(ErrorCode.INVALID_STATE, f"{doing} once the call is answered.")
-            if call.sid_of(user_id) != sid:
-                raise _not_found()
-            return call
+            return self._held(call_id, user_id, sid, doing=doing).snapshot()
+
+    def _held(self, call_id: str, user_id: str, sid: str, *, doing: str) -> _Record:
+        call = self._party_call(call_id, user_id)
+        if call.state is not CallState.ACTIVE:
+            raise ProtocolError(ErrorCode.INVALID_STATE, f"{doing} once the call is answered.")
+        if call.sid_of(user_id) != sid:
+            raise _not_found()
+        return call
 
     # -- transitions ------------------------------------------------------------
 
@@ -286,13 +271,13 @@ class CallBook:
                     ErrorCode.ALREADY_IN_CALL, "Hang up your current call before starting another."
                 )
             now = self._clock()
-            call = Call(self._new_id(), caller_id, caller_sid, callee_id, created_at=now)
+            call = _Record(self._new_id(), caller_id, caller_sid, callee_id, created_at=now)
             call.chat = ChatLog(self._chat_history)
             if callee_busy or self.is_busy(callee_id):
                 return self._finish(call, EndReason.BUSY, now)
             self._calls[call.id] = call
             self._by_user[caller_id] = self._by_user[callee_id] = call.id
-            return call
+            return call.snapshot()
 
     def accept(self, call_id: str, user_id: str, sid: str) -> Call:
         """The callee answers on connection ``sid``; the first tab to accept wins.
@@ -309,7 +294,7 @@ class CallBook:
             call.state = CallState.ACTIVE
             call.callee_sid = sid
             call.answered_at = self._clock()
-            return call
+            return call.snapshot()
 
     def decline(self, call_id: str, user_id: str) -> Call:
         """The callee refuses a ringing call (reason ``DECLINED``).
@@ -358,7 +343,7 @@ class CallBook:
         :raises ProtocolError: as :meth:`relay_target`.
         """
         with self._lock:
-            call = self.held_call(call_id, user_id, sid, doing="People can be added")
+            call = self._held(call_id, user_id, sid, doing="People can be added")
             return self._finish(call, EndReason.MOVED_TO_ROOM, self._clock())
 
     def chat(self, call_id: str, sender: User, sid: str, text: str) -> tuple[Call, ChatMessage]:
@@ -370,10 +355,10 @@ class CallBook:
             ``ERR_TOO_LARGE`` for a blank or too long text.
         """
         with self._lock:
-            call = self.held_call(call_id, sender.id, sid, doing="Messages can be sent")
+            call = self._held(call_id, sender.id, sid, doing="Messages can be sent")
             message = new_message(sender, text, clock=self._wall_clock)
             message = call.chat.add(message)
-            return call, message
+            return call.snapshot(), message
 
     def expire(self, call_id: str) -> Call | None:
         """The ring timeout ran out: end a still-ringing call (reason ``NO_ANSWER``).
@@ -499,7 +484,7 @@ class CallBook:
                 raise _not_found()
             del self._claims[peer_id]
             self._claims.pop(user_id, None)
-            call = Call(
+            call = _Record(
                 call_id,
                 peer_id,
                 waiting.sid,
@@ -512,7 +497,7 @@ class CallBook:
             )
             self._calls[call_id] = call
             self._by_user[peer_id] = self._by_user[user_id] = call_id
-            return ResumedCall(call, matched=waiting)
+            return ResumedCall(call.snapshot(), matched=waiting)
 
     def expire_claim(self, user_id: str, token: int) -> Claim | None:
         """The claim window of ``user_id``'s claim ``token`` is over: the peer never
@@ -549,7 +534,7 @@ class CallBook:
 
     def dump_state(self) -> dict[str, Any]:
         """The book's data (no lock, no clocks), for a shared store
-        (:class:`~flask_videochat.redis_store.SharedBook`) to save."""
+        (:class:`~flask_videochat.stores.redis.SharedBook`) to save."""
         with self._lock:
             return {
                 "calls": self._calls,
@@ -573,7 +558,7 @@ class CallBook:
 
     # -- internals --------------------------------------------------------------
 
-    def _rebind(self, call: Call, user_id: str, sid: str) -> ResumedCall:
+    def _rebind(self, call: _Record, user_id: str, sid: str) -> ResumedCall:
         """Connection ``sid`` of party ``user_id`` now holds ``call``."""
         if call.state is not CallState.ACTIVE:
             raise ProtocolError(ErrorCode.INVALID_STATE, "Only an answered call can be taken back.")
@@ -582,9 +567,9 @@ class CallBook:
             call.caller_sid = sid
         else:
             call.callee_sid = sid
-        return ResumedCall(call, previous_sid=previous)
+        return ResumedCall(call.snapshot(), previous_sid=previous)
 
-    def _party_call(self, call_id: str, user_id: str) -> Call:
+    def _party_call(self, call_id: str, user_id: str) -> _Record:
         call = self._calls.get(call_id)
         if call is None or not call.has_party(user_id):
             raise _not_found()
@@ -603,7 +588,7 @@ class CallBook:
                 )
             return self._finish(call, reason, self._clock())
 
-    def _finish(self, call: Call, reason: EndReason, now: float) -> Call:
+    def _finish(self, call: _Record, reason: EndReason, now: float) -> Call:
         call.state = CallState.ENDED
         call.reason = reason
         call.ended_at = now
@@ -613,4 +598,4 @@ class CallBook:
                     del self._by_user[user_id]
             parties = frozenset((call.caller_id, call.callee_id))
             self._ended.add(EndedCall(call.id, parties, reason, now))
-        return call
+        return call.snapshot()

@@ -171,7 +171,7 @@ def chat_text(text: str, *, max_length: int) -> str:
     Persian words, bidi controls (see the module notes), combining accents.
 
     :param max_length: the limit, in code points
-        (:data:`~flask_videochat.protocol.MAX_CHAT_LENGTH` for the protocol).
+        (:data:`~flask_videochat.core.protocol.MAX_CHAT_LENGTH` for the protocol).
     :raises TextTooLongError: the text is too long.
     :raises RefusedTextError: any other rule.
     """

@@ -2,7 +2,7 @@
 
 A user with several tabs or devices is one entry with several connections; they
 join with their first connection and leave with their last. This module holds no
-Socket.IO code: :class:`~flask_videochat.namespace.VideoChatNamespace` turns what it
+Socket.IO code: :class:`~flask_videochat.events.namespace.VideoChatNamespace` turns what it
 returns into presence events.
 """
 
@@ -20,7 +20,7 @@ class User:
 
     :param id: the host's user id, as a string.
     :param name: the display name, untrusted text (the widget renders it as text);
-        from the host, cleaned by :func:`flask_videochat.text.display_name`.
+        from the host, cleaned by :func:`flask_videochat.core.text.display_name`.
     """
 
     id: str

@@ -9,11 +9,10 @@ from typing import TYPE_CHECKING, Any
 from flask import Blueprint, abort, current_app, render_template, url_for
 from markupsafe import Markup
 
-from .namespace import NAMESPACE
-from .protocol import ROOM_NAME_PATTERN
+from ..core.protocol import NAMESPACE, ROOM_NAME_PATTERN
 
 if TYPE_CHECKING:
-    from .extension import VideoChatState
+    from ..state import VideoChatState
 
 #: URL prefix of the blueprint.
 URL_PREFIX = "/videochat"

@@ -204,7 +204,7 @@ class _Sliding:
     windows aligned on multiples of ``expiry``, the previous window's count weighted
     by the share of it the sliding window still covers."""
 
-    __slots__ = ("amount", "expiry", "window", "current", "previous")
+    __slots__ = ("amount", "current", "expiry", "previous", "window")
 
     def __init__(self, amount: int, expiry: float) -> None:
         self.amount = amount
@@ -248,7 +248,7 @@ class Budget:
     :param clock: seconds, monotonic.
     """
 
-    __slots__ = ("_limits_of", "_clock", "_counters", "_lock", "last_hit")
+    __slots__ = ("_clock", "_counters", "_limits_of", "_lock", "last_hit")
 
     def __init__(
         self,

@@ -19,9 +19,9 @@ admits everyone the host's ``can_join`` hook lets in (the namespace asks it).
 
 :class:`RoomBook` holds the rooms and applies changes; each method returns what
 changed, as frozen snapshots (:class:`JoinResult`, :class:`Departure`,
-:class:`InviteEnded`..., in :mod:`~flask_videochat.room_snapshots`) that
-:mod:`~flask_videochat.namespace_rooms` turns into events, or raises
-:class:`~flask_videochat.protocol.ProtocolError` and changes nothing.
+:class:`InviteEnded`..., in :mod:`~flask_videochat.core.room_values`) that
+:mod:`~flask_videochat.events.rooms` turns into events, or raises
+:class:`~flask_videochat.core.protocol.ProtocolError` and changes nothing.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from typing import Any, Callable, Iterable, Sequence
 from .chat import ChatLog, ChatMessage, new_message
 from .presence import Status, User
 from .protocol import ErrorCode, ProtocolError
-from .room_snapshots import (
+from .room_values import (
     Departure,
     Invite,
     InviteEnd,
@@ -462,7 +462,7 @@ class RoomBook:
 
     def dump_state(self) -> dict[str, Any]:
         """The book's data (no lock, no clocks), for a shared store
-        (:class:`~flask_videochat.redis_store.SharedBook`) to save."""
+        (:class:`~flask_videochat.stores.redis.SharedBook`) to save."""
         with self._lock:
             return {
                 "rooms": self._rooms,

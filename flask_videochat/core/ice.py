@@ -20,15 +20,9 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
-import logging
 import time
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 from urllib.parse import quote
-
-if TYPE_CHECKING:
-    from .config import Settings
-
-log = logging.getLogger("flask_videochat")
 
 #: ``iceTransportPolicy`` values (W3C WebRTC 1.0 ``RTCIceTransportPolicy``):
 #: ``"all"`` gathers host, server-reflexive and relay candidates; ``"relay"`` only
@@ -84,87 +78,32 @@ def _username_id(user_id: str) -> str:
 
 
 def ice_servers_for(
-    settings: Settings, user_id: str, *, now: float | None = None
+    user_id: str,
+    *,
+    ice_servers: Sequence[Mapping[str, Any]],
+    turn_urls: Sequence[str],
+    turn_secret: str | None,
+    turn_ttl: int,
+    now: float | None = None,
 ) -> list[dict[str, Any]]:
-    """The ``RTCIceServer`` list for a new connection of ``user_id``:
-    ``VIDEOCHAT_ICE_SERVERS``, then, when TURN is configured, one entry for
-    ``VIDEOCHAT_TURN_URLS`` with credentials minted now (:func:`turn_credentials`).
+    """The ``RTCIceServer`` list for a new connection of ``user_id``: ``ice_servers``
+    (``VIDEOCHAT_ICE_SERVERS``), then, when TURN is configured, one entry for
+    ``turn_urls`` with credentials valid for ``turn_ttl`` seconds minted now
+    (:func:`turn_credentials`).
     """
-    servers = [dict(s) for s in settings.ice_servers]
-    if settings.turn_urls and settings.turn_secret:
+    servers = [dict(s) for s in ice_servers]
+    if turn_urls and turn_secret:
         servers.append(
-            {
-                "urls": list(settings.turn_urls),
-                **turn_credentials(settings.turn_secret, user_id, settings.turn_ttl, now=now),
-            }
+            {"urls": list(turn_urls), **turn_credentials(turn_secret, user_id, turn_ttl, now=now)}
         )
     return servers
 
 
-def read_turn_config(
-    config: Mapping[str, Any], ice_servers: Sequence[Mapping[str, Any]]
-) -> tuple[tuple[str, ...], str | None, int, str]:
-    """Check the TURN keys of ``config``.
-
-    Logs a warning for a ``turn:`` server of ``VIDEOCHAT_ICE_SERVERS`` that has a
-    fixed ``credential``: every page showing the widget can read it.
-
-    :returns: ``(turn_urls, turn_secret, turn_ttl, ice_transport_policy)``.
-    :raises ValueError: a key has a bad value, only one of ``VIDEOCHAT_TURN_URLS``
-        and ``VIDEOCHAT_TURN_SECRET`` is set, or ``VIDEOCHAT_ICE_TRANSPORT_POLICY``
-        is ``"relay"`` with no TURN server at all; the message names the key.
-    """
-    from .config import DEFAULTS  # config imports this module
-
-    def get(key: str) -> Any:
-        return config.get(key, DEFAULTS[key])
-
-    urls = get("VIDEOCHAT_TURN_URLS")
-    if not isinstance(urls, (list, tuple)) or not all(
-        isinstance(u, str) and u.startswith(TURN_SCHEMES) for u in urls
-    ):
-        raise ValueError(
-            "VIDEOCHAT_TURN_URLS must be a list of turn: or turns: URLs, e.g. "
-            f"['turn:turn.example.org:3478?transport=udp'], got {urls!r} (STUN "
-            "servers need no credentials: put them in VIDEOCHAT_ICE_SERVERS)"
-        )
-    secret = get("VIDEOCHAT_TURN_SECRET")
-    if secret is not None and (not isinstance(secret, str) or not secret):
-        raise ValueError("VIDEOCHAT_TURN_SECRET must be None or a non-empty string")
-    if urls and secret is None:
-        raise ValueError(
-            "VIDEOCHAT_TURN_URLS needs VIDEOCHAT_TURN_SECRET, the TURN server's "
-            "shared secret (coturn: static-auth-secret)"
-        )
-    if secret is not None and not urls:
-        raise ValueError("VIDEOCHAT_TURN_SECRET is set but VIDEOCHAT_TURN_URLS is empty")
-    ttl = get("VIDEOCHAT_TURN_TTL")
-    if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl < MIN_TURN_TTL:
-        raise ValueError(
-            f"VIDEOCHAT_TURN_TTL must be a whole number of seconds >= {MIN_TURN_TTL}, got {ttl!r}"
-        )
-    policy = get("VIDEOCHAT_ICE_TRANSPORT_POLICY")
-    if policy not in ICE_TRANSPORT_POLICIES:
-        raise ValueError(
-            f"VIDEOCHAT_ICE_TRANSPORT_POLICY must be one of {ICE_TRANSPORT_POLICIES}, "
-            f"got {policy!r}"
-        )
-    fixed_turn = [s for s in ice_servers if _turn_urls(s) and s.get("credential")]
-    if policy == "relay" and not urls and not fixed_turn:
-        raise ValueError(
-            "VIDEOCHAT_ICE_TRANSPORT_POLICY is 'relay' but there is no TURN server: "
-            "set VIDEOCHAT_TURN_URLS and VIDEOCHAT_TURN_SECRET"
-        )
-    for server in fixed_turn:
-        log.warning(
-            "VIDEOCHAT_ICE_SERVERS has a fixed TURN password for %s: every page that "
-            "shows the widget can read it and use your TURN server. Prefer "
-            "VIDEOCHAT_TURN_URLS and VIDEOCHAT_TURN_SECRET (short-lived credentials).",
-            ", ".join(_turn_urls(server)),
-        )
-    return tuple(urls), secret, ttl, policy
-
-
+def turn_urls_of(server: Mapping[str, Any]) -> list[str]:
+    """The ``turn:`` and ``turns:`` URLs of an ``RTCIceServer`` dictionary."""
+    urls = server.get("urls")
+    listed = [urls] if isinstance(urls, str) else list(urls or [])
+    return [u for u in listed if isinstance(u, str) and u.startswith(TURN_SCHEMES)]
 def _turn_urls(server: Mapping[str, Any]) -> list[str]:
     urls = server.get("urls")
     listed = [urls] if isinstance(urls, str) else list(urls or [])

@@ -1,9 +1,9 @@
 """The Socket.IO namespace ``/videochat``: the thin adapter between Socket.IO and the
-plain-Python state in :mod:`~flask_videochat.presence`, :mod:`~flask_videochat.calls`
-and :mod:`~flask_videochat.rooms`.
+plain-Python state in :mod:`~flask_videochat.core.presence`, :mod:`~flask_videochat.core.calls`
+and :mod:`~flask_videochat.core.rooms`.
 
 This module has the connection lifecycle, event dispatch and the 1:1 call events;
-the room, call growth and chat events are in :mod:`~flask_videochat.namespace_rooms`.
+the room, call growth and chat events are in :mod:`~flask_videochat.events.rooms`.
 Every client event is answered with an acknowledgement (``docs/protocol.md``); no
 exception escapes a handler.
 """
@@ -16,26 +16,12 @@ from typing import TYPE_CHECKING, Any
 
 from flask_socketio import ConnectionRefusedError, join_room
 
-from . import signals
-from .call_resume import CallEndedError, Claim
-from .calls import ANSWERED_ELSEWHERE, Call, CallState, EndReason
-from .namespace_base import (
-    MAX_REFUSALS,
-    NAMESPACE,
-    REFUSAL_WINDOW,
-    UNAUTHENTICATED_MESSAGE,
-    Connection,
-    acknowledged,
-    admit,
-    check_origin,
-    current_sid,
-    screened,
-    user_room,
-)
-from .namespace_rooms import RoomEvents
-from .ordering import MAX_SEQ, ConnectionClosed, ConnectionQueue, parse_seq
-from .presence import Status, User
-from .protocol import (
+from ..core.call_values import CallEndedError, Claim
+from ..core.calls import ANSWERED_ELSEWHERE, Call, CallState, EndReason
+from ..core.ordering import MAX_SEQ, ConnectionClosed, ConnectionQueue, parse_seq
+from ..core.presence import Status, User
+from ..core.protocol import (
+    EVENTS,
     MAX_CANDIDATE_LENGTH,
     MAX_CHAT_LENGTH,
     MAX_SDP_LENGTH,
@@ -50,13 +36,26 @@ from .protocol import (
     ProtocolError,
     SignalPayload,
 )
-from .signals import notify
+from ..signals import call_answered, call_ended, call_started, notify
+from .base import (
+    MAX_REFUSALS,
+    REFUSAL_WINDOW,
+    UNAUTHENTICATED_MESSAGE,
+    Connection,
+    acknowledged,
+    admit,
+    check_origin,
+    current_sid,
+    screened,
+    user_room,
+)
+from .rooms import RoomEvents
 from .transport import OncePerMinuteLog, harden
 
 if TYPE_CHECKING:
     from flask import Flask
 
-__all__ = ["EVENTS", "NAMESPACE", "VideoChatNamespace", "current_sid", "user_room"]
+__all__ = ["VideoChatNamespace"]
 
 log = logging.getLogger("flask_videochat")
 
@@ -64,27 +63,6 @@ log = logging.getLogger("flask_videochat")
 #: must not be able to fill the host's logs).
 _abusive_log = OncePerMinuteLog(log)
 
-#: Protocol event names and the handler methods serving them.
-EVENTS: dict[str, str] = {
-    "call.invite": "call_invite",
-    "call.accept": "call_accept",
-    "call.decline": "call_decline",
-    "call.cancel": "call_cancel",
-    "call.hangup": "call_hangup",
-    "call.media": "call_media",
-    "call.resume": "call_resume",
-    "call.add": "call_add",
-    "signal": "signal",
-    "room.join": "room_join",
-    "room.leave": "room_leave",
-    "room.resume": "room_resume",
-    "room.signal": "room_signal",
-    "room.media": "room_media",
-    "room.invite": "room_invite",
-    "room.decline": "room_decline",
-    "chat.send": "chat_send",
-    "ping": "ping",
-}
 
 
 class VideoChatNamespace(RoomEvents):
@@ -132,7 +110,7 @@ class VideoChatNamespace(RoomEvents):
     def _in_order(self, connection: Connection, name: str, args: tuple[Any, ...]) -> Any:
         """Handle event ``name`` of ``connection`` after every event the client
         numbered before it (its payload's ``seq``, taken out here), one handler at a
-        time per connection (:mod:`~flask_videochat.ordering`)."""
+        time per connection (:mod:`~flask_videochat.core.ordering`)."""
         seq = None
         sid = connection.sid
         handle = super().trigger_event
@@ -357,10 +335,10 @@ class VideoChatNamespace(RoomEvents):
         callee_busy = state.rooms.status_of(callee.id) is not Status.AVAILABLE
         call = state.calls.invite(user.id, current_sid(), callee.id, callee_busy=callee_busy)
         app = self._app()
-        notify(signals.call_started, app, call=call)
+        notify(call_started, app, call=call)
         if call.state is CallState.ENDED:
             assert call.reason is not None
-            notify(signals.call_ended, app, call=call, reason=call.reason.value, duration=0.0)
+            notify(call_ended, app, call=call, reason=call.reason.value, duration=0.0)
             return {"call_id": call.id, "state": "ended", "reason": call.reason.value}
         self._emit(
             "call.incoming",
@@ -391,7 +369,7 @@ class VideoChatNamespace(RoomEvents):
             to=call.caller_sid,
         )
         self._refresh_status(call.caller_id, call.callee_id)
-        notify(signals.call_answered, self._app(), call=call)
+        notify(call_answered, self._app(), call=call)
         return {"call_id": call.id, "peer": self._public(call.caller_id), "polite": True}
 
     @acknowledged(CallIdPayload)
@@ -438,7 +416,7 @@ class VideoChatNamespace(RoomEvents):
         To anyone but its two parties a call id is unknown, and the answer depends
         on the sender's own state only, never on the peer's (online, hidden by
         ``can_see``, ringing, in a call or a room): see
-        :meth:`~flask_videochat.calls.CallBook.resume`."""
+        :meth:`~flask_videochat.core.calls.CallBook.resume`."""
         state = self.state
         sid = current_sid()
         busy = state.rooms.status_of(user.id) is not Status.AVAILABLE
@@ -485,7 +463,7 @@ class VideoChatNamespace(RoomEvents):
         self._emit("call.ended", message, to=call.callee_sid or user_room(call.callee_id))
         self._refresh_status(call.caller_id, call.callee_id)
         notify(
-            signals.call_ended,
+            call_ended,
             self._app(),
             call=call,
             reason=call.reason.value,

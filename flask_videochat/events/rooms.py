@@ -1,6 +1,6 @@
 """The ``/videochat`` handlers for rooms, growing a call into a room, and chat: the
-thin adapter between Socket.IO and :mod:`~flask_videochat.rooms` (with
-:mod:`~flask_videochat.calls` for call growth and 1:1 chat).
+thin adapter between Socket.IO and :mod:`~flask_videochat.core.rooms` (with
+:mod:`~flask_videochat.core.calls` for call growth and 1:1 chat).
 
 Every event is acknowledged (``docs/protocol.md``, sections "Rooms", "Growing a
 call into a room" and "Chat"); a refused event changes nothing.
@@ -10,10 +10,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from . import signals
-from .calls import EndReason
-from .namespace_base import NamespaceBase, acknowledged, current_sid, user_room
-from .protocol import (
+from ..core.calls import EndReason
+from ..core.protocol import (
     CallAddPayload,
     ChatPayload,
     ErrorCode,
@@ -24,11 +22,19 @@ from .protocol import (
     RoomPayload,
     RoomSignalPayload,
 )
-from .rooms import JOINED_ELSEWHERE, Departure, InviteEnded, JoinResult, LeaveReason, ResumedSeat
-from .signals import notify
+from ..core.rooms import (
+    JOINED_ELSEWHERE,
+    Departure,
+    InviteEnded,
+    JoinResult,
+    LeaveReason,
+    ResumedSeat,
+)
+from ..signals import call_ended, chat_message, notify, room_joined, room_left
+from .base import NamespaceBase, acknowledged, current_sid, user_room
 
 if TYPE_CHECKING:
-    from .presence import User
+    from ..core.presence import User
 
 
 class RoomEvents(NamespaceBase):
@@ -156,13 +162,13 @@ class RoomEvents(NamespaceBase):
         caller, callee = (user, peer) if user.id == ended.caller_id else (peer, user)
         assert ended.callee_sid is not None
         parties = ((caller, ended.caller_sid), (callee, ended.callee_sid))
-        seated = state.rooms.create_private(parties, ended.chat.messages(), name=name)
+        seated = state.rooms.create_private(parties, list(ended.chat), name=name)
         for result in seated:
             self._gave_up(result)
         room = seated[-1].room
         app = self._app()
         notify(
-            signals.call_ended,
+            call_ended,
             app,
             call=ended,
             reason=EndReason.MOVED_TO_ROOM.value,
@@ -180,7 +186,7 @@ class RoomEvents(NamespaceBase):
             self._emit("call.upgraded", upgraded, to=party_sid)
         self._refresh_status(caller.id, callee.id)
         for member in room.members:
-            notify(signals.room_joined, app, room=room.name, user=member.user)
+            notify(room_joined, app, room=room.name, user=member.user)
         # A party whose connection closed while the room was being made (its
         # disconnect handler ran before the seat existed) must not stay seated.
         for _, party_sid in parties:
@@ -210,14 +216,14 @@ class RoomEvents(NamespaceBase):
             relayed = {"room": payload.room, "message": message.public()}
             for member in members:
                 self._emit("chat.message", relayed, to=member.sid)
-            notify(signals.chat_message, app, message=message, room=payload.room, call=None)
+            notify(chat_message, app, message=message, room=payload.room, call=None)
         else:
             assert payload.call_id is not None
             call, message = self.state.calls.chat(payload.call_id, user, sid, payload.text)
             relayed = {"call_id": call.id, "message": message.public()}
             for party_sid in (call.caller_sid, call.callee_sid):
                 self._emit("chat.message", relayed, to=party_sid)
-            notify(signals.chat_message, app, message=message, room=None, call=call)
+            notify(chat_message, app, message=message, room=None, call=call)
         return {"message": message.public()}
 
     # -- helpers ---------------------------------------------------------------------
@@ -284,7 +290,7 @@ class RoomEvents(NamespaceBase):
             self._invite_ended(result.answered)
         self._refresh_status(member.id)
         if result.replaced is None:
-            notify(signals.room_joined, self._app(), room=room, user=member.user)
+            notify(room_joined, self._app(), room=room, user=member.user)
 
     def _departed(self, departure: Departure) -> None:
         """Announce a lost seat to the members left (or, when the room emptied, end
@@ -298,7 +304,7 @@ class RoomEvents(NamespaceBase):
             self._emit("room.invite_ended", ended, to=user_room(invite.user.id))
             self._refresh_status(invite.user.id)
         self._refresh_status(member.id)
-        notify(signals.room_left, self._app(), room=room, user=member.user, reason=left["reason"])
+        notify(room_left, self._app(), room=room, user=member.user, reason=left["reason"])
 
     def _invite_ended(self, ended: InviteEnded) -> None:
         """Tell the room's members and every tab of the invitee."""

@@ -2,8 +2,8 @@
 :func:`acknowledged` decorator (validation, identity, error acknowledgements), the
 Socket.IO room of a user, emitting, timers and presence status.
 
-:class:`~flask_videochat.namespace.VideoChatNamespace` is built on
-:class:`NamespaceBase` (through :class:`~flask_videochat.namespace_rooms.RoomEvents`).
+:class:`~flask_videochat.events.namespace.VideoChatNamespace` is built on
+:class:`NamespaceBase` (through :class:`~flask_videochat.events.rooms.RoomEvents`).
 """
 
 from __future__ import annotations
@@ -16,24 +16,22 @@ from typing import TYPE_CHECKING, Any, Callable
 from flask import current_app, request
 from flask_socketio import ConnectionRefusedError, Namespace
 
-from .presence import Status, User
+from ..core.presence import Status, User
+from ..core.protocol import NAMESPACE, ErrorCode, Payload, ProtocolError, error_ack, parse
+from ..core.ratelimit import check_size
+from ..core.text import display_name
 from .presence_feed import PresenceFeed
-from .protocol import ErrorCode, Payload, ProtocolError, error_ack, parse
-from .ratelimit import check_size
-from .text import display_name
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from .config import Settings
-    from .extension import VideoChatState
-    from .ordering import ConnectionQueue
-    from .ratelimit import Budget
+    from ..config import Settings
+    from ..core.ordering import ConnectionQueue
+    from ..core.ratelimit import Budget
+    from ..state import VideoChatState
 
 log = logging.getLogger("flask_videochat")
 
-#: The Socket.IO namespace the extension serves.
-NAMESPACE = "/videochat"
 
 UNAUTHENTICATED_MESSAGE = "Sign in to make video calls."
 
@@ -96,7 +94,7 @@ class Connection:
     :param budget: ``None`` without rate limits.
     """
 
-    __slots__ = ("sid", "user", "queue", "budget", "refusals")
+    __slots__ = ("budget", "queue", "refusals", "sid", "user")
 
     def __init__(
         self, sid: str, user: User, queue: ConnectionQueue, budget: Budget | None
@@ -125,7 +123,7 @@ def admit(settings: Settings, connection: Connection, key: str, args: tuple[Any,
 
     :param key: what the event is counted as (``call_invite``, ``unknown_event``).
     :raises ProtocolError: ``ERR_RATE_LIMITED`` (a
-        :class:`~flask_videochat.ratelimit.RateLimitedError`), ``ERR_TOO_LARGE``.
+        :class:`~flask_videochat.core.ratelimit.RateLimitedError`), ``ERR_TOO_LARGE``.
     """
     limiter = settings.rate_limiter
     if limiter is not None and connection.budget is not None:

@@ -13,8 +13,8 @@ status), ``conns:<user id>`` (set of sids), ``sid`` (hash sid -> user id)
     out is reaped by the first other process to notice (:meth:`RedisStore.heartbeat`):
     its connections are forgotten and their users shown offline.
 ``calls``, ``rooms`` (with ``:version`` and ``:lock``)
-    the :class:`~flask_videochat.calls.CallBook` and
-    :class:`~flask_videochat.rooms.RoomBook` data, each one pickled document
+    the :class:`~flask_videochat.core.calls.CallBook` and
+    :class:`~flask_videochat.core.rooms.RoomBook` data, each one pickled document
     (:class:`SharedBook`). Every transition runs under that book's Redis lock on the
     freshest copy, so two processes accepting one call at the same instant are
     serialised and exactly one wins; reads check the version (one GET) and reload
@@ -51,13 +51,13 @@ import redis
 from redis.backoff import ExponentialBackoff
 from redis.retry import Retry
 
-from .presence import PresenceStore, Status, User
-from .store import make_books
+from ..core.presence import PresenceStore, Status, User
+from .base import make_books
 
 if TYPE_CHECKING:
-    from .calls import CallBook
-    from .config import Settings
-    from .rooms import RoomBook
+    from ..config import Settings
+    from ..core.calls import CallBook
+    from ..core.rooms import RoomBook
 
 log = logging.getLogger("flask_videochat")
 
@@ -129,7 +129,7 @@ def _user(raw: str | None) -> User | None:
 
 
 class RedisPresence:
-    """:class:`~flask_videochat.presence.PresenceStore` in Redis, shared by the
+    """:class:`~flask_videochat.core.presence.PresenceStore` in Redis, shared by the
     processes of one site. Connections this process owns are also kept locally, so
     that the check done on every event (:meth:`user_of`) costs no round trip.
 
@@ -249,8 +249,8 @@ class RedisPresence:
 
 
 class SharedBook:
-    """A :class:`~flask_videochat.calls.CallBook` or
-    :class:`~flask_videochat.rooms.RoomBook` whose data lives in Redis.
+    """A :class:`~flask_videochat.core.calls.CallBook` or
+    :class:`~flask_videochat.core.rooms.RoomBook` whose data lives in Redis.
 
     Offers the book's methods unchanged. A method in ``readers`` runs on this
     process's copy after reloading it if another process changed the book (one GET
@@ -446,7 +446,7 @@ def _pool(url: str, *, text: bool) -> redis.BlockingConnectionPool:
 
 
 class RedisStore:
-    """:class:`~flask_videochat.store.Store` in Redis, for a site served by several
+    """:class:`~flask_videochat.stores.Store` in Redis, for a site served by several
     processes (``VIDEOCHAT_STORE_URL``).
 
     :raises redis.exceptions.ConnectionError: Redis does not answer at start-up.

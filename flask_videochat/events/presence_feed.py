@@ -23,12 +23,12 @@ import logging
 import threading
 from typing import TYPE_CHECKING, Any, Callable
 
-from .presence import User
+from ..core.presence import User
 
 if TYPE_CHECKING:
     from flask import Flask
 
-    from .extension import VideoChatState
+    from ..state import VideoChatState
 
 log = logging.getLogger("flask_videochat")
 

@@ -141,7 +141,7 @@ class ConnectionQueue:
 
         :param before_waiting: called (outside the lock) when the event is about to
             wait for its turn: a check that may refuse it by raising
-            :class:`~flask_videochat.protocol.ProtocolError` (the size of the payload
+            :class:`~flask_videochat.core.protocol.ProtocolError` (the size of the payload
             it would hold while waiting).
         :raises ProtocolError: ``ERR_INVALID_PAYLOAD`` for a ``seq`` used already
             (run, running, waiting or refused), ``ERR_RATE_LIMITED`` when

@@ -2,16 +2,16 @@
 
 One process (the default) keeps everything in its memory: :class:`MemoryStore`.
 Several processes serving one site keep it in Redis
-(:class:`~flask_videochat.redis_store.RedisStore`, chosen with
+(:class:`~flask_videochat.stores.redis.RedisStore`, chosen with
 ``VIDEOCHAT_STORE_URL``): python-socketio keeps its rooms and sessions inside the
 process that owns a connection, so everything global (who is online on which
 connection, calls, rooms, claims, kept seats) lives in the store, and emits cross
 processes through Flask-SocketIO's ``message_queue``.
 
 Both stores offer the same three objects, so the namespace does not know which one
-it talks to: ``presence`` (a :class:`~flask_videochat.presence.PresenceStore`),
-``calls`` (a :class:`~flask_videochat.calls.CallBook`) and ``rooms`` (a
-:class:`~flask_videochat.rooms.RoomBook`), plus :meth:`Store.heartbeat`, which a
+it talks to: ``presence`` (a :class:`~flask_videochat.core.presence.PresenceStore`),
+``calls`` (a :class:`~flask_videochat.core.calls.CallBook`) and ``rooms`` (a
+:class:`~flask_videochat.core.rooms.RoomBook`), plus :meth:`Store.heartbeat`, which a
 shared store uses to notice processes that died.
 """
 
@@ -20,13 +20,13 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Callable, Protocol
 
-from .call_resume import MIN_CLAIM_WINDOW, MIN_ENDED_MEMORY
-from .calls import CallBook
-from .presence import MemoryPresence, PresenceStore, User
-from .rooms import RoomBook
+from ..core.call_values import MIN_CLAIM_WINDOW, MIN_ENDED_MEMORY
+from ..core.calls import CallBook
+from ..core.presence import PresenceStore, User
+from ..core.rooms import RoomBook
 
 if TYPE_CHECKING:
-    from .config import Settings
+    from ..config import Settings
 
 
 class Store(Protocol):
@@ -65,46 +65,3 @@ def make_books(
     )
     rooms = RoomBook(capacity=settings.room_capacity, chat_history=history, clock=clock)
     return calls, rooms
-
-
-class MemoryStore:
-    """:class:`Store` in this process's memory: the default, for a site served by
-    one process."""
-
-    heartbeat_interval: float | None = None
-    closed = False
-
-    def __init__(self, settings: Settings) -> None:
-        self.presence: PresenceStore = MemoryPresence()
-        self.calls, self.rooms = make_books(settings)
-
-    def heartbeat(self) -> tuple[list[tuple[str, User, bool]], list[str]]:
-        return [], []
-
-    def close(self) -> None:
-        self.closed = True
-
-
-def open_store(settings: Settings, *, secret_key: str | bytes | None = None) -> Store:
-    """The store ``settings.store_url`` names: memory when it is ``None``.
-
-    :param secret_key: the app's ``SECRET_KEY``, which signs what a Redis store
-        writes (every process of the site must share it).
-    :raises RuntimeError: a Redis URL but redis-py is not installed, or no
-        ``secret_key``.
-    """
-    if settings.store_url is None:
-        return MemoryStore(settings)
-    try:
-        from .redis_store import RedisStore
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise RuntimeError(
-            "VIDEOCHAT_STORE_URL is a Redis URL but redis-py is missing: "
-            "pip install 'flask-videochat[redis]'"
-        ) from exc
-    if not secret_key:
-        raise RuntimeError(
-            "VIDEOCHAT_STORE_URL needs the app's SECRET_KEY, shared by every process of "
-            "the site: it signs what the extension writes to Redis."
-        )
-    return RedisStore(settings, secret_key=secret_key)

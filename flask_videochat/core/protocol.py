@@ -27,6 +27,32 @@ from .text import RefusedTextError, TextTooLongError, chat_text
 #: Version of this protocol, sent to the browser in ``hello``.
 PROTOCOL_VERSION = 1
 
+#: The Socket.IO namespace the extension serves.
+NAMESPACE = "/videochat"
+
+#: Protocol event names and the handler methods serving them (``on_<name>`` of the
+#: namespace); the name without ``on_`` is also what rate limits count events as.
+EVENTS: dict[str, str] = {
+    "call.invite": "call_invite",
+    "call.accept": "call_accept",
+    "call.decline": "call_decline",
+    "call.cancel": "call_cancel",
+    "call.hangup": "call_hangup",
+    "call.media": "call_media",
+    "call.resume": "call_resume",
+    "call.add": "call_add",
+    "signal": "signal",
+    "room.join": "room_join",
+    "room.leave": "room_leave",
+    "room.resume": "room_resume",
+    "room.signal": "room_signal",
+    "room.media": "room_media",
+    "room.invite": "room_invite",
+    "room.decline": "room_decline",
+    "chat.send": "chat_send",
+    "ping": "ping",
+}
+
 #: Longest accepted SDP, in characters. Measured in Chromium 156
 #: (``benchmarks/sdp_sizes.py``): the widget's SDPs are 5 to 6 K without candidates
 #: and up to 18,280 with every candidate of 8 network interfaces, STUN and TURN (a
@@ -46,7 +72,7 @@ MAX_MLINE_INDEX = 1_023
 #: Longest user or call id, in characters.
 MAX_ID_LENGTH = 128
 #: Longest chat message, in characters: Unicode code points counted after NFC
-#: normalisation, as it is stored and relayed (:func:`~flask_videochat.text.chat_text`).
+#: normalisation, as it is stored and relayed (:func:`~flask_videochat.core.text.chat_text`).
 MAX_CHAT_LENGTH = 1_000
 #: What a room name looks like: a letter or digit, then up to 63 letters, digits,
 #: ``_`` or ``-``. Safe in a URL path, an HTML attribute and a log line as it is.
@@ -278,7 +304,7 @@ class ChatPayload(_Payload):
     room: Optional[RoomName] = None
     call_id: Optional[Id] = Field(default=None, min_length=1, max_length=MAX_ID_LENGTH)
     #: In NFC, with something visible and no control character but line feed and tab
-    #: (:func:`~flask_videochat.text.chat_text`), at most :data:`MAX_CHAT_LENGTH`.
+    #: (:func:`~flask_videochat.core.text.chat_text`), at most :data:`MAX_CHAT_LENGTH`.
     text: StrictStr
 
     @field_validator("text", mode="before")
