@@ -49,14 +49,7 @@ from .chat import ChatLog, ChatMessage, new_message
 from .presence import Status, User
 from .protocol import ErrorCode, ProtocolError
 
-__all__ = [
-    "ANSWERED_ELSEWHERE",
-    "Call",
-    "CallBook",
-    "CallEndedError",
-    "CallState",
-    "EndReason",
-]
+__all__ = ["ANSWERED_ELSEWHERE", "Call", "CallBook", "CallEndedError", "CallState", "EndReason"]
 
 
 @dataclass
