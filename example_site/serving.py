@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import itertools
 import logging
 import socket
 import threading
@@ -60,6 +61,10 @@ WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 WAITING = "waiting"
 IN_APP = "in app"
 READING_BODY = "reading body"
+
+#: How many of the oldest waiting connections eviction looks at for one that has
+#: sent nothing (one non-blocking peek each).
+EVICTION_SCAN = 64
 
 #: The reaper's longest pause between two rounds, in seconds.
 MAX_REAP_INTERVAL = 1.0
@@ -267,13 +272,27 @@ class ConnectionGuard:
         return len(overdue)
 
     def evict_oldest(self) -> bool:
-        """Shut down the connection that has waited longest (else the one that has
-        been reading its body longest); ``False`` if every connection is in the app."""
+        """Shut down the connection that has waited longest without sending anything
+        (among the :data:`EVICTION_SCAN` oldest waiting ones), else the one that has
+        waited longest, else the one that has been reading its body longest;
+        ``False`` if every connection is in the app.
+
+        A person's new connection sends its request at once: while it waits for its
+        turn, its bytes are there to read, where an idle attacker's socket has none.
+        Without that look, a burst of new sockets larger than the cap evicted the
+        oldest waiting connection again and again until it reached people's fresh
+        requests (a long-polling POST was cut, and the client disconnected)."""
         with self.changed:
             queue = self._waiting or self._reading
             if not queue:
                 return False
-            self._shut(next(iter(queue)))
+            victim = next(iter(queue))
+            if queue is self._waiting:
+                for conn in itertools.islice(queue, EVICTION_SCAN):
+                    if not _has_pending_bytes(conn.sock):
+                        victim = conn
+                        break
+            self._shut(victim)
             self.evicted += 1
             return True
 
@@ -408,6 +427,19 @@ class CappedPool:
             for thread in list(self._threads):
                 with contextlib.suppress(Exception):
                     thread.wait()
+
+
+def _has_pending_bytes(sock: Any) -> bool:
+    """Whether ``sock`` has bytes to read (or its peer closed it), without reading
+    them or waiting (eventlet's green socket: its ``fd``)."""
+    raw = getattr(sock, "fd", sock)
+    try:
+        raw.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT)
+    except (BlockingIOError, InterruptedError):
+        return False
+    except OSError:
+        return True  # broken: as good as gone, not a person's pending request
+    return True
 
 
 def guarded_request_handler(guard: ConnectionGuard) -> type[WSGIRequestHandler]:

@@ -122,6 +122,25 @@ def test_eviction_takes_the_longest_waiting_then_the_longest_reading(
     assert (guard.live, guard.closing, guard.evicted) == (4, 3, 3)
 
 
+def test_eviction_spares_a_waiting_connection_whose_request_has_arrived(
+    guard: ConnectionGuard, clock: Clock, pairs: list[tuple[socket.socket, socket.socket]]
+) -> None:
+    # A person's fresh request waits behind a burst of silent sockets: its bytes are
+    # there, the silent ones have none, so they go first however old the request is.
+    pairs += [socket.socketpair() for _ in range(3)]
+    conns = []
+    for server_side, _ in pairs:
+        conns.append(guard.open(server_side))
+        clock.now += 1
+    request, silent, later_silent = conns
+    pairs[0][1].sendall(b"POST /socket.io/?EIO=4&transport=polling HTTP/1.1\r\n")
+
+    assert guard.evict_oldest() and silent.closing and not request.closing
+    assert guard.evict_oldest() and later_silent.closing and not request.closing
+    assert guard.evict_oldest() and request.closing, "then the oldest, bytes or not"
+    assert pairs[0][0].recv(100).startswith(b"POST"), "the peek consumed nothing"
+
+
 def test_admit_evicts_one_and_waits_for_it_to_end(
     guard: ConnectionGuard, pairs: list[tuple[socket.socket, socket.socket]]
 ) -> None:
