@@ -458,7 +458,7 @@ async def attack_malformed(site: Target, http: aiohttp.ClientSession,
                            notes: dict[str, str]) -> None:
     cookie = await sign_in(http, site.url, "Mallet")
     before = site.log_bytes()
-    reader, writer = await open_websocket(site.url, cookie)
+    _, writer = await open_websocket(site.url, cookie)
     try:
         writer.write(ws_frame(1, b"40/videochat,", fin=True))
         for _ in range(2000):

@@ -25,13 +25,12 @@ from typing import Any, Callable
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from flask import Flask  # noqa: E402
-from flask_login import LoginManager, UserMixin, login_user  # noqa: E402
-from flask_socketio import Namespace, SocketIO  # noqa: E402
+from flask import Flask
+from flask_login import LoginManager, UserMixin, login_user
+from flask_socketio import Namespace, SocketIO
 
-import flask_videochat.namespace_base as namespace_base  # noqa: E402
-from flask_videochat import NAMESPACE, VideoChat  # noqa: E402
-
+import flask_videochat.namespace_base as namespace_base
+from flask_videochat import NAMESPACE, VideoChat
 
 #: A namespace whose every event is refused by a constant: python-socketio's own cost
 #: of an event (decoding, dispatch, encoding the acknowledgement), the floor under

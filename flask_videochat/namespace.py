@@ -50,6 +50,7 @@ from .protocol import (
     ProtocolError,
     SignalPayload,
 )
+from .ratelimit import CONNECT, RateLimitedError
 from .signals import notify
 from .transport import OncePerMinuteLog, harden
 
@@ -222,6 +223,15 @@ class VideoChatNamespace(RoomEvents):
         sid = current_sid()
         settings = state.settings
         limiter = settings.rate_limiter
+        if limiter is not None:
+            try:
+                # Each connect costs a presence snapshot (all the people online).
+                limiter.hit_user(CONNECT, user.id)
+            except RateLimitedError as refused:
+                raise ConnectionRefusedError(
+                    refused.message,
+                    {**refused.ack()["error"]},
+                ) from None
         self.connections[sid] = Connection(
             sid,
             user,

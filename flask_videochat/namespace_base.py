@@ -21,6 +21,7 @@ from .presence_feed import PresenceFeed
 from .protocol import ErrorCode, Payload, ProtocolError, error_ack, parse
 from .ratelimit import check_size
 from .text import display_name
+from .transport import OncePerMinuteLog
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -59,6 +60,9 @@ RawHandler = Callable[[Any, User, "tuple[Any, ...]"], "dict[str, Any]"]
 
 FORBIDDEN_ORIGIN_MESSAGE = "Video calls cannot be opened from a page of another site."
 
+#: At most one line a minute about refused origins (a client may try at will).
+_origin_log = OncePerMinuteLog(log)
+
 
 def check_origin(settings: Settings) -> None:
     """Refuse a connection opened by a page of a site that may not connect
@@ -72,7 +76,7 @@ def check_origin(settings: Settings) -> None:
     origin = request.headers.get("Origin")
     if settings.origin_allowed(origin, request.host_url):
         return
-    log.warning("videochat: refused a connection from origin %.200r", origin)
+    _origin_log.warning("videochat: refused a connection from origin %.200r", origin)
     raise ConnectionRefusedError(
         FORBIDDEN_ORIGIN_MESSAGE,
         {"code": ErrorCode.FORBIDDEN_ORIGIN.value, "message": FORBIDDEN_ORIGIN_MESSAGE},
@@ -96,7 +100,7 @@ class Connection:
     :param budget: ``None`` without rate limits.
     """
 
-    __slots__ = ("sid", "user", "queue", "budget", "refusals")
+    __slots__ = ("budget", "queue", "refusals", "sid", "user")
 
     def __init__(
         self, sid: str, user: User, queue: ConnectionQueue, budget: Budget | None

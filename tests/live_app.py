@@ -4,7 +4,7 @@ Flask-SocketIO test client cannot: it turns ``async_handlers`` off.
 
     python -m tests.live_app --port P --async-mode {threading,eventlet,gevent}
         [--store-url redis://...] [--slow-descriptions SECONDS] [--config KEY=JSON]
-        [--max-http-buffer-size BYTES]
+        [--max-http-buffer-size BYTES] [--connect-timeout SECONDS]
 
 Who connects: the ``user`` query parameter of the connect URL (anyone may claim any
 id: for tests only). ``--slow-descriptions`` injects a delay into the handler path
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-descriptions", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--config", action="append", default=[], metavar="KEY=JSON")
     parser.add_argument("--max-http-buffer-size", type=int, default=None, metavar="BYTES")
+    parser.add_argument("--connect-timeout", type=float, default=None, metavar="SECONDS")
     args = parser.parse_args(argv)
 
     if args.async_mode == "eventlet":
@@ -48,7 +49,10 @@ def main(argv: list[str] | None = None) -> int:
     from flask import Flask, request
     from flask_socketio import SocketIO
 
-    from flask_videochat import VideoChat, protocol
+    from flask_videochat import VideoChat, protocol, transport
+
+    if args.connect_timeout is not None:
+        transport.CONNECT_TIMEOUT = args.connect_timeout
 
     if args.slow_descriptions > 0:
         for model in (protocol.SignalPayload, protocol.RoomSignalPayload):
@@ -91,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
 
     print(f"live_app: {args.async_mode} on port {args.port}", flush=True)
     socketio.run(
-        app, host="127.0.0.1", port=args.port, log_output=bool(__import__("os").environ.get("LIVE_APP_LOG")), allow_unsafe_werkzeug=True
+        app, host="127.0.0.1", port=args.port, log_output=False, allow_unsafe_werkzeug=True
     )
     return 0
 

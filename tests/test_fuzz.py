@@ -45,7 +45,7 @@ from hypothesis.stateful import (
 )
 from socketio import packet
 
-from flask_videochat import NAMESPACE, config
+from flask_videochat import NAMESPACE, config, ratelimit
 from flask_videochat.calls import CallState
 from flask_videochat.namespace import EVENTS
 from flask_videochat.presence import Status
@@ -122,7 +122,9 @@ def generous(default: Any) -> Any:
     by event name (with ``"default"`` for the others), or one limit."""
     limit = "1000000/second"
     if isinstance(default, dict):
-        return {"default": limit, **{event: limit for event in EVENTS}}
+        # (Every event, and every other key the built-in table has: connecting.)
+        keys = {*EVENTS, *getattr(ratelimit, "BUILT_IN_RATE_LIMITS", {})}
+        return {"default": limit, **{key: limit for key in keys}}
     return limit
 
 

@@ -14,9 +14,9 @@ from flask_socketio import SocketIOTestClient
 from limits.storage import RedisStorage
 
 import flask_videochat.namespace_base as namespace_base
-from flask_videochat.namespace_base import MAX_REFUSALS
 from flask_videochat.config import DEFAULTS, Settings
 from flask_videochat.namespace import EVENTS
+from flask_videochat.namespace_base import MAX_REFUSALS
 from flask_videochat.protocol import ProtocolError
 from flask_videochat.ratelimit import (
     BUILT_IN_RATE_LIMITS,
