@@ -443,6 +443,10 @@ def _capped_websocket_class(eio: Any) -> type | None:
                     self.ws.close()
                 except Exception:  # the peer went first
                     log.debug("videochat: closing a WebSocket failed", exc_info=True)
+                # simple-websocket's close does not wake a receive() waiting for the
+                # client: python-engineio's loop would wait for a client that may
+                # never send again (and hold the connection). Wake it: it ends.
+                self.ws.event.set()
 
         def send(self, message: Any) -> Any:
             try:
@@ -468,10 +472,14 @@ def _finish(ws: Any) -> None:
     descriptor would wait on whatever connection gets that number next (eventlet's
     hub then fails, with "second simultaneous read", in the accept loop). Shutting
     the socket down still sends what was written (the close frame) before the FIN.
-    Under gevent simple-websocket reads a duplicate of the server's socket: closing
-    it wakes the reader, and leaves the server's own socket to the server."""
+    Under gevent simple-websocket reads a duplicate of the server's socket: its
+    reading side is shut down (which ends gevent's server's next read of the
+    connection too, so that it closes it) and the duplicate closed."""
     try:
         if ws.mode == "gevent":
+            # Reading ends on the shared connection (gevent's server then sees the
+            # end and closes it); writing stays, for what the server still writes.
+            ws.sock.shutdown(socket.SHUT_RD)
             ws.sock.close()
         else:
             ws.sock.shutdown(socket.SHUT_RDWR)

@@ -126,6 +126,15 @@ class RawSocket:
         except ConnectionResetError:
             return "eof"
 
+    def ended_by_server(self) -> bool:
+        """Read until the server ends the TCP connection (after its close frame, if
+        any): ``True`` once it has; fails after the socket's timeout."""
+        try:
+            while True:
+                self.receive()
+        except (EOFError, ConnectionResetError):
+            return True
+
     def close(self) -> None:
         self.sock.close()
 
