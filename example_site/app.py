@@ -12,6 +12,7 @@ import tempfile
 import threading
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from flask import Flask, redirect, render_template, request, session, url_for
 from flask_login import (
@@ -126,6 +127,18 @@ def _env_config() -> dict[str, Any]:
     return config
 
 
+def local_target(target: str) -> str | None:
+    """``target`` when it is a path of this site, else ``None``: never redirect to
+    another site. Browsers drop tabs and line feeds from a URL and read ``\\`` as
+    ``/``, so ``/\\t/evil.example`` or ``/\\evil.example`` would leave the site."""
+    if any(c in target for c in "\\\t\r\n") or not target.startswith("/"):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or target.startswith("//"):
+        return None
+    return target
+
+
 def instance_secret_key(instance_path: str) -> str:
     """The site's secret key kept in ``<instance folder>/secret_key``, made (random,
     readable by its owner only) on first use, as a real site keeps its key: a
@@ -217,11 +230,7 @@ def create_app(
                 member = directory.sign_in(name)
                 login_user(member)
                 session["member_name"] = member.display_name
-                target = request.args.get("next", "")
-                # Only local paths: never redirect to another site.
-                if not target.startswith("/") or target.startswith("//"):
-                    target = url_for("home")
-                return redirect(target)
+                return redirect(local_target(request.args.get("next", "")) or url_for("home"))
         return render_template("login.html", error=error), 400 if error else 200
 
     @app.post("/logout")

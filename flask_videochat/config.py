@@ -22,6 +22,7 @@ from .core.ice import (
 from .core.protocol import EVENTS
 from .core.ratelimit import (
     BUILT_IN_RATE_LIMITS,
+    CONNECT,
     DEFAULT,
     EventLimiter,
     open_storage,
@@ -473,11 +474,11 @@ def _rate_limiter(config: Mapping[str, Any], *, room_capacity: int) -> EventLimi
             "VIDEOCHAT_RATE_LIMITS must be None or a dict of event name -> limit such as "
             f"'20/second;300/minute', got {limits!r}"
         )
-    unknown = sorted(str(k) for k in limits if k != DEFAULT and k not in EVENTS)
+    unknown = sorted(str(k) for k in limits if k not in (DEFAULT, CONNECT) and k not in EVENTS)
     if unknown:
         raise ValueError(
             f"VIDEOCHAT_RATE_LIMITS names unknown events {', '.join(unknown)}; known: "
-            f"{DEFAULT}, {', '.join(sorted(EVENTS))}"
+            f"{DEFAULT}, {CONNECT}, {', '.join(sorted(EVENTS))}"
         )
     merged = {**BUILT_IN_RATE_LIMITS, "room.signal": room_signal_limit(room_capacity), **limits}
     parsed = {}
@@ -501,7 +502,7 @@ def _rate_limiter(config: Mapping[str, Any], *, room_capacity: int) -> EventLimi
     except ValueError as exc:
         raise ValueError(f"VIDEOCHAT_RATE_LIMIT_STORAGE: {exc}") from None
     return EventLimiter(
-        {EVENTS[event]: items for event, items in parsed.items() if event != DEFAULT},
+        {EVENTS.get(event, event): items for event, items in parsed.items() if event != DEFAULT},
         default=parsed[DEFAULT],
         per_user=per_user,
         storage=storage,

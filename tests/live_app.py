@@ -4,7 +4,7 @@ Flask-SocketIO test client cannot: it turns ``async_handlers`` off.
 
     python -m tests.live_app --port P --async-mode {threading,eventlet,gevent}
         [--store-url redis://...] [--slow-descriptions SECONDS] [--config KEY=JSON]
-        [--max-http-buffer-size BYTES]
+        [--max-http-buffer-size BYTES] [--connect-timeout SECONDS]
 
 Who connects: the ``user`` query parameter of the connect URL (anyone may claim any
 id: for tests only). ``--slow-descriptions`` injects a delay into the handler path
@@ -31,6 +31,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-descriptions", type=float, default=0.0, metavar="SECONDS")
     parser.add_argument("--config", action="append", default=[], metavar="KEY=JSON")
     parser.add_argument("--max-http-buffer-size", type=int, default=None, metavar="BYTES")
+    parser.add_argument("--connect-timeout", type=float, default=None, metavar="SECONDS")
     args = parser.parse_args(argv)
 
     if args.async_mode == "eventlet":
@@ -50,6 +51,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from flask_videochat import VideoChat
     from flask_videochat.core import protocol
+    from flask_videochat.events import transport
+
+    if args.connect_timeout is not None:
+        transport.CONNECT_TIMEOUT = args.connect_timeout
 
     if args.slow_descriptions > 0:
         for model in (protocol.SignalPayload, protocol.RoomSignalPayload):

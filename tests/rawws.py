@@ -34,20 +34,25 @@ class RawSocket:
     on 127.0.0.1, read and written frame by frame.
 
     :param query: more of the URL's query (``"&user=ada"``).
+    :param headers: more request headers, each ending with ``\\r\\n``.
     """
 
-    def __init__(self, port: int, query: str = "", *, timeout: float = 5.0) -> None:
+    def __init__(
+        self, port: int, query: str = "", *, timeout: float = 5.0, headers: str = ""
+    ) -> None:
         self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
         key = base64.b64encode(os.urandom(16)).decode()
         self.sock.sendall(
             (
                 f"GET /socket.io/?EIO=4&transport=websocket{query} HTTP/1.1\r\n"
                 f"Host: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
-                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n\r\n"
+                f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n{headers}\r\n"
             ).encode()
         )
         self._buffer = b""
         head = self._read_until(b"\r\n\r\n")
+        #: The server's handshake response (status line and headers).
+        self.response_head = head.decode("latin-1")
         if b" 101 " not in head.split(b"\r\n", 1)[0]:
             raise ConnectionError(f"no WebSocket: {head[:100]!r}")
         opcode, data = self.receive()  # Engine.IO open
@@ -120,6 +125,15 @@ class RawSocket:
             return "eof"
         except ConnectionResetError:
             return "eof"
+
+    def ended_by_server(self) -> bool:
+        """Read until the server ends the TCP connection (after its close frame, if
+        any): ``True`` once it has; fails after the socket's timeout."""
+        try:
+            while True:
+                self.receive()
+        except (EOFError, ConnectionResetError):
+            return True
 
     def close(self) -> None:
         self.sock.close()

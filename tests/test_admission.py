@@ -96,3 +96,43 @@ def test_a_connection_that_keeps_sending_past_its_limits_is_closed_alone(
     assert other_tab.connected and bob.connected
     assert other_tab.emit("call.invite", {"to": "bob"})["ok"] is True
     assert connect("ada").connected  # not banned: a new connection may try again
+
+
+def test_connecting_over_and_over_is_refused_once_the_users_budget_is_spent(
+    make_host: MakeHost, connector_for: Connectors
+) -> None:
+    # Each connect costs a presence snapshot of everyone online.
+    host = make_host(config={"VIDEOCHAT_RATE_LIMITS": {"connect": "3/minute"}})
+    connect = connector_for(host)
+    tabs = [connect("ada") for _ in range(6)]  # 3 a minute, twice that for a user
+
+    assert all(tab.connected for tab in tabs)
+    connected, error = connect.connect_error("ada")
+    assert not connected
+    assert error["data"]["code"] == "ERR_RATE_LIMITED"
+    assert 0 < error["data"]["retry_after"] <= 60.002
+    assert connect("bob").connected  # somebody else's budget
+
+
+def test_refused_origins_are_logged_once_a_minute(
+    make_host: MakeHost, connector_for: Connectors, caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from flask_socketio import SocketIOTestClient
+
+    host = make_host()
+    connect = connector_for(host)
+    original = SocketIOTestClient.connect
+
+    def from_evil(self: Any, namespace: Any = None, query_string: Any = None,
+                  headers: Any = None, auth: Any = None) -> Any:
+        return original(self, namespace=namespace, query_string=query_string,
+                        headers={**(headers or {}), "Origin": "https://evil.example"}, auth=auth)
+
+    monkeypatch.setattr(SocketIOTestClient, "connect", from_evil)
+    with caplog.at_level("WARNING", logger="flask_videochat"):
+        for _ in range(50):
+            assert not connect.connect_error("ada")[0]
+
+    refused = [r for r in caplog.records if "refused a connection from origin" in r.getMessage()]
+    assert len(refused) <= 1

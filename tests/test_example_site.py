@@ -344,3 +344,26 @@ def test_a_name_loses_its_controls_at_sign_in(site: Flask) -> None:
     sign_in(client, "Ada\u202e \u0007Lovelace")
 
     assert signed_in_as(client) == "Ada Lovelace"
+
+
+@pytest.mark.parametrize(
+    "target", ["//evil.example/", "/\t/evil.example/", "/\\evil.example/", "/\n/evil.example", "https://evil.example/"]
+)
+def test_sign_in_never_sends_a_person_to_another_site(site: Flask, target: str) -> None:
+    client = site.test_client()
+    form = find_form(client, "/login", "")
+    response = client.post(
+        "/login", query_string={"next": target}, data={**form.fields, "name": "Ada"}
+    )
+
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/"
+
+
+def test_sign_in_goes_back_to_a_page_of_the_site(site: Flask) -> None:
+    client = site.test_client()
+    form = find_form(client, "/login", "")
+    response = client.post(
+        "/login", query_string={"next": "/people?team=Design"}, data={**form.fields, "name": "Ada"}
+    )
+    assert response.headers["Location"] == "/people?team=Design"

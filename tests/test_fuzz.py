@@ -46,6 +46,7 @@ from hypothesis.stateful import (
 from socketio import packet
 
 from flask_videochat import NAMESPACE, config
+from flask_videochat.core import ratelimit
 from flask_videochat.core.calls import CallState
 from flask_videochat.core.presence import Status
 from flask_videochat.core.protocol import (
@@ -122,7 +123,9 @@ def generous(default: Any) -> Any:
     by event name (with ``"default"`` for the others), or one limit."""
     limit = "1000000/second"
     if isinstance(default, dict):
-        return {"default": limit, **{event: limit for event in EVENTS}}
+        # (Every event, and every other key the built-in table has: connecting.)
+        keys = {*EVENTS, *getattr(ratelimit, "BUILT_IN_RATE_LIMITS", {})}
+        return {"default": limit, **{key: limit for key in keys}}
     return limit
 
 

@@ -17,8 +17,8 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from flask_videochat import VideoChat
-from flask_videochat.core import ice
 from flask_videochat.config import DEFAULTS, Settings
+from flask_videochat.core import ice
 from flask_videochat.core.ice import turn_credentials
 
 if TYPE_CHECKING:

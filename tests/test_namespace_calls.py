@@ -359,6 +359,11 @@ def test_with_a_reconnect_grace_the_call_ends_only_after_it(
     assert ada.wait_for("call.ended") == {"call_id": call_id, "reason": "peer_disconnected"}
     assert time.monotonic() - closed_at >= grace * 0.9
     assert host.state.calls.live_call_of("ada") is None
+    # The grace timer publishes the statuses right after telling the parties (on
+    # its own thread under threading, after a Redis round trip with that store).
+    deadline = time.monotonic() + 5
+    while not ada.statuses() and time.monotonic() < deadline:
+        host.sleep(0.01)
     assert ada.statuses() == [("ada", "available")]
 
 

@@ -9,25 +9,27 @@ import importlib
 import pytest
 
 #: ``flask_videochat.__all__`` before the layers.
-PUBLIC = (
-    "NAMESPACE Call CallBook CallState ChatMessage EndReason ErrorCode Member MemoryPresence "
-    "PresenceStore ProtocolError Room RoomBook Status User VideoChat VideoChatState "
-    "__version__ call_answered call_ended call_started chat_message room_joined room_left"
-).split()
+PUBLIC = [
+    "NAMESPACE", "Call", "CallBook", "CallState", "ChatMessage", "EndReason", "ErrorCode",
+    "Member", "MemoryPresence", "PresenceStore", "ProtocolError", "Room", "RoomBook", "Status",
+    "User", "VideoChat", "VideoChatState", "__version__", "call_answered", "call_ended",
+    "call_started", "chat_message", "room_joined", "room_left",
+]
 
 #: The public names of ``flask_videochat.testing`` (then one module, now a package).
-KIT = (
-    "FAKE_MEDIA_ARGS RED BLUE GREEN DEFAULT_TIMEOUT find_chromium write_solid_y4m "
-    "MEDIA_ACCESS chromium_args launch_chromium only_loopback NetworkCut SECOND_CAMERA_ID "
-    "SECOND_CAMERA_LABEL add_second_camera free_port terminate LiveServer Coturn "
-    "example_site_command sign_in_with_form answered_call VideoChatPage RedisServer"
-).split()
+KIT = [
+    "FAKE_MEDIA_ARGS", "RED", "BLUE", "GREEN", "DEFAULT_TIMEOUT", "find_chromium",
+    "write_solid_y4m", "MEDIA_ACCESS", "chromium_args", "launch_chromium", "only_loopback",
+    "NetworkCut", "SECOND_CAMERA_ID", "SECOND_CAMERA_LABEL", "add_second_camera", "free_port",
+    "terminate", "LiveServer", "Coturn", "example_site_command", "sign_in_with_form",
+    "answered_call", "VideoChatPage", "RedisServer",
+]
 
 #: The fixtures and hook of ``flask_videochat.pytest_plugin`` (the entry point).
-PLUGIN = (
-    "pytest_runtest_makereport videochat_playwright videochat_launch videochat_base_url "
-    "videochat_sign_in videochat_user"
-).split()
+PLUGIN = [
+    "pytest_runtest_makereport", "videochat_playwright", "videochat_launch",
+    "videochat_base_url", "videochat_sign_in", "videochat_user",
+]
 
 
 @pytest.mark.parametrize(

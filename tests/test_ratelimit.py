@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from flask_videochat.core import ratelimit
 from flask_videochat.core.ratelimit import (
     EXACT_UP_TO,
     EventLimiter,
@@ -120,3 +121,12 @@ def test_a_user_still_inside_a_window_keeps_their_count() -> None:
     for n in range(100):
         limits.hit_user("ping", f"user{n}")
     refused(limits.hit_user, "call_invite", "ada")
+
+
+def test_at_most_so_many_users_are_counted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ratelimit, "MAX_USERS_COUNTED", 100)
+    clock = Clock()
+    limits = limiter({"call_invite": "10/minute;60/hour"}, clock)
+    for n in range(1000):
+        limits.hit_user("call_invite", f"user{n}")
+    assert limits.users_counted == 100

@@ -75,6 +75,9 @@ REFUSED = {
     "hangul-fillers": ("\u115f\u1160\u3164\uffa0", "visible text"),
     "mongolian-separator": ("\u180e", "visible text"),
     "braille-blank": ("\u2800", "visible text"),
+    "null-notehead": ("\U0001d159", "visible text"),
+    "private-use": ("\ue000\U000f0000", "visible text"),
+    "noncharacters": ("\ufdd0\ufffe\U0010ffff", "visible text"),
     "tags": ("\U000e0001\U000e0041", "visible text"),
     "white-space": (" \n\t\u00a0\u3000\u2028", "visible text"),
 }
@@ -153,8 +156,11 @@ def test_every_format_character_is_ignorable_but_the_documented_ones() -> None:
 
 
 def test_what_counts_as_visible() -> None:
-    for char in "aZ9éß中ש\u0627!\u00a9\U0001f468\U0001f1e9\ue000#":
+    for char in "aZ9éß中ש\u0627!\u00a9\U0001f468\U0001f1e9#":
         assert is_visible(char), hex(ord(char))
+    # Private use (blank without its own font), noncharacters, a null notehead.
+    for char in "\ue000\U000f0000\ufdd0\ufffe\U0010ffff\U0001d159":
+        assert not is_visible(char), hex(ord(char))
     for char in " \u00a0\u2003\u3000\u2028\u2029\t\n\x00\x7f\x9f\u200b\u200c\u200d\u2060":
         assert not is_visible(char), hex(ord(char))
     for char in "\ufeff\u202e\u2066\u0301\u20e3\ufe0f\u034f\u3164\u115f\u180e\u2800\ud800":
@@ -190,6 +196,9 @@ NAMES = {
     "fillers-only": ("\u3164\u115f", ""),
     "marks-only": ("\u0301\ufe0f", ""),
     "braille-blank-only": ("\u2800 \u2800", ""),
+    "private-use-only": ("\ue000\ue001", ""),
+    "noncharacters-only": ("\ufdd0\uffff", ""),
+    "null-notehead-only": ("\U0001d159", ""),
     "controls-only": ("\u0000\u001b\u007f", ""),
     "empty": ("", ""),
 }

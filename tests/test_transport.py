@@ -19,6 +19,7 @@ import socket
 import sys
 import threading
 import time
+import urllib.error
 import urllib.request
 from typing import Any, Iterator
 
@@ -28,12 +29,20 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from flask_videochat import NAMESPACE, VideoChat
-from flask_videochat.events.transport import MAX_ATTACHMENTS, OncePerMinuteLog
+from flask_videochat.events.transport import (
+    MAX_ATTACHMENTS,
+    MAX_FRAMES_PER_SECOND,
+    OncePerMinuteLog,
+    _guarded_messages,
+)
 from flask_videochat.testing import LiveServer
 from tests.rawws import BINARY, TEXT, RawSocket, frame
 
 #: The server's ``max_http_buffer_size``.
 CAP = 65_536
+#: Seconds the server gives an Engine.IO session to connect a namespace (the
+#: default is 10; :data:`~flask_videochat.transport.CONNECT_TIMEOUT`).
+CONNECT_TIMEOUT = 1.0
 
 MODES = ("threading", "eventlet", "gevent")
 
@@ -41,7 +50,8 @@ MODES = ("threading", "eventlet", "gevent")
 @pytest.fixture(scope="module", params=MODES)
 def server(request: pytest.FixtureRequest) -> Iterator[LiveServer]:
     command = [sys.executable, "-m", "tests.live_app", "--port", "{port}", "--async-mode",
-               request.param, "--max-http-buffer-size", str(CAP)]
+               request.param, "--max-http-buffer-size", str(CAP), "--connect-timeout",
+               str(CONNECT_TIMEOUT)]
     with LiveServer(command) as running:
         yield running
 
@@ -122,6 +132,9 @@ MALFORMED: dict[str, list[Any]] = {
     ],
     "binary data where no attachment is due": [b"\x00\x01"],
     "an Engine.IO packet of no type": ["x"],
+    "a CONNECT_ERROR, which only a server sends": ["4"],
+    "a Socket.IO packet of no known type": [f"48{NAMESPACE},"],
+    "an empty Socket.IO packet": [""],
 }
 
 
@@ -131,7 +144,10 @@ def test_a_packet_the_server_cannot_take_closes_its_connection(
 ) -> None:
     with signed_in(server, "bob") as bystander, signed_in(server) as ws:
         for packet in packets:
-            ws.send(packet, opcode=BINARY if isinstance(packet, bytes) else None)
+            if packet == "":
+                ws.send(b"4", opcode=TEXT)  # an Engine.IO message carrying nothing
+            else:
+                ws.send(packet, opcode=BINARY if isinstance(packet, bytes) else None)
         ws.sock.settimeout(5)
         assert ws.closed_by_server() in (1000, 1009, "eof")
 
@@ -262,3 +278,102 @@ def test_a_warning_a_minute_says_how_many_were_left_out(
         "closed 0",
         "closed 61 (and 3 more like it in the last minute)",
     ]
+
+
+# -- frames, compression, sessions that never connect -----------------------------------
+
+
+@pytest.mark.parametrize("kind", ["pings", "empty fragments"])
+def test_a_flood_of_tiny_frames_is_closed_and_does_not_freeze_the_others(
+    server: LiveServer, kind: str
+) -> None:
+    # Frames that never make a message: pings (each answered with a pong), or an
+    # unfinished message followed by empty continuation frames.
+    one = frame(0x9, b"") if kind == "pings" else frame(0, b"", fin=False)
+    flood = (b"" if kind == "pings" else frame(TEXT, b"4", fin=False)) + one * (
+        20 * MAX_FRAMES_PER_SECOND
+    )
+    with signed_in(server, "bob") as bystander, signed_in(server) as ws:
+        sender = threading.Thread(target=_send_quietly, args=(ws.sock, flood), daemon=True)
+        sender.start()
+        slowest = 0.0
+        for n in range(5):
+            started = time.monotonic()
+            assert ping(bystander, 200 + n) == {"ok": True}
+            slowest = max(slowest, time.monotonic() - started)
+            time.sleep(0.12)
+        ws.sock.settimeout(10)
+        assert ws.closed_by_server() in (1008, "eof")  # RFC 6455 7.4.1: policy violation
+        sender.join(10)
+    assert slowest < 0.5
+
+
+def test_compression_is_not_negotiated(server: LiveServer) -> None:
+    offer = "Sec-WebSocket-Extensions: permessage-deflate; client_max_window_bits\r\n"
+    with RawSocket(server.port, "&user=ada", headers=offer) as ws:
+        assert "sec-websocket-extensions" not in ws.response_head.lower()
+
+
+def test_a_session_that_never_connects_a_namespace_is_closed(server: LiveServer) -> None:
+    with RawSocket(server.port) as quiet:  # never sends a Socket.IO CONNECT
+        quiet.sock.settimeout(CONNECT_TIMEOUT + 5)
+        started = time.monotonic()
+        assert quiet.closed_by_server() in (1000, "eof")
+        # The TCP connection ends too, although the client never answers the close
+        # frame (else the connection, and its slot in the server, stayed).
+        assert quiet.ended_by_server()
+        assert time.monotonic() - started < CONNECT_TIMEOUT + 3
+    with RawSocket(server.port) as refused:  # no user: its CONNECT is refused
+        refused.send(f"40{NAMESPACE},")
+        assert refused.receive_text().startswith(f"44{NAMESPACE},")
+        refused.sock.settimeout(CONNECT_TIMEOUT + 5)
+        assert refused.closed_by_server() in (1000, "eof")
+    with signed_in(server) as connected:  # a connected one stays
+        time.sleep(CONNECT_TIMEOUT + 0.5)
+        assert ping(connected, 1) == {"ok": True}
+
+
+def test_an_event_for_a_namespace_not_joined_is_dropped_unread(server: LiveServer) -> None:
+    # Undecodable JSON (a 5,000-digit integer) for another namespace: python-socketio
+    # would decode it, then drop it; it is dropped before decoding, so the
+    # connection stays and nothing is logged.
+    before = server.output()
+    with signed_in(server) as ws:
+        ws.send(f'42/other,1["x",{"9" * 5000}]')
+        ws.send(f'42/other,2["x",{"[" * 5000}{"]" * 5000}]')
+        assert ping(ws, 3) == {"ok": True}
+    assert server.output()[len(before):].strip() == ""
+
+
+def test_a_long_polling_post_the_server_refuses_writes_no_traceback(server: LiveServer) -> None:
+    opened = urllib.request.urlopen(f"{server.url}/socket.io/?EIO=4&transport=polling", timeout=5)
+    sid = json.loads(opened.read().decode()[1:])["sid"]
+    before = server.output()
+    for body in ("\x1e".join(["4" + "x"] * 17).encode(), b"\xff\xfe\x00"):
+        request = urllib.request.Request(
+            f"{server.url}/socket.io/?EIO=4&transport=polling&sid={sid}", data=body,
+            headers={"Content-Type": "text/plain;charset=UTF-8"},
+        )
+        with contextlib.suppress(urllib.error.HTTPError):
+            urllib.request.urlopen(request, timeout=5).read()
+    written = server.output()[len(before):]
+    assert "Traceback" not in written
+    # (Werkzeug's access log lines aside.)
+    assert len([line for line in written.splitlines() if '"POST /socket.io' not in line]) <= 1
+
+
+def test_binary_serializers_keep_their_binary_messages() -> None:
+    # With a serializer whose packets are binary (msgpack), binary data is not an
+    # unexpected attachment.
+    handled = []
+
+    class Server:
+        _binary_packet: dict[str, Any] = {}
+        manager = None
+
+        def _handle_eio_message(self, eio_sid: str, data: Any) -> None:
+            handled.append(data)
+
+    on_message = _guarded_messages(Server(), text=False)
+    on_message("sid-1", b"\x84\xa4type\x02")
+    assert handled == [b"\x84\xa4type\x02"]

@@ -54,6 +54,10 @@ log = logging.getLogger("flask_videochat")
 #: The key of the rate limit of every event not named in the limits table.
 DEFAULT = "default"
 
+#: The counting key (and ``VIDEOCHAT_RATE_LIMITS`` name) of connecting to the
+#: namespace: a user's connects, over all their tabs.
+CONNECT = "connect"
+
 #: The counting key of events that are not part of the protocol (they share one
 #: budget per connection and per user, with the ``default`` limit).
 UNKNOWN_EVENT = "unknown_event"
@@ -82,6 +86,9 @@ BUILT_IN_RATE_LIMITS: dict[str, str] = {
     "room.join": "20/minute;200/hour",
     # People type: a few lines pasted at once, about one message a second at most.
     "chat.send": "5/second;60/minute",
+    # Connecting to /videochat (counted per user only: each connect costs a presence
+    # snapshot of everyone online). A page load or a reconnect is one; tabs add up.
+    CONNECT: "30/minute",
 }
 
 #: ``room.signal`` budget per peer: the ``signal`` budget of one peer connection.
@@ -90,6 +97,11 @@ ROOM_SIGNAL_PER_PEER = (150, 3000)
 #: Largest limit counted exactly (a moving window keeps one time per event inside
 #: the window); larger ones use a sliding window counter.
 EXACT_UP_TO = 64
+
+#: Most users whose budgets are kept in memory (about 1 to 20 KB each, by how many
+#: kinds of events they sent); beyond it the least recently active are forgotten,
+#: so that a site of many (or made-up) users cannot grow the limiter without bound.
+MAX_USERS_COUNTED = 100_000
 
 #: Deepest nesting of objects and arrays accepted in a payload.
 MAX_DEPTH = 32
@@ -396,7 +408,9 @@ class EventLimiter:
                 users.move_to_end(user_id)
             while users:
                 oldest = next(iter(users.values()))
-                if oldest is budget or now - oldest.last_hit < self._forget_after:
+                if oldest is budget or (
+                    now - oldest.last_hit < self._forget_after and len(users) <= MAX_USERS_COUNTED
+                ):
                     break
                 users.popitem(last=False)
         return budget

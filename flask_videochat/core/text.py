@@ -107,8 +107,9 @@ DEFAULT_IGNORABLE_RANGES: tuple[tuple[int, int], ...] = (
 _IGNORABLE_STARTS = tuple(first for first, _ in DEFAULT_IGNORABLE_RANGES)
 
 #: Characters that are neither white space nor ignorable but draw nothing, and are
-#: used for names that look empty: U+2800 BRAILLE PATTERN BLANK (``So``).
-BLANK_SYMBOLS = frozenset("\u2800")
+#: used for names that look empty: U+2800 BRAILLE PATTERN BLANK and U+1D159 MUSICAL
+#: SYMBOL NULL NOTEHEAD (both ``So``).
+BLANK_SYMBOLS = frozenset("\u2800\U0001d159")
 
 _ZWJ = "\u200d"
 
@@ -134,8 +135,11 @@ def is_visible(char: str) -> bool:
     """Whether ``char`` draws something on its own: it is not white space (general
     category ``Zs``, ``Zl``, ``Zp``), not a control, format character or surrogate
     (``Cc``, ``Cf``, ``Cs``), not a combining mark (``Mn``, ``Mc``, ``Me``: visible
-    only on a base character), not Default_Ignorable_Code_Point (fillers, variation
-    selectors, U+034F, U+180E, ...) and not U+2800 BRAILLE PATTERN BLANK.
+    only on a base character), not a private-use character (``Co``: drawn only with
+    a font of its own, blank elsewhere), not a noncharacter, not
+    Default_Ignorable_Code_Point (fillers, variation selectors, U+034F, U+180E, ...)
+    and not one of :data:`BLANK_SYMBOLS` (U+2800 BRAILLE PATTERN BLANK, U+1D159
+    MUSICAL SYMBOL NULL NOTEHEAD: symbols that draw nothing).
 
     Categories come from :mod:`unicodedata` (UAX #44, "General_Category Values",
     in the Unicode version of the running Python: 14.0 for 3.11). A code point its
@@ -143,9 +147,18 @@ def is_visible(char: str) -> bool:
     running, say) counts as visible unless it is in a reserved ignorable range.
     """
     category = unicodedata.category(char)
-    if category[0] in "ZM" or category in ("Cc", "Cf", "Cs"):
+    if category[0] in "ZM" or category in ("Cc", "Cf", "Cs", "Co"):
+        return False
+    if _is_noncharacter(char):
         return False
     return not is_default_ignorable(char) and char not in BLANK_SYMBOLS
+
+
+def _is_noncharacter(char: str) -> bool:
+    """Unicode's 66 noncharacters (U+FDD0..U+FDEF and the last two code points of
+    every plane, Unicode chapter 23.7): never assigned, never drawn."""
+    point = ord(char)
+    return 0xFDD0 <= point <= 0xFDEF or (point & 0xFFFE) == 0xFFFE
 
 
 def has_visible(text: str) -> bool:

@@ -21,6 +21,7 @@ from ..core.protocol import NAMESPACE, ErrorCode, Payload, ProtocolError, error_
 from ..core.ratelimit import check_size
 from ..core.text import display_name
 from .presence_feed import PresenceFeed
+from .transport import OncePerMinuteLog
 
 if TYPE_CHECKING:
     from flask import Flask
@@ -57,6 +58,9 @@ RawHandler = Callable[[Any, User, "tuple[Any, ...]"], "dict[str, Any]"]
 
 FORBIDDEN_ORIGIN_MESSAGE = "Video calls cannot be opened from a page of another site."
 
+#: At most one line a minute about refused origins (a client may try at will).
+_origin_log = OncePerMinuteLog(log)
+
 
 def check_origin(settings: Settings) -> None:
     """Refuse a connection opened by a page of a site that may not connect
@@ -70,7 +74,7 @@ def check_origin(settings: Settings) -> None:
     origin = request.headers.get("Origin")
     if settings.origin_allowed(origin, request.host_url):
         return
-    log.warning("videochat: refused a connection from origin %.200r", origin)
+    _origin_log.warning("videochat: refused a connection from origin %.200r", origin)
     raise ConnectionRefusedError(
         FORBIDDEN_ORIGIN_MESSAGE,
         {"code": ErrorCode.FORBIDDEN_ORIGIN.value, "message": FORBIDDEN_ORIGIN_MESSAGE},

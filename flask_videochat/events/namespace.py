@@ -28,6 +28,7 @@ from ..core.protocol import (
     ErrorCode,
     ProtocolError,
 )
+from ..core.ratelimit import CONNECT, RateLimitedError
 from .base import (
     MAX_REFUSALS,
     REFUSAL_WINDOW,
@@ -191,6 +192,15 @@ class VideoChatNamespace(CallEvents, RoomEvents):
         sid = current_sid()
         settings = state.settings
         limiter = settings.rate_limiter
+        if limiter is not None:
+            try:
+                # Each connect costs a presence snapshot (all the people online).
+                limiter.hit_user(CONNECT, user.id)
+            except RateLimitedError as refused:
+                raise ConnectionRefusedError(
+                    refused.message,
+                    {**refused.ack()["error"]},
+                ) from None
         self.connections[sid] = Connection(
             sid,
             user,

@@ -47,6 +47,20 @@ MAX_BUFFERED_MESSAGES = 16
 #: Seconds between two looks at a full read-ahead buffer.
 BACKPRESSURE_PAUSE = 0.005
 
+#: Most WebSocket frames one connection may send in a second (pings, pongs and
+#: empty continuation frames included); more closes it (status 1008). A widget
+#: sends a few dozen messages a second at most, each one frame.
+MAX_FRAMES_PER_SECOND = 1_000
+
+#: Seconds an Engine.IO session has to connect a Socket.IO namespace before it is
+#: closed (the Socket.IO reference server's ``connectTimeout`` is 45 s; python-socketio
+#: has none): a session nobody signs in to holds a connection for nothing.
+CONNECT_TIMEOUT = 10.0
+
+#: Socket.IO packet types a client may send (CONNECT, DISCONNECT, EVENT, ACK,
+#: BINARY_EVENT, BINARY_ACK; not CONNECT_ERROR, which only a server sends).
+CLIENT_PACKET_TYPES = frozenset((0, 1, 2, 3, 5, 6))
+
 #: Async modes whose WebSocket the extension replaces (python-engineio's drivers).
 WEBSOCKET_MODES = ("eventlet", "threading", "gevent")
 
@@ -103,8 +117,11 @@ def harden(socketio: Any) -> bool:
     if getattr(server, _HARDENED, False):
         return True
     setattr(server, _HARDENED, True)
+    text = bool(getattr(server.packet_class, "uses_binary_events", True))
     server.packet_class = _guarded_packet_class(server.packet_class)
-    eio.on("message", _guarded_messages(server))
+    eio.on("message", _guarded_messages(server, text=text))
+    eio.on("connect", _connect_deadline(server))
+    _quiet_handler_errors(eio.logger)
     websocket = _capped_websocket_class(eio)
     if websocket is not None:
         # A copy: the driver's table is shared by every server of that async mode.
@@ -133,6 +150,8 @@ def _guarded_packet_class(base: type) -> type:
                 attachments = int(super().decode(encoded_packet) or 0)
             except Exception as exc:  # ValueError, RecursionError, TypeError...
                 raise MalformedPacket(f"undecodable packet ({type(exc).__name__})") from None
+            if self.packet_type not in CLIENT_PACKET_TYPES:
+                raise MalformedPacket(f"a packet of type {self.packet_type!r}")
             if attachments > MAX_ATTACHMENTS:
                 raise MalformedPacket(f"{attachments} binary attachments announced")
             if self.packet_type in events and not (isinstance(self.data, list) and self.data):
@@ -167,16 +186,33 @@ def _guarded_packet_class(base: type) -> type:
     return GuardedPacket
 
 
-def _guarded_messages(server: Any) -> Callable[[str, Any], Any]:
+def _guarded_messages(server: Any, *, text: bool) -> Callable[[str, Any], Any]:
     """python-socketio's Engine.IO message handler, closing the connection of a
     packet it cannot take instead of logging a traceback (or waiting forever for
-    attachments that never come)."""
+    attachments that never come), and dropping before any decoding an event for a
+    namespace the connection is not in (python-socketio decodes it, then drops it).
+
+    :param text: the server's packets are text (the default serializer): binary
+        data is only ever an attachment (not so with msgpack, say).
+    """
     handle = server._handle_eio_message
+    manager = server.manager
 
     def on_message(eio_sid: str, data: Any) -> Any:
         try:
-            if eio_sid not in server._binary_packet and not isinstance(data, str):
-                raise MalformedPacket("binary data where no attachment was due")
+            if eio_sid not in server._binary_packet:
+                if text and not isinstance(data, str):
+                    raise MalformedPacket("binary data where no attachment was due")
+                if not data:
+                    raise MalformedPacket("an empty packet")
+                if text and data[0] in "25":  # EVENT, BINARY_EVENT
+                    namespace = _namespace_of(data)
+                    if namespace is not None and manager.sid_from_eio_sid(
+                        eio_sid, namespace
+                    ) is None:
+                        if data[0] == "5":
+                            raise MalformedPacket("a binary event for a namespace not joined")
+                        return None
             return handle(eio_sid, data)
         except MalformedPacket as exc:
             server._binary_packet.pop(eio_sid, None)
@@ -191,6 +227,77 @@ def _guarded_messages(server: Any) -> Callable[[str, Any], Any]:
             return None
 
     return on_message
+
+
+def _namespace_of(data: str) -> str | None:
+    """The namespace of an encoded event packet (``2/videochat,1[...]``: ``/`` when it
+    names none), read without decoding it; ``None`` when it cannot be read so (then
+    python-socketio decides)."""
+    at = 1
+    dash = data.find("-", 1, 13)
+    if data[0] == "5" and dash > 1 and data[1:dash].isdigit():
+        at = dash + 1
+    if not data.startswith("/", at):
+        return "/"
+    comma = data.find(",", at, at + 200)
+    if comma == -1:
+        return None
+    namespace = data[at:comma]
+    query = namespace.find("?")
+    return namespace if query == -1 else namespace[:query]
+
+
+def _connect_deadline(server: Any) -> Callable[..., Any]:
+    """python-socketio's Engine.IO connect handler, closing a session that has
+    connected no namespace :data:`CONNECT_TIMEOUT` seconds later."""
+    handle = server._handle_eio_connect
+    eio = server.eio
+
+    def on_connect(eio_sid: str, environ: Any, *args: Any) -> Any:
+        result = handle(eio_sid, environ, *args)
+
+        def check() -> None:
+            eio.sleep(CONNECT_TIMEOUT)
+            if eio_sid not in eio.sockets:
+                return
+            manager = server.manager
+            if any(manager.sid_from_eio_sid(eio_sid, n) for n in list(manager.get_namespaces())):
+                return
+            try:
+                eio.disconnect(eio_sid)
+            except Exception:
+                log.debug("videochat: closing %s failed", eio_sid, exc_info=True)
+
+        eio.start_background_task(check)
+        return result
+
+    return on_connect
+
+
+class _HandlerErrors(logging.Filter):
+    """On python-engineio's logger: its "... handler error" records (a traceback
+    each, for what a client can trigger at will: a long-polling POST of more than
+    16 packets, a body that is not UTF-8) become one line a minute."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._log = OncePerMinuteLog(log)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if "handler error" not in message:
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        self._log.warning(
+            "videochat: python-engineio refused a request: %s (%s)",
+            message, type(error).__name__ if error else "no details",
+        )
+        return False
+
+
+def _quiet_handler_errors(logger: logging.Logger) -> None:
+    if not any(isinstance(f, _HandlerErrors) for f in logger.filters):
+        logger.addFilter(_HandlerErrors())
 
 
 # -- WebSocket ----------------------------------------------------------------------------
@@ -220,6 +327,7 @@ def _capped_websocket_class(eio: Any) -> type | None:
         return None
     try:
         import simple_websocket
+        from wsproto.frame_protocol import CloseReason
     except ImportError:
         return None
     if mode == "gevent":
@@ -239,10 +347,41 @@ def _capped_websocket_class(eio: Any) -> type | None:
         and the event loop (eventlet and gevent switch green threads only when one
         waits, and reading what has already arrived never waits)."""
 
+        frames = 0
+        window = 0.0
+
         def _handle_events(self) -> bool:
-            keep_going = bool(super()._handle_events())
+            events = self.ws.events
+            counted = 0
+
+            def counting() -> Any:
+                nonlocal counted
+                for event in events():
+                    counted += 1
+                    yield event
+
+            self.ws.events = counting  # the frames of this read, as they are handled
+            try:
+                keep_going = bool(super()._handle_events())
+            finally:
+                del self.ws.events
+            now = time.monotonic()
+            if now - self.window >= 1.0:
+                self.window, self.frames = now, 0
+            self.frames += counted
+            if keep_going and self.frames > MAX_FRAMES_PER_SECOND:
+                _malformed_log.warning(
+                    "videochat: closed a WebSocket sending more than %d frames a second",
+                    MAX_FRAMES_PER_SECOND,
+                )
+                self.close(reason=CloseReason.POLICY_VIOLATION, message="Too many frames")
+                self.event.set()
+                return False
             while keep_going and self.connected and len(self.input_buffer) >= MAX_BUFFERED_MESSAGES:
                 sleep(BACKPRESSURE_PAUSE)
+            # Whatever this read held (control frames, empty fragments), the others
+            # get their turn before the next one.
+            sleep(0)
             return keep_going
 
     thread = eio._async["thread"]
@@ -263,6 +402,10 @@ def _capped_websocket_class(eio: Any) -> type | None:
             self._sock: Any = None
 
         def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+            # No permessage-deflate: a 110-byte compressed message inflates to 64 KB
+            # that python-socketio then decodes (CPU and memory multiplied by the
+            # compression ratio, per connection). Signaling messages are small.
+            environ = {k: v for k, v in environ.items() if k != "HTTP_SEC_WEBSOCKET_EXTENSIONS"}
             ws = FairServer(
                 environ,
                 max_message_size=int(self.server.max_http_buffer_size),
@@ -300,6 +443,10 @@ def _capped_websocket_class(eio: Any) -> type | None:
                     self.ws.close()
                 except Exception:  # the peer went first
                     log.debug("videochat: closing a WebSocket failed", exc_info=True)
+                # simple-websocket's close does not wake a receive() waiting for the
+                # client: python-engineio's loop would wait for a client that may
+                # never send again (and hold the connection). Wake it: it ends.
+                self.ws.event.set()
 
         def send(self, message: Any) -> Any:
             try:
@@ -325,10 +472,14 @@ def _finish(ws: Any) -> None:
     descriptor would wait on whatever connection gets that number next (eventlet's
     hub then fails, with "second simultaneous read", in the accept loop). Shutting
     the socket down still sends what was written (the close frame) before the FIN.
-    Under gevent simple-websocket reads a duplicate of the server's socket: closing
-    it wakes the reader, and leaves the server's own socket to the server."""
+    Under gevent simple-websocket reads a duplicate of the server's socket: its
+    reading side is shut down (which ends gevent's server's next read of the
+    connection too, so that it closes it) and the duplicate closed."""
     try:
         if ws.mode == "gevent":
+            # Reading ends on the shared connection (gevent's server then sees the
+            # end and closes it); writing stays, for what the server still writes.
+            ws.sock.shutdown(socket.SHUT_RD)
             ws.sock.close()
         else:
             ws.sock.shutdown(socket.SHUT_RDWR)
