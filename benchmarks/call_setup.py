@@ -18,22 +18,14 @@ Run as root inside a loopback-only network namespace, as the tests do:
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 from pathlib import Path
 
+from harness.browsers import click, marks, person, wait_preview
+from harness.figures import summary
 from playwright.sync_api import sync_playwright
 
-from flask_videochat.testing import (
-    BLUE,
-    RED,
-    LiveServer,
-    VideoChatPage,
-    example_site_command,
-    launch_chromium,
-    sign_in_with_form,
-    write_solid_y4m,
-)
+from flask_videochat.testing import BLUE, RED, LiveServer, example_site_command
 
 WATCH_FIRST_FRAME = """el => {
   window.__firstFrame = null;
@@ -43,13 +35,6 @@ WATCH_FIRST_FRAME = """el => {
     setTimeout(look, 1);
   };
   look();
-}"""
-
-CLICK_ACCEPT = """el => {
-  const b = el.shadowRoot.querySelector('[data-testid="videochat-accept"]');
-  const t = Date.now();
-  b.click();
-  return t;
 }"""
 
 
@@ -62,12 +47,8 @@ def main() -> None:
     # One tab places every call: lift the per-connection invite limit (10/minute).
     env = {"VIDEOCHAT_RATE_LIMITS": '{"call.invite": null}'}
     with LiveServer(example_site_command(), env=env) as server, sync_playwright() as pw:
-        people = []
-        for name, colour in (("Caller", RED), ("Callee", BLUE)):
-            browser = launch_chromium(pw, video_file=write_solid_y4m(tmp / f"{name}.y4m", colour))
-            page = browser.new_context().new_page()
-            sign_in_with_form(page, server.url, name)
-            people.append(VideoChatPage(page, timeout=20))
+        people = [person(pw, server.url, name, colour, tmp, timeout=20)
+                  for name, colour in (("Caller", RED), ("Callee", BLUE))]
         caller, callee = people
         callee_id = caller.user_id_of("Callee")
         for i in range(args.calls):
@@ -79,23 +60,16 @@ def main() -> None:
             callee.expect_ringing("Caller")
             # Let the ringing tab finish acquiring its camera, as a person takes
             # a moment to click: set-up is measured from the click.
-            callee.page.wait_for_function(
-                "el => el.shadowRoot.querySelector('[data-testid=\"videochat-local-video\"]')"
-                "?.srcObject", arg=callee.element.element_handle(), timeout=20000)
-            clicked = callee.element.evaluate(CLICK_ACCEPT)
-            frames = []
-            for p in people:
-                p.page.wait_for_function("window.__firstFrame !== null", timeout=20000)
-                frames.append(p.page.evaluate("window.__firstFrame"))
+            wait_preview(callee, timeout=20)
+            clicked = click(callee, "videochat-accept")
+            frames = marks(people, "__firstFrame", timeout=20)
             took = max(frames) - clicked
             results.append(took)
             print(f"call {i + 1:2d}: {took:6.0f} ms  (caller {frames[0] - clicked:.0f} ms, "
                   f"callee {frames[1] - clicked:.0f} ms)", flush=True)
             caller.hang_up()
-    print(f"\ncalls: {len(results)}")
-    print(f"median: {statistics.median(results):.0f} ms")
-    print(f"min: {min(results):.0f} ms  max: {max(results):.0f} ms  "
-          f"stdev: {statistics.pstdev(results):.0f} ms")
+    print()
+    summary("call set-up: Accept click -> both remote videos show a frame", results)
 
 
 if __name__ == "__main__":

@@ -28,11 +28,12 @@ network with iptables and refuses to run elsewhere):
 from __future__ import annotations
 
 import argparse
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from harness.browsers import marks, person
+from harness.figures import summary
 from playwright.sync_api import sync_playwright
 
 from flask_videochat.testing import (
@@ -43,9 +44,6 @@ from flask_videochat.testing import (
     VideoChatPage,
     answered_call,
     example_site_command,
-    launch_chromium,
-    sign_in_with_form,
-    write_solid_y4m,
 )
 
 #: In a page: from now on, record when frames from ``peerId`` grow past now's count.
@@ -64,11 +62,6 @@ WATCH_RESUMED = """el => {
   window.__resumedAt = null;
   el.addEventListener("videochat-resumed", () => { window.__resumedAt ??= Date.now(); });
 }"""
-
-
-def summary(label: str, values: list[float]) -> None:
-    print(f"{label}: median {statistics.median(values):.0f} ms, min {min(values):.0f}, "
-          f"max {max(values):.0f}, stdev {statistics.pstdev(values):.0f} (n={len(values)})")
 
 
 def wait_peer(page: VideoChatPage, peer_id: str, predicate, timeout: float = 60) -> None:
@@ -96,14 +89,8 @@ def main() -> None:
     ice, resume = [], []
     try:
         with sync_playwright() as pw:
-            people = []
-            for name, colour in (("Ada", RED), ("Bob", BLUE)):
-                browser = launch_chromium(pw, video_file=write_solid_y4m(tmp / f"{name}.y4m",
-                                                                         colour))
-                page = browser.new_context().new_page()
-                sign_in_with_form(page, server.url, name)
-                people.append(VideoChatPage(page, timeout=30))
-            ada, bob = people
+            ada, bob = (person(pw, server.url, name, colour, tmp)
+                        for name, colour in (("Ada", RED), ("Bob", BLUE)))
             ada_id, bob_id = answered_call(ada, bob, caller_name="Ada", callee_name="Bob")
             pairs = ((ada, bob_id), (bob, ada_id))
             for page, peer in pairs:
@@ -118,9 +105,7 @@ def main() -> None:
                     for page, peer in pairs:
                         page.element.evaluate(WATCH_FRAMES, peer)
                     restored = ada.page.evaluate("Date.now()")
-                for page, _ in pairs:
-                    page.page.wait_for_function("window.__framesBack !== null", timeout=60000)
-                took = max(p.page.evaluate("window.__framesBack") for p, _ in pairs) - restored
+                took = max(marks([ada, bob], "__framesBack")) - restored
                 ice.append(took)
                 print(f"ICE restart {run + 1}: frames again {took:.0f} ms after the restore",
                       flush=True)
@@ -134,9 +119,7 @@ def main() -> None:
                 time.sleep(args.down)
                 server.start()
                 ready = ada.page.evaluate("Date.now()")
-                for page, _ in pairs:
-                    page.page.wait_for_function("window.__resumedAt !== null", timeout=60000)
-                took = max(p.page.evaluate("window.__resumedAt") for p, _ in pairs) - ready
+                took = max(marks([ada, bob], "__resumedAt")) - ready
                 resume.append(took)
                 print(f"server restart {run + 1}: both resumed {took:.0f} ms after it was up",
                       flush=True)

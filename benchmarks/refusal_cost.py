@@ -28,6 +28,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from flask import Flask
 from flask_login import LoginManager, UserMixin, login_user
 from flask_socketio import Namespace, SocketIO
+from harness.figures import median_range
 
 import flask_videochat.events.base as namespace_base
 from flask_videochat import NAMESPACE, VideoChat
@@ -134,7 +135,7 @@ def main() -> int:
     print("| event | CPU µs per event, median (min-max) |")
     print("|---|---|")
     for name, values in results.items():
-        print(f"| {name} | {statistics.median(values):.1f} ({min(values):.1f}-{max(values):.1f}) |")
+        print(f"| {name} | {median_range(values)} |")
     accepted = statistics.median(results["accepted ping (handler in a request context)"])
     refused = statistics.median(results["refused ping (over its limit)"])
     floor = statistics.median(results["floor: python-socketio refusing by a constant"])

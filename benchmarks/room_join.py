@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import tempfile
 import time
 from pathlib import Path
 
+from harness.browsers import click, person, wait_preview
+from harness.figures import summary
+from harness.processes import cpu_seconds, process_trees
 from playwright.sync_api import sync_playwright
 
 from flask_videochat.testing import (
@@ -38,9 +40,6 @@ from flask_videochat.testing import (
     LiveServer,
     VideoChatPage,
     example_site_command,
-    launch_chromium,
-    sign_in_with_form,
-    write_solid_y4m,
 )
 
 YELLOW = (230, 200, 40)
@@ -64,24 +63,12 @@ WATCH_TILES = """(el, ids) => {
   look();
 }"""
 
-CLICK_JOIN = """el => {
-  const b = el.shadowRoot.querySelector('[data-testid="videochat-join"]');
-  const t = Date.now();
-  b.click();
-  return t;
-}"""
 
-PREVIEW_READY = ("el => el.shadowRoot.querySelector('[data-testid=\"videochat-local-video\"]')"
-                 "?.srcObject?.active")
-
-
-def person(pw, server: LiveServer, tmp: Path, name: str, colour) -> VideoChatPage:
-    browser = launch_chromium(pw, video_file=write_solid_y4m(tmp / f"{name}.y4m", colour))
-    page = browser.new_context().new_page()
-    sign_in_with_form(page, server.url, name)
-    page.goto(f"{server.url}/videochat/rooms/{ROOM}")
-    p = VideoChatPage(page, timeout=30)
-    p.page.wait_for_function(PREVIEW_READY, arg=p.element.element_handle(), timeout=30000)
+def member(pw, server: LiveServer, tmp: Path, name: str, colour) -> VideoChatPage:
+    """``name`` signed in, on the room's page, with the camera preview showing."""
+    p = person(pw, server.url, name, colour, tmp)
+    p.page.goto(f"{server.url}/videochat/rooms/{ROOM}")
+    wait_preview(p)
     return p
 
 
@@ -90,55 +77,12 @@ def user_id(p: VideoChatPage) -> str:
 
 
 def chromium_trees() -> dict[int, list[int]]:
-    """Each browser's root process (its parent is not Chromium) with all its
-    descendants (zygotes, renderers, GPU and utility processes)."""
-    parent: dict[int, int] = {}
-    names: dict[int, str] = {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry}/stat").read_text()
-        except OSError:
-            continue
-        name = stat[stat.index("(") + 1: stat.rindex(")")]
-        fields = stat[stat.rindex(")") + 2:].split()
-        parent[int(entry)] = int(fields[1])
-        names[int(entry)] = name
-    chromium = {pid for pid, n in names.items() if "chrom" in n.lower()}
-    # Crash handlers (chrome_crashpad) are daemonised away from their browser and
-    # idle; the roots that matter are the browser processes Playwright started.
-    roots = [pid for pid in chromium
-             if parent.get(pid) not in chromium and "crashpad" not in names[pid]]
-    children: dict[int, list[int]] = {}
-    for pid, ppid in parent.items():
-        children.setdefault(ppid, []).append(pid)
-    trees = {}
-    for root in roots:
-        tree, todo = [], [root]
-        while todo:
-            pid = todo.pop()
-            tree.append(pid)
-            todo.extend(children.get(pid, []))
-        trees[root] = tree
-    return trees
-
-
-def cpu_seconds(pids: list[int]) -> float:
-    ticks = 0
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks += int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks / os.sysconf("SC_CLK_TCK")
-
-
-def summary(label: str, values: list[float], unit: str, fmt: str = ".0f") -> None:
-    print(f"{label}: median {statistics.median(values):{fmt}} {unit}, "
-          f"min {min(values):{fmt}}, max {max(values):{fmt}}, "
-          f"stdev {statistics.pstdev(values):{fmt}} (n={len(values)})")
+    """Each browser this process started (through Playwright's driver) with all its
+    descendants (zygotes, renderers, GPU and utility processes). Crash handlers
+    (chrome_crashpad) are daemonised away from their browser and idle; the roots
+    that matter are the browser processes Playwright started."""
+    return process_trees(lambda name: "chrom" in name.lower(),
+                         skip_root=lambda name: "crashpad" in name, within=os.getpid())
 
 
 def main() -> None:
@@ -152,9 +96,9 @@ def main() -> None:
            # The third person joins and leaves --runs times: lift the join limit.
            "VIDEOCHAT_RATE_LIMITS": '{"room.join": null}'}
     with LiveServer(example_site_command(), env=env) as server, sync_playwright() as pw:
-        ada = person(pw, server, tmp, "Ada", RED)
-        bob = person(pw, server, tmp, "Bob", BLUE)
-        cy = person(pw, server, tmp, "Cy", GREEN)
+        ada = member(pw, server, tmp, "Ada", RED)
+        bob = member(pw, server, tmp, "Bob", BLUE)
+        cy = member(pw, server, tmp, "Cy", GREEN)
         ids = {p: user_id(p) for p in (ada, bob, cy)}
         ada.join()
         bob.join()
@@ -165,12 +109,11 @@ def main() -> None:
         for run in range(args.runs):
             ada.expect_in_room([ids[bob]])
             bob.expect_in_room([ids[ada]])
-            cy.page.wait_for_function(PREVIEW_READY, arg=cy.element.element_handle(),
-                                      timeout=30000)
+            wait_preview(cy)
             cy.element.evaluate(WATCH_TILES, [ids[ada], ids[bob]])
             for p in (ada, bob):
                 p.element.evaluate(WATCH_TILES, [ids[cy]])
-            clicked = cy.element.evaluate(CLICK_JOIN)
+            clicked = click(cy, "videochat-join")
             seen = []
             for p, expected in ((cy, 2), (ada, 1), (bob, 1)):
                 p.page.wait_for_function(f"Object.keys(window.__frames).length === {expected}",
@@ -183,7 +126,7 @@ def main() -> None:
             cy.leave()
             cy.expect_status("You left the room")
 
-        dan = person(pw, server, tmp, "Dan", YELLOW)
+        dan = member(pw, server, tmp, "Dan", YELLOW)
         ids[dan] = user_id(dan)
         cy.join()
         dan.join()

@@ -111,12 +111,6 @@ RECORD_EVENTS_JS = """(() => {
   });
 })();"""
 
-CLICK_JS = """(el, testid) => {
-  el.shadowRoot.querySelector(`[data-testid="${testid}"]`).click();
-  return Date.now();
-}"""
-
-
 @dataclass
 class Tally:
     attempted: int = 0
@@ -156,31 +150,22 @@ def drop_udp(probability: float) -> None:
 
 
 def soak_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    from harness.browsers import click, person
     from playwright.sync_api import sync_playwright
 
-    from flask_videochat.testing import (
-        LiveServer,
-        VideoChatPage,
-        example_site_command,
-        launch_chromium,
-        sign_in_with_form,
-        write_solid_y4m,
-    )
+    from flask_videochat.testing import LiveServer, VideoChatPage, example_site_command
 
     env = {"VIDEOCHAT_ICE_SERVERS": "[]", "SECRET_KEY": uuid.uuid4().hex}
     calls, rooms = Tally(), Tally()
     timeout_ms = args.timeout * 1000
     with LiveServer(example_site_command(async_mode=mode), env=env) as server, \
             sync_playwright() as pw:
-        people: list[VideoChatPage] = []
         names = [f"Person {n + 1}" for n in range(args.people)]
-        for n, name in enumerate(names):
-            camera = write_solid_y4m(tmp / f"{mode}-{n}.y4m", COLOURS[n % len(COLOURS)])
-            context = launch_chromium(pw, video_file=camera).new_context()
-            context.add_init_script(RECORD_EVENTS_JS)
-            page = context.new_page()
-            sign_in_with_form(page, server.url, name)
-            people.append(VideoChatPage(page, timeout=30))
+        people: list[VideoChatPage] = [
+            person(pw, server.url, name, COLOURS[n % len(COLOURS)], tmp,
+                   init_script=RECORD_EVENTS_JS)
+            for n, name in enumerate(names)
+        ]
         ids = [people[1].user_id_of(names[0])] + [people[0].user_id_of(n) for n in names[1:]]
 
         placed: list[deque[float]] = [deque() for _ in people]
@@ -214,7 +199,7 @@ def soak_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                 if caller.hangup_button.is_visible():
                     caller.hang_up()
                 continue
-            clicked = callee.element.evaluate(CLICK_JS, "videochat-accept")
+            clicked = click(callee, "videochat-accept")
             results = [caller.page.evaluate(WAIT_MEDIA_JS, [ids[b], timeout_ms]),
                        callee.page.evaluate(WAIT_MEDIA_JS, [ids[a], timeout_ms])]
             took = time.time() * 1000 - clicked
@@ -241,7 +226,7 @@ def soak_mode(mode: str, args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
                     ".disabled", arg=people[k].element.element_handle())
             last_click = 0.0
             for k in trio:
-                last_click = people[k].element.evaluate(CLICK_JS, "videochat-join")
+                last_click = click(people[k], "videochat-join")
             bad = []
             for k in trio:
                 for other in trio:

@@ -11,13 +11,13 @@ With N active calls booked (N = 0, 100, 1,000 by default):
 - **presence**: ``connect`` + ``disconnect`` of one connection (two Lua scripts).
 
 The call and room books are each one pickled document under one lock (see
-``flask_videochat/redis_store.py``), so a transition costs time in proportion to the
+``flask_videochat/stores/redis.py``), so a transition costs time in proportion to the
 live calls; this measures how much.
 
     python benchmarks/store_ops.py [--runs 5] [--calls 0,100,1000] [--ops 50]
 
 Prints every run's median and, per size, the median of the run medians with the
-min and max.
+min and max (``median (min-max)``).
 """
 
 from __future__ import annotations
@@ -26,6 +26,8 @@ import argparse
 import pickle
 import statistics
 import time
+
+from harness.figures import median_range
 
 from flask_videochat.config import DEFAULTS, Settings
 from flask_videochat.core.presence import User
@@ -96,9 +98,8 @@ def main() -> None:
                         f"{k} {v:.3f} ms" for k, v in r.items()))
                 for key in ("transition", "read", "presence"):
                     values = [r[key] for r in runs]
-                    print(f"calls={n:5d} {key:10s} median {statistics.median(values):.3f} ms "
-                          f"(min {min(values):.3f}, max {max(values):.3f}; "
-                          f"book {blob / 1024:.0f} KiB)")
+                    print(f"calls={n:5d} {key:10s} median (min-max) "
+                          f"{median_range(values, '.3f')} ms; book {blob / 1024:.0f} KiB")
         finally:
             one.close()
             two.close()
