@@ -7,11 +7,8 @@
 
 import { MediaOwner } from "./local-media.js";
 import { Peer } from "./peer.js";
-import { getLocalMedia, stopStream } from "./media.js";
-import { SignalingError } from "./signaling.js";
-import { connectFailedMessage } from "./words.js";
+import { ERR_ALREADY_IN_CALL, ERR_CALL_NOT_FOUND, ERR_CONNECT_FAILED, ERR_INVALID_STATE, ERROR_WORDS, connectFailedMessage } from "./errors.js";
 import { keepInOrder } from "./chat-view.js";
-import { logger } from "./log.js";
 
 /** The call states, in the order a call goes through them. */
 export const STATES = Object.freeze(["idle", "calling", "ringing", "incoming", "connecting", "in-call"]);
@@ -22,8 +19,6 @@ export const RERING_WAIT_MS = 2000;
 
 /** Chat messages kept per call in the browser. */
 export const MAX_MESSAGES = 200;
-
-const log = logger("call");
 
 /**
  * @fires CallController#ready        detail: {self: {id, name}}
@@ -41,20 +36,17 @@ const log = logger("call");
  * @fires CallController#error        detail: {code, message}
  */
 export class CallController extends MediaOwner {
+  static GONE_CODE = ERR_CALL_NOT_FOUND;
+
   /**
    * @param {import("./signaling.js").Signaling} signaling
    */
   constructor(signaling) {
-    super();
-    this.signaling = signaling;
+    super(signaling, "call");
     /** @type {{id: string, name: string}|null} */
     this.self = null;
     /** @type {Map<string, {id: string, name: string, status: string}>} */
     this.users = new Map();
-    this.iceServers = [];
-    /** "all", or "relay" (TURN relays only), from `hello`. */
-    this.iceTransportPolicy = "all";
-    this.state = "idle";
     /** The call of this tab, or null.
      * @type {{id: string|null, peer: {id: string, name: string}, outgoing: boolean}|null} */
     this.current = null;
@@ -63,13 +55,12 @@ export class CallController extends MediaOwner {
     this.peerMedia = { mic: true, cam: true, screen: false };
     /** The revision of `peerMedia`, or null before the first announcement. */
     this._peerMediaRev = null;
-    this._media = null;
     this._peer = null;
     this._cancelRequested = false;
     this._earlySignals = [];
     /** Chat messages of the current call, oldest first. */
     this.messages = [];
-    this._handlers = {
+    this._listen({
       hello: (e) => this._onHello(e.detail),
       "presence.snapshot": (e) => this._onSnapshot(e.detail),
       "presence.changes": (e) => this._onPresenceChanges(e.detail),
@@ -91,8 +82,7 @@ export class CallController extends MediaOwner {
       connect: () => this._onReconnect(),
       "chat.message": (e) => this._onChat(e.detail),
       refused: (e) => this._emit("error", e.detail),
-    };
-    for (const [name, fn] of Object.entries(this._handlers)) signaling.addEventListener(name, fn);
+    });
   }
 
   // -- actions -----------------------------------------------------------
@@ -102,7 +92,7 @@ export class CallController extends MediaOwner {
    * @param {string} userId
    */
   async call(userId) {
-    if (this.state !== "idle") return this._error("ERR_ALREADY_IN_CALL", "Hang up your current call first.");
+    if (this.state !== "idle") return this._error(ERR_ALREADY_IN_CALL, ERROR_WORDS[ERR_ALREADY_IN_CALL]);
     const peer = this.users.get(userId) ?? { id: userId, name: userId };
     this.current = { id: null, peer, outgoing: true };
     this._cancelRequested = false;
@@ -262,20 +252,32 @@ export class CallController extends MediaOwner {
     if (!this._handlers) return;
     this.abandon();
     this._finish(null, { byMe: true, silent: true });
-    for (const [name, fn] of Object.entries(this._handlers)) this.signaling.removeEventListener(name, fn);
-    this._handlers = null;
+    this._stopListening();
     this.dispatchEvent(new Event("close"));
+  }
+
+  /**
+   * The peer connection to rate for quality, with whether its frame rate counts
+   * (not while the other person's camera is off or they share a screen, which
+   * sends few frames by design).
+   * @returns {[string, Peer, {video: boolean}][]}
+   */
+  ratedPeers() {
+    if (!this._peer || !this.current) return [];
+    return [[this.current.peer.id, this._peer, { video: this.peerMedia.cam && !this.peerMedia.screen }]];
+  }
+
+  /** The detail of the `state` event: `{state, callId, peer}`. */
+  stateDetail() {
+    return { state: this.state, callId: this.current?.id ?? null, peer: this.current?.peer ?? null };
   }
 
   // -- server events ---------------------------------------------------------
 
-  _onHello({ self, ice_servers: iceServers, ice_transport_policy: policy }) {
-    this.self = self;
-    this.iceServers = iceServers ?? [];
-    this.iceTransportPolicy = policy ?? "all";
-    // A reconnect brings fresh TURN credentials: the next ICE restart uses them.
-    this._peer?.setIceServers({ iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy });
-    this._emit("ready", { self });
+  _onHello(hello) {
+    this.self = hello.self;
+    this._takeIce(hello);
+    this._emit("ready", { self: hello.self });
   }
 
   _onSnapshot({ users }) {
@@ -320,7 +322,7 @@ export class CallController extends MediaOwner {
     if (!this._isCurrent(callId)) return;
     const other = this.current.peer;
     this._finish(reason, { byMe: false });
-    if (reason === "connect_failed") this._error("ERR_CONNECT_FAILED", connectFailedMessage(other));
+    if (reason === "connect_failed") this._error(ERR_CONNECT_FAILED, connectFailedMessage(other));
   }
 
   _onUpgraded({ call_id: callId, room, capacity, members, history }) {
@@ -386,9 +388,9 @@ export class CallController extends MediaOwner {
     try {
       ack = await this.signaling.request("call.resume", { call_id: id, peer: peer.id });
     } catch (err) {
-      log("resume refused", err);
+      this._log("resume refused", err);
       if (this.current?.id !== id) return; // call.ended told the real reason
-      if (ringingOut && err.code === "ERR_INVALID_STATE") {
+      if (ringingOut && err.code === ERR_INVALID_STATE) {
         this._finish("connection_lost", { byMe: true });
         await this._quietly("call.cancel", { call_id: id });
       } else {
@@ -397,7 +399,7 @@ export class CallController extends MediaOwner {
       return;
     }
     if (this.current?.id !== id) return;
-    log("resume", ack.state);
+    this._log("resume", ack.state);
     if (ringingOut && ack.state === "active") {
       // Answered while this tab was away: as if call.accepted had come.
       this._onAccepted({ call_id: id, peer: ack.peer, polite: false });
@@ -430,17 +432,7 @@ export class CallController extends MediaOwner {
   _acquireMedia() {
     if (this._media) return this._media;
     const call = this.current;
-    const media = (this._media = getLocalMedia().then(({ stream, error }) => {
-      if (this.current !== call || this._media !== media) {
-        stopStream(stream); // the call ended while the camera was starting
-        return null;
-      }
-      this.localStream = stream;
-      this._emit("localstream", { stream });
-      if (error) this._error(error.code, error.message);
-      return stream;
-    }));
-    return this._media;
+    return this._openMedia(() => this.current === call);
   }
 
   _createPeer(polite) {
@@ -450,7 +442,7 @@ export class CallController extends MediaOwner {
       iceServers: this.iceServers,
       iceTransportPolicy: this.iceTransportPolicy,
       send: (msg) => {
-        this.signaling.request("signal", { call_id: callId, ...msg }).catch((err) => log("signal refused", err));
+        this.signaling.request("signal", { call_id: callId, ...msg }).catch((err) => this._log("signal refused", err));
       },
     });
     peer.addEventListener("track", (e) => {
@@ -462,7 +454,7 @@ export class CallController extends MediaOwner {
       if (this._peer !== peer) return;
       const { id, peer: other } = this.current;
       this._finish("connect_failed", { byMe: true });
-      this._error("ERR_CONNECT_FAILED", connectFailedMessage(other));
+      this._error(ERR_CONNECT_FAILED, connectFailedMessage(other));
       this._quietly("call.hangup", { call_id: id, reason: "connect_failed" });
     });
     peer.addEventListener("statechange", (e) => {
@@ -495,23 +487,8 @@ export class CallController extends MediaOwner {
     if (!silent) this._emit("ended", { callId: call?.id ?? null, reason, peer: call?.peer ?? null, byMe, outgoing: call?.outgoing ?? false });
   }
 
-  async _quietly(event, payload) {
-    try {
-      await this.signaling.request(event, payload);
-    } catch (err) {
-      if (err instanceof SignalingError && err.code !== "ERR_CALL_NOT_FOUND") log(event, "refused", err);
-    }
-  }
-
-  _setState(state) {
-    if (this.state === state) return;
-    this.state = state;
-    this._emit("state", { state, callId: this.current?.id ?? null, peer: this.current?.peer ?? null });
-  }
-
   _emitPresence() {
     const users = [...this.users.values()].sort((a, b) => a.name.localeCompare(b.name));
     this._emit("presence", { users });
   }
-
 }

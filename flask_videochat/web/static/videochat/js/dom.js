@@ -4,6 +4,8 @@
  * @module dom
  */
 
+import { qualityWords } from "./quality.js";
+
 /**
  * Create an element with attributes and children (strings become text nodes).
  * @param {string} tag
@@ -44,4 +46,48 @@ export function avatar(user, size = "") {
   const el = h("span", { class: `vc-avatar ${size}`, "aria-hidden": "true", part: "avatar" }, initials(user.name));
   el.style.setProperty("--vc-hue", String(hue(user.id)));
   return el;
+}
+
+/** A connection quality indicator (three bars), hidden until the first rating. */
+export function qualityIndicator() {
+  return h("span", { class: "vc-quality", "data-testid": "videochat-quality", role: "img", part: "quality", hidden: true }, h("i"), h("i"), h("i"));
+}
+
+/**
+ * Show a rating on a quality indicator: its level, the figures in its title.
+ * @param {HTMLElement} el  a {@link qualityIndicator}
+ * @param {string} peerId
+ * @param {{level: string}} rating  from `rateQuality`
+ */
+export function showQuality(el, peerId, rating) {
+  const words = qualityWords(rating);
+  el.hidden = false;
+  el.dataset.userId = peerId;
+  el.dataset.level = rating.level;
+  el.title = words;
+  el.setAttribute("aria-label", words);
+}
+
+/**
+ * Move `node` into `parent` (before `before`) unless it is there already. A playing
+ * video moved synchronously keeps playing.
+ * @param {Node} node
+ * @param {Node} parent
+ * @param {Node|null} [before]
+ */
+export function place(node, parent, before = null) {
+  if (node.parentNode === parent && (before === null || node.nextSibling === before)) return;
+  parent.insertBefore(node, before);
+}
+
+/**
+ * Set a toggle button from its view: pressed, label, text, disabled.
+ * @param {HTMLButtonElement} button
+ * @param {{pressed: boolean, label: string, text: string, disabled?: boolean}} view
+ */
+export function showToggle(button, { pressed, label, text, disabled = false }) {
+  button.setAttribute("aria-pressed", String(pressed));
+  button.setAttribute("aria-label", label);
+  button.textContent = text;
+  button.disabled = disabled;
 }

@@ -1,22 +1,15 @@
 /**
  * flask-videochat's browser side. Loading this module defines `<video-chat>`.
+ *
+ * Its one export is the element's class, whose methods, properties, attributes and
+ * `videochat-*` events are the widget's API (docs/widget.md): subclass it to define
+ * the element under another tag (`class MyChat extends VideoChatElement {}`,
+ * `MyChat.define("my-chat")`). The other modules are the widget's internals.
  * @module index
  */
 
-export { VideoChatElement } from "./element.js";
-export { STATUS_WORDS, endMessage, roomTitle } from "./words.js";
-export { QualityMonitor, QUALITY_THRESHOLDS, rateQuality } from "./quality.js";
-export { MediaOwner } from "./local-media.js";
-export { DeviceCheck } from "./device-check.js";
-export { CallController, STATES } from "./call.js";
-export { RoomController, ROOM_STATES } from "./room.js";
-export { RoomView } from "./room-view.js";
-export { ChatView } from "./chat-view.js";
-export { Peer } from "./peer.js";
-export { Signaling, SignalingError } from "./signaling.js";
-export { getLocalMedia, mediaErrorCode, MEDIA_ERRORS } from "./media.js";
-export { Ringtone } from "./ringtone.js";
-
 import { VideoChatElement } from "./element.js";
+
+export { VideoChatElement };
 
 VideoChatElement.define();

@@ -2,11 +2,15 @@
  * What a call or a room sends: the local stream, microphone and camera switches,
  * device changes and screen sharing, applied to every peer connection with
  * `replaceTrack` (no renegotiation when the peer already sends that kind).
- * {@link CallController} and {@link RoomController} extend {@link MediaOwner}.
+ * {@link CallController} and {@link RoomController} extend {@link MediaOwner}, which
+ * also holds what they share: the state and its event, the signaling handlers, the
+ * ICE servers, opening the camera, and reporting errors.
  * @module local-media
  */
 
-import { getDeviceTrack, getScreenTrack, savePreferences, stopStream, swapTrack } from "./media.js";
+import { ERR_RATE_LIMITED, ERR_TIMEOUT } from "./errors.js";
+import { getDeviceTrack, getLocalMedia, getScreenTrack, savePreferences, stopStream, swapTrack } from "./media.js";
+import { SignalingError } from "./signaling.js";
 import { logger } from "./log.js";
 
 /** Milliseconds a burst of media changes (a microphone and a camera switched
@@ -17,16 +21,36 @@ export const ANNOUNCE_DEBOUNCE_MS = 50;
  * (120 a minute), however fast someone flips their microphone. */
 export const ANNOUNCE_INTERVAL_MS = 600;
 
-const log = logger("media");
-
 /**
+ * @fires MediaOwner#state        detail: {@link MediaOwner#stateDetail} (the state changed)
  * @fires MediaOwner#localstream  detail: {stream: MediaStream|null}
  * @fires MediaOwner#media        detail: {mic, cam, screen} (your own state changed)
  * @fires MediaOwner#error        detail: {code, message, retryAfter?, event?} (`retryAfter`: seconds, with ERR_RATE_LIMITED)
  */
 export class MediaOwner extends EventTarget {
-  constructor() {
+  /**
+   * The code of a refusal that only says the call or room is gone already: a
+   * request sent with {@link MediaOwner#_quietly} does not log it (overridden).
+   * @type {string|null}
+   */
+  static GONE_CODE = null;
+
+  /**
+   * @param {import("./signaling.js").Signaling|null} [signaling]
+   * @param {string} [name]  the debug logger's name
+   */
+  constructor(signaling = null, name = "media") {
     super();
+    this.signaling = signaling;
+    /** The state (the subclass's states, "idle" first). */
+    this.state = "idle";
+    this.iceServers = [];
+    /** "all", or "relay" (TURN relays only), from `hello`. */
+    this.iceTransportPolicy = "all";
+    this._handlers = null;
+    this._log = logger(name);
+    /** The local media being opened, or open (a promise of the stream), or null. */
+    this._media = null;
     /** @type {MediaStream|null} what you send */
     this.localStream = null;
     /** Whether a screen is shared instead of the camera. */
@@ -93,11 +117,11 @@ export class MediaOwner extends EventTarget {
     try {
       await request;
     } catch (err) {
-      log("media state refused", err);
-      if (err?.code === "ERR_RATE_LIMITED") {
+      this._log("media state refused", err);
+      if (err?.code === ERR_RATE_LIMITED) {
         a.dirty = true;
         retryMs = (err.retryAfter ?? 1) * 1000;
-      } else if (err?.code === "ERR_TIMEOUT") {
+      } else if (err?.code === ERR_TIMEOUT) {
         a.dirty = true;
       }
     } finally {
@@ -308,5 +332,71 @@ export class MediaOwner extends EventTarget {
 
   _emit(name, detail) {
     this.dispatchEvent(new CustomEvent(name, { detail }));
+  }
+
+  /** The detail of the `state` event (overridden). @returns {object} */
+  stateDetail() {
+    return { state: this.state };
+  }
+
+  /** Move to `state` and say so (a `state` event), unless already there. */
+  _setState(state) {
+    if (this.state === state) return;
+    this.state = state;
+    this._emit("state", this.stateDetail());
+  }
+
+  /** Send a request whose refusal changes nothing here (a hang-up, a leave): a
+   * refusal is only logged. */
+  async _quietly(event, payload) {
+    try {
+      await this.signaling.request(event, payload);
+    } catch (err) {
+      if (err instanceof SignalingError && err.code !== this.constructor.GONE_CODE) this._log(event, "refused", err);
+    }
+  }
+
+  /** Listen to the signaling connection's events. @param {Object<string, (e: Event) => void>} handlers */
+  _listen(handlers) {
+    this._handlers = handlers;
+    for (const [name, fn] of Object.entries(handlers)) this.signaling.addEventListener(name, fn);
+  }
+
+  /** Stop listening. @returns {boolean} whether it was listening (a destroy is idempotent) */
+  _stopListening() {
+    if (!this._handlers) return false;
+    for (const [name, fn] of Object.entries(this._handlers)) this.signaling.removeEventListener(name, fn);
+    this._handlers = null;
+    return true;
+  }
+
+  /** Take the ICE servers of `hello`. A reconnect brings fresh TURN credentials:
+   * the next ICE restart of every peer connection uses them. */
+  _takeIce({ ice_servers: iceServers, ice_transport_policy: policy }) {
+    this.iceServers = iceServers ?? [];
+    this.iceTransportPolicy = policy ?? "all";
+    const config = { iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy };
+    for (const peer of this.peerList()) peer.setIceServers(config);
+  }
+
+  /**
+   * Open the camera and microphone (`localstream` event; an `error` event for what
+   * could not be opened). The stream is dropped when `wanted()` says it is no longer
+   * wanted by the time it opens, or when other media were opened meanwhile.
+   * @param {() => boolean} wanted
+   * @returns {Promise<MediaStream|null>} also kept as `_media`
+   */
+  _openMedia(wanted) {
+    const media = (this._media = getLocalMedia().then(({ stream, error }) => {
+      if (!wanted() || this._media !== media) {
+        stopStream(stream); // ended or released while the camera was starting
+        return null;
+      }
+      this.localStream = stream;
+      this._emit("localstream", { stream });
+      if (error) this._error(error.code, error.message);
+      return stream;
+    }));
+    return media;
   }
 }

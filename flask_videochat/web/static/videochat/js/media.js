@@ -1,8 +1,15 @@
 /**
- * Camera and microphone: getUserMedia with fall-backs, and its errors as stable
- * codes with words for a person.
+ * Camera, microphone and speaker: getUserMedia with fall-backs, its errors as the
+ * stable codes of errors.js, the person's device choices, screen capture, a level
+ * meter and the audio output of a `<video>`.
  * @module media
  */
+
+import {
+  ERR_CAMERA_DENIED, ERR_CAMERA_UNAVAILABLE, ERR_DEVICE_IN_USE, ERR_DEVICE_SWITCH, ERR_INSECURE_CONTEXT, ERR_MEDIA,
+  ERR_MICROPHONE_DENIED, ERR_MICROPHONE_UNAVAILABLE, ERR_NO_DEVICE, ERR_OVERCONSTRAINED, ERR_PERMISSION_DENIED,
+  ERR_SCREEN_DENIED, ERR_SCREEN_UNAVAILABLE, errorOf,
+} from "./errors.js";
 
 /** Constraints of the first attempt. */
 export const DEFAULT_CONSTRAINTS = {
@@ -10,50 +17,27 @@ export const DEFAULT_CONSTRAINTS = {
   video: { width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
 };
 
-/** Error codes and the words shown for them. */
-export const MEDIA_ERRORS = {
-  ERR_PERMISSION_DENIED:
-    "Camera and microphone access was refused. Allow them in your browser's site settings to be seen and heard; you can still see and hear others.",
-  ERR_CAMERA_DENIED:
-    "Camera access was refused, so others can hear you but not see you. Allow the camera in your browser's site settings to be seen.",
-  ERR_MICROPHONE_DENIED:
-    "Microphone access was refused, so others can see you but not hear you. Allow the microphone in your browser's site settings to be heard.",
-  ERR_NO_DEVICE: "No camera or microphone was found. You can still see and hear others.",
-  ERR_DEVICE_IN_USE:
-    "Your camera or microphone is in use by another application. Close it and try again; you can still see and hear others.",
-  ERR_OVERCONSTRAINED: "Your camera cannot provide the requested video. You can still see and hear others.",
-  ERR_CAMERA_UNAVAILABLE: "Your camera could not be started (missing or in use): you are heard but not seen.",
-  ERR_MICROPHONE_UNAVAILABLE: "Your microphone could not be started (missing or in use): you are seen but not heard.",
-  ERR_INSECURE_CONTEXT: "Video calls need a secure (https) page.",
-  ERR_SCREEN_DENIED: "Screen sharing was cancelled or refused.",
-  ERR_SCREEN_UNAVAILABLE: "Your screen could not be shared.",
-  ERR_DEVICE_SWITCH: "That device could not be started; you keep the one you had.",
-  ERR_MEDIA: "Your camera and microphone could not be started. You can still see and hear others.",
-};
-
 /**
  * Map a getUserMedia failure to a stable code.
  * @param {Error} err
- * @returns {keyof MEDIA_ERRORS}
+ * @returns {string} one of the `ERR_*` codes of errors.js
  */
 export function mediaErrorCode(err) {
   switch (err?.name) {
     case "NotAllowedError":
     case "SecurityError":
-      return "ERR_PERMISSION_DENIED";
+      return ERR_PERMISSION_DENIED;
     case "NotFoundError":
-      return "ERR_NO_DEVICE";
+      return ERR_NO_DEVICE;
     case "NotReadableError":
     case "AbortError":
-      return "ERR_DEVICE_IN_USE";
+      return ERR_DEVICE_IN_USE;
     case "OverconstrainedError":
-      return "ERR_OVERCONSTRAINED";
+      return ERR_OVERCONSTRAINED;
     default:
-      return "ERR_MEDIA";
+      return ERR_MEDIA;
   }
 }
-
-const error = (code) => ({ code, message: MEDIA_ERRORS[code] });
 
 /** Where the person's device choices are remembered between pages. */
 export const PREFERENCES_KEY = "videochat.devices";
@@ -132,7 +116,7 @@ export async function getDeviceTrack(kind, deviceId) {
     return stream.getTracks()[0];
   } catch (err) {
     const code = mediaErrorCode(err);
-    throw error(code === "ERR_MEDIA" ? "ERR_DEVICE_SWITCH" : code);
+    throw errorOf(code === ERR_MEDIA ? ERR_DEVICE_SWITCH : code);
   }
 }
 
@@ -142,14 +126,14 @@ export async function getDeviceTrack(kind, deviceId) {
  * @throws {{code: string, message: string}} `ERR_SCREEN_DENIED` or `ERR_SCREEN_UNAVAILABLE`
  */
 export async function getScreenTrack() {
-  if (!navigator.mediaDevices?.getDisplayMedia) throw error("ERR_SCREEN_UNAVAILABLE");
+  if (!navigator.mediaDevices?.getDisplayMedia) throw errorOf(ERR_SCREEN_UNAVAILABLE);
   try {
     const stream = await navigator.mediaDevices.getDisplayMedia({ video: { frameRate: { ideal: 15 } }, audio: false });
     const [track] = stream.getVideoTracks();
     track.contentHint = "detail"; // text stays sharp (W3C mst-content-hint)
     return track;
   } catch (err) {
-    throw error(err?.name === "NotAllowedError" || err?.name === "AbortError" ? "ERR_SCREEN_DENIED" : "ERR_SCREEN_UNAVAILABLE");
+    throw errorOf(err?.name === "NotAllowedError" || err?.name === "AbortError" ? ERR_SCREEN_DENIED : ERR_SCREEN_UNAVAILABLE);
   }
 }
 
@@ -212,27 +196,27 @@ export class LevelMeter {
  */
 export async function getLocalMedia(constraints = constraintsFor()) {
   if (!constraints.audio && !constraints.video) return { stream: null, error: null };
-  if (!navigator.mediaDevices?.getUserMedia) return { stream: null, error: error("ERR_INSECURE_CONTEXT") };
+  if (!navigator.mediaDevices?.getUserMedia) return { stream: null, error: errorOf(ERR_INSECURE_CONTEXT) };
   let first;
   try {
     return { stream: await navigator.mediaDevices.getUserMedia(constraints), error: null };
   } catch (err) {
     first = mediaErrorCode(err);
   }
-  if (!constraints.audio || !constraints.video) return { stream: null, error: error(first) };
-  const denied = first === "ERR_PERMISSION_DENIED";
+  if (!constraints.audio || !constraints.video) return { stream: null, error: errorOf(first) };
+  const denied = first === ERR_PERMISSION_DENIED;
   const fallbacks = [
-    [{ audio: constraints.audio }, denied ? "ERR_CAMERA_DENIED" : "ERR_CAMERA_UNAVAILABLE"],
-    [{ video: constraints.video }, denied ? "ERR_MICROPHONE_DENIED" : "ERR_MICROPHONE_UNAVAILABLE"],
+    [{ audio: constraints.audio }, denied ? ERR_CAMERA_DENIED : ERR_CAMERA_UNAVAILABLE],
+    [{ video: constraints.video }, denied ? ERR_MICROPHONE_DENIED : ERR_MICROPHONE_UNAVAILABLE],
   ];
   for (const [partial, code] of fallbacks) {
     try {
-      return { stream: await navigator.mediaDevices.getUserMedia(partial), error: error(code) };
+      return { stream: await navigator.mediaDevices.getUserMedia(partial), error: errorOf(code) };
     } catch {
       // try the next one
     }
   }
-  return { stream: null, error: error(first) };
+  return { stream: null, error: errorOf(first) };
 }
 
 /**
@@ -241,4 +225,21 @@ export async function getLocalMedia(constraints = constraintsFor()) {
  */
 export function stopStream(stream) {
   for (const track of stream?.getTracks() ?? []) track.stop();
+}
+
+/**
+ * Play `video`'s audio on an output device, where the browser allows it
+ * (`HTMLMediaElement.setSinkId`).
+ * @param {HTMLMediaElement} video
+ * @param {string|null} deviceId  none: the default output
+ * @returns {Promise<boolean>} whether the output is the one asked for
+ */
+export async function applySpeaker(video, deviceId) {
+  if (!deviceId || typeof video.setSinkId !== "function") return !deviceId;
+  try {
+    await video.setSinkId(deviceId);
+    return true;
+  } catch {
+    return false;
+  }
 }

@@ -6,6 +6,7 @@
  * @module peer
  */
 
+import { ERR_NEGOTIATION } from "./errors.js";
 import { logger } from "./log.js";
 
 const log = logger("peer");
@@ -163,7 +164,7 @@ export class Peer extends EventTarget {
     // processes): a candidate that comes before its description is kept for it.
     this._queue = this._queue.then(() => this._apply(msg)).catch((err) => {
       log("signal failed", err);
-      this.dispatchEvent(new CustomEvent("error", { detail: { code: "ERR_NEGOTIATION", message: String(err) } }));
+      this.dispatchEvent(new CustomEvent("error", { detail: { code: ERR_NEGOTIATION, message: String(err) } }));
     });
     return this._queue;
   }

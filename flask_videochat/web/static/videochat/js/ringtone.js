@@ -1,7 +1,8 @@
 /**
  * The incoming-call ring, synthesised with Web Audio (no sound file to serve).
  * Browsers keep an AudioContext silent until the person has interacted with the
- * page; the panel still shows the call visually.
+ * page; the panel still shows the call visually, and the page title says it (for a
+ * background tab).
  * @module ringtone
  */
 
@@ -17,6 +18,24 @@ export class Ringtone {
   constructor() {
     this._context = null;
     this._timer = null;
+    /** The page's own title while a call rings, or null. */
+    this._pageTitle = null;
+  }
+
+  /**
+   * Ring with the page's title saying so, or stop and give the page its title back.
+   * @param {string|null} title  e.g. "Bob is calling…"; null: stop
+   */
+  ring(title) {
+    if (title !== null) {
+      this.start();
+      if (this._pageTitle === null) this._pageTitle = document.title;
+      document.title = title;
+    } else {
+      this.stop();
+      if (this._pageTitle !== null) document.title = this._pageTitle;
+      this._pageTitle = null;
+    }
   }
 
   /** Start ringing (no-op when already ringing or when Web Audio is missing). */

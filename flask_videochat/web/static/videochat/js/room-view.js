@@ -1,12 +1,41 @@
 /**
- * The room's view: a grid of tiles (yours and one per other member, each with the
- * person's video, name, and microphone and camera state) that adapts to the number
- * of people, and the participant list. The element moves its shared pieces (your
- * preview, the controls, the chat panel) into it while a room is shown.
+ * The room's views: the lobby (the room's name, your preview and a Join button
+ * before joining), and the room itself: a grid of tiles (yours and one per other
+ * member, each with the person's video, name, and microphone and camera state)
+ * that adapts to the number of people, and the participant list. The element moves
+ * its shared pieces (your preview, the controls, the chat panel, the device check)
+ * into whichever is shown.
  * @module room-view
  */
 
-import { avatar, h } from "./dom.js";
+import { applySpeaker } from "./media.js";
+import { avatar, h, qualityIndicator, showQuality } from "./dom.js";
+
+/** The lobby of the room the `room` attribute names: its name, your preview, Join. */
+export class Lobby {
+  /** @param {{onJoin: () => void}} handlers */
+  constructor({ onJoin }) {
+    this.join = h("button", { type: "button", class: "vc-btn vc-accept vc-join", "data-testid": "videochat-join", part: "button join" }, "Join room");
+    this.title = h("strong", { class: "vc-room-name" });
+    /** Where your preview goes. */
+    this.stage = h("div", { class: "vc-lobby-stage" });
+    this.root = h(
+      "section",
+      { class: "vc-lobby", "aria-label": "Join the room", part: "lobby", hidden: true },
+      h("p", { class: "vc-lobby-title" }, "Room ", this.title),
+      this.stage,
+      this.join,
+    );
+    this.join.addEventListener("click", onJoin);
+  }
+
+  /** @param {{shown: boolean, title: string, joinEnabled: boolean}} view  the view's `lobby` */
+  show({ shown, title, joinEnabled }) {
+    this.root.hidden = !shown;
+    this.title.textContent = title;
+    this.join.disabled = !joinEnabled;
+  }
+}
 
 /** The room's view. */
 export class RoomView {
@@ -33,6 +62,12 @@ export class RoomView {
     this.name.textContent = name ?? "";
   }
 
+  /** @param {{shown: boolean, title: string}} view  the view's `room` */
+  show({ shown, title }) {
+    this.root.hidden = !shown;
+    this.setRoom(title);
+  }
+
   /**
    * Show these members: a tile each (in join order) and a participant list that
    * starts with you.
@@ -55,12 +90,14 @@ export class RoomView {
    * Play a member's stream in their tile.
    * @param {string} id
    * @param {MediaStream} stream
+   * @param {string|null} [speaker]  the audio output's device id
    */
-  setStream(id, stream) {
+  setStream(id, stream, speaker = null) {
     const t = this.tiles.get(id);
     if (!t) return;
     if (t.video.srcObject !== stream) t.video.srcObject = stream;
     t.video.play().catch(() => {});
+    applySpeaker(t.video, speaker);
     const update = () => this._cover(id);
     stream.onaddtrack = update;
     t.video.onresize = update;
@@ -84,9 +121,10 @@ export class RoomView {
     this._cover(id);
   }
 
-  /** The quality indicator of a member's tile, or undefined. */
-  quality(id) {
-    return this.tiles.get(id)?.quality;
+  /** Show a rating of the connection to a member on their tile. @param {string} id @param {object} rating */
+  showQuality(id, rating) {
+    const el = this.tiles.get(id)?.quality;
+    if (el) showQuality(el, id, rating);
   }
 
   /** Remove a member's tile at once and release its stream. */
@@ -113,7 +151,7 @@ export class RoomView {
       const cover = h("div", { class: "vc-tile-cover" });
       const label = h("span", { class: "vc-tile-name" });
       const state = h("span", { class: "vc-tile-muted", "data-testid": "videochat-remote-muted", hidden: true }, "Muted");
-      const quality = h("span", { class: "vc-quality", "data-testid": "videochat-quality", role: "img", part: "quality", hidden: true }, h("i"), h("i"), h("i"));
+      const quality = qualityIndicator();
       const tile = h("div", { class: "vc-tile", "data-testid": "videochat-tile", "data-user-id": member.id, part: "tile" }, video, cover, quality, h("span", { class: "vc-tile-label" }, label, state));
       t = { tile, video, cover, label, state, quality, member };
       this.tiles.set(member.id, t);

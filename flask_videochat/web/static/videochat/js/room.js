@@ -8,11 +8,9 @@
 
 import { MediaOwner } from "./local-media.js";
 import { Peer } from "./peer.js";
-import { getLocalMedia, stopStream } from "./media.js";
-import { SignalingError } from "./signaling.js";
-import { connectFailedMessage } from "./words.js";
+import { stopStream } from "./media.js";
+import { ERR_CONNECT_FAILED, ERR_NOT_IN_ROOM, connectFailedMessage } from "./errors.js";
 import { keepInOrder } from "./chat-view.js";
-import { logger } from "./log.js";
 
 /** Room states: not in a room, waiting for the join acknowledgement, in the room. */
 export const ROOM_STATES = Object.freeze(["idle", "joining", "joined"]);
@@ -22,8 +20,6 @@ export const MAX_MESSAGES = 200;
 
 /** Signals kept per member while their peer connection does not exist yet. */
 const MAX_EARLY_SIGNALS = 64;
-
-const log = logger("room");
 
 /**
  * @typedef {{id: string, name: string, mic: boolean, cam: boolean, screen: boolean, seat: string}} Member
@@ -48,17 +44,14 @@ const log = logger("room");
  * @fires RoomController#error         detail: {code, message}
  */
 export class RoomController extends MediaOwner {
+  static GONE_CODE = ERR_NOT_IN_ROOM;
+
   /**
    * @param {import("./signaling.js").Signaling} signaling
    */
   constructor(signaling) {
-    super();
-    this.signaling = signaling;
-    this.iceServers = [];
-    /** "all", or "relay" (TURN relays only), from `hello`. */
-    this.iceTransportPolicy = "all";
+    super(signaling, "room");
     this.self = null;
-    this.state = "idle";
     /** The room's name while joining or joined. */
     this.room = null;
     this.capacity = null;
@@ -70,7 +63,6 @@ export class RoomController extends MediaOwner {
     this.messages = [];
     /** The invitation ringing here: {room, from, members}, or null. */
     this.invite = null;
-    this._media = null;
     this._previewForInvite = false;
     this._early = new Map();
     /** Membership events that came before the join's acknowledgement. */
@@ -86,14 +78,10 @@ export class RoomController extends MediaOwner {
       if (this.state === "joining" && e.detail.room === this.room) this._beforeAck.push(() => fn(e.detail));
       else fn(e.detail);
     };
-    this._handlers = {
+    this._listen({
       hello: (e) => {
         this.self = e.detail.self;
-        this.iceServers = e.detail.ice_servers ?? [];
-        this.iceTransportPolicy = e.detail.ice_transport_policy ?? "all";
-        // A reconnect brings fresh TURN credentials: the next ICE restart uses them.
-        const config = { iceServers: this.iceServers, iceTransportPolicy: this.iceTransportPolicy };
-        for (const peer of this.peers.values()) peer.setIceServers(config);
+        this._takeIce(e.detail);
       },
       // The server frees a seat as soon as its connection drops; take it again
       // (as a newcomer, reconnecting to everyone) when the connection is back.
@@ -115,8 +103,7 @@ export class RoomController extends MediaOwner {
       "room.invite": (e) => this._onInvite(e.detail),
       "room.invite_ended": (e) => this._onInviteEnded(e.detail),
       "chat.message": (e) => this._onChat(e.detail),
-    };
-    for (const [name, fn] of Object.entries(this._handlers)) signaling.addEventListener(name, fn);
+    });
   }
 
   // -- actions -----------------------------------------------------------
@@ -127,19 +114,7 @@ export class RoomController extends MediaOwner {
    * @returns {Promise<MediaStream|null>}
    */
   preview() {
-    if (!this._media) {
-      const media = (this._media = getLocalMedia().then(({ stream, error }) => {
-        if (this._media !== media) {
-          stopStream(stream); // released meanwhile
-          return null;
-        }
-        this.localStream = stream;
-        this._emit("localstream", { stream });
-        if (error) this._error(error.code, error.message);
-        return stream;
-      }));
-    }
-    return this._media;
+    return this._media ?? this._openMedia(() => true);
   }
 
   /** Close the preview's camera and microphone (not while in a room). */
@@ -188,7 +163,7 @@ export class RoomController extends MediaOwner {
     // What changed while joining (a mute, a screen) is not in the join request.
     const sent = this.mediaState();
     if (sent.mic !== mic || sent.cam !== cam || sent.screen) this.announceMedia();
-    log("joined", room);
+    this._log("joined", room);
     return true;
   }
 
@@ -313,9 +288,32 @@ export class RoomController extends MediaOwner {
     this.abandon();
     this._finish(null, { byMe: true, silent: true });
     this.releasePreview();
-    for (const [name, fn] of Object.entries(this._handlers)) this.signaling.removeEventListener(name, fn);
-    this._handlers = null;
+    this._stopListening();
     this.dispatchEvent(new Event("close"));
+  }
+
+  /** The room this tab is in, joining, or will join again once the signaling
+   * connection is back; null when none. */
+  get target() {
+    return this.room ?? this._rejoin;
+  }
+
+  /**
+   * The peer connections to rate for quality, with whether a member's frame rate
+   * counts (not while their camera is off or they share a screen).
+   * @returns {[string, Peer, {video: boolean}][]}
+   */
+  ratedPeers() {
+    if (this.state !== "joined") return [];
+    return [...this.peers].map(([id, peer]) => {
+      const m = this.members.get(id) ?? { cam: true };
+      return [id, peer, { video: m.cam && !m.screen }];
+    });
+  }
+
+  /** The detail of the `state` event: `{state, room}`. */
+  stateDetail() {
+    return { state: this.state, room: this.room };
   }
 
   // -- server events ---------------------------------------------------------
@@ -421,8 +419,8 @@ export class RoomController extends MediaOwner {
     peer.addEventListener("connectfailed", () => {
       if (this.peers.get(memberId) !== peer) return;
       const message = connectFailedMessage(this.members.get(memberId) ?? null);
-      this._emit("peerfailed", { peerId: memberId, code: "ERR_CONNECT_FAILED", message });
-      this._error("ERR_CONNECT_FAILED", message);
+      this._emit("peerfailed", { peerId: memberId, code: ERR_CONNECT_FAILED, message });
+      this._error(ERR_CONNECT_FAILED, message);
     });
     peer.addEventListener("track", (e) => {
       if (this.peers.get(memberId) === peer) this._emit("remotestream", { peerId: memberId, stream: e.detail.stream });
@@ -438,7 +436,7 @@ export class RoomController extends MediaOwner {
 
   _sendSignal(to, msg) {
     if (this.state === "idle") return;
-    this.signaling.request("room.signal", { room: this.room, to, ...msg }).catch((err) => log("signal refused", err));
+    this.signaling.request("room.signal", { room: this.room, to, ...msg }).catch((err) => this._log("signal refused", err));
   }
 
   /** Back online: take the kept seat, or join again when it is gone (the grace
@@ -461,7 +459,7 @@ export class RoomController extends MediaOwner {
       this._finish("connection_lost", { byMe: false });
       // A grown call's room is private and gone with its seats: nothing to rejoin.
       if (!room.startsWith("call-")) {
-        log("resume refused, joining again", err);
+        this._log("resume refused, joining again", err);
         this.join(room);
       }
       return;
@@ -522,22 +520,7 @@ export class RoomController extends MediaOwner {
     this._setState("idle");
   }
 
-  async _quietly(event, payload) {
-    try {
-      await this.signaling.request(event, payload);
-    } catch (err) {
-      if (err instanceof SignalingError && err.code !== "ERR_NOT_IN_ROOM") log(event, "refused", err);
-    }
-  }
-
-  _setState(state) {
-    if (this.state === state) return;
-    this.state = state;
-    this._emit("state", { state, room: this.room });
-  }
-
   _emitMembers() {
     this._emit("members", { members: [...this.members.values()] });
   }
-
 }

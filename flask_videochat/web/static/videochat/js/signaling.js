@@ -6,6 +6,7 @@
  */
 
 import { io } from "../vendor/socket.io.esm.min.js";
+import { ERR_OFFLINE, ERR_PROTOCOL, ERR_TIMEOUT, ERROR_WORDS } from "./errors.js";
 
 /** Milliseconds to wait for the server's acknowledgement of a request. */
 export const ACK_TIMEOUT_MS = 10000;
@@ -58,9 +59,6 @@ export class SignalingError extends Error {
     this.event = event;
   }
 }
-
-/** Words for a request made while the signaling connection is down. */
-export const OFFLINE_MESSAGE = "You are offline. Reconnecting…";
 
 /**
  * @fires Signaling#hello, #presence.snapshot, ... (every name in SERVER_EVENTS), detail: the payload
@@ -123,16 +121,16 @@ export class Signaling extends EventTarget {
    */
   async request(event, payload) {
     const socket = this._socket;
-    if (!socket?.connected) throw new SignalingError("ERR_OFFLINE", OFFLINE_MESSAGE, { event });
+    if (!socket?.connected) throw new SignalingError(ERR_OFFLINE, ERROR_WORDS[ERR_OFFLINE], { event });
     let ack;
     try {
       ack = await socket.timeout(ACK_TIMEOUT_MS).emitWithAck(event, this._numbered(payload));
     } catch {
-      throw new SignalingError("ERR_TIMEOUT", "The server did not answer. Check your connection.", { event });
+      throw new SignalingError(ERR_TIMEOUT, ERROR_WORDS[ERR_TIMEOUT], { event });
     }
     if (!ack || ack.ok !== true) {
       const error = ack?.error ?? {};
-      throw new SignalingError(error.code ?? "ERR_PROTOCOL", error.message ?? "The server refused the request.", {
+      throw new SignalingError(error.code ?? ERR_PROTOCOL, error.message ?? ERROR_WORDS[ERR_PROTOCOL], {
         retryAfter: typeof error.retry_after === "number" ? error.retry_after : null,
         event,
       });

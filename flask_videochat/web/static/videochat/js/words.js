@@ -1,6 +1,7 @@
 /**
- * The words the widget shows: presence statuses, room names, lists of names, why a
- * call ended. Plain functions, no DOM.
+ * The words the widget shows: presence statuses, room names, lists of names, the
+ * state of a call or room, why a call ended or a room was left, invitations. Plain
+ * functions, no DOM. The words for error codes are in errors.js.
  * @module words
  */
 
@@ -55,14 +56,6 @@ export function endMessage({ reason, peer, byMe, outgoing }) {
   }
 }
 
-/**
- * The words for a peer connection that never came up (`ERR_CONNECT_FAILED`).
- * @param {{name: string}|null} peer
- */
-export function connectFailedMessage(peer) {
-  return `Could not connect to ${peer?.name ?? "the other person"}. Try again, or check your network.`;
-}
-
 /** "1 second", "45 seconds", "2 minutes": a wait, rounded up. @param {number} seconds */
 export function waitWords(seconds) {
   const s = Math.max(1, Math.ceil(seconds));
@@ -71,19 +64,92 @@ export function waitWords(seconds) {
   return m === 1 ? "1 minute" : `${m} minutes`;
 }
 
-/** Events that ring someone: refusing one for its rate limit stops the Call buttons. */
-export const CALLING_EVENTS = new Set(["call.invite", "room.invite", "call.add"]);
+/**
+ * The status line: what is going on, in a sentence.
+ * @param {string} state  the widget's state ("idle", "calling", ..., "joining", "in-room")
+ * @param {object} about
+ * @param {string} about.name  the other person of the call ("" without one)
+ * @param {string|null} about.room  the room's name
+ * @param {string[]} about.others  the names of the others in the room
+ * @param {string} about.lastMessage  what happened last (why a call ended...), shown while idle
+ * @param {boolean} about.roomMode  whether the widget shows one room's lobby
+ */
+export function stateWords(state, { name, room, others, lastMessage, roomMode }) {
+  switch (state) {
+    case "idle":
+      return lastMessage || (roomMode ? "Ready to join? Check your camera, then join." : "Ready. Pick someone to call.");
+    case "calling":
+      return `Calling ${name}…`;
+    case "ringing":
+      return `Ringing ${name}…`;
+    case "incoming":
+      return `${name} is calling…`;
+    case "connecting":
+      return `Connecting to ${name}…`;
+    case "in-call":
+      return `In call with ${name}`;
+    case "joining":
+      return `Joining ${roomTitle(room)}…`;
+    case "in-room":
+      return others.length ? `In ${roomTitle(room)} with ${listWords(others)}` : `Waiting for others to join ${roomTitle(room)}…`;
+    default:
+      return "";
+  }
+}
+
+/** The page title while a call rings: "NAME is calling…". @param {string} name */
+export function ringingTitle(name) {
+  return `${name} is calling…`;
+}
 
 /**
- * The words for a request refused for its rate limit (`ERR_RATE_LIMITED`): what
- * happened and when it can be done again.
- * @param {string|null} event  the refused request's event
- * @param {number} seconds  until it may be sent again
+ * What the incoming panel says after the caller's name.
+ * @param {{members: number}|null} invite  an invitation into a room, or null for a 1:1 call
  */
-export function rateLimitedMessage(event, seconds) {
-  const wait = waitWords(seconds);
-  if (CALLING_EVENTS.has(event)) return `You have called too many people in a short time. You can call again in ${wait}.`;
-  if (event === "chat.send") return `You are sending messages too fast. You can send again in ${wait}.`;
-  if (event === "room.join") return `You have joined too many times in a short time. You can join again in ${wait}.`;
-  return `Too many requests in a short time. Try again in ${wait}.`;
+export function incomingWords(invite) {
+  if (!invite) return " is calling…";
+  return ` invites you to a call with ${invite.members} ${invite.members === 1 ? "person" : "people"}…`;
 }
+
+/** The status line while an invitation into a room rings. @param {{from: {name: string}}} invite */
+export function inviteWords(invite) {
+  return `${invite.from.name} invites you to a call…`;
+}
+
+/**
+ * The words shown when you are out of a room.
+ * @param {{reason: string, byMe: boolean}} left
+ */
+export function leftMessage({ reason, byMe }) {
+  switch (reason) {
+    case "joined_elsewhere":
+      return "You joined from another tab.";
+    case "connection_lost":
+      return "Connection lost. You will rejoin the room when it is back…";
+    default:
+      return byMe ? "You left the room." : "You are no longer in the room.";
+  }
+}
+
+/**
+ * The note after the status while you ring someone into your call or room.
+ * @param {string} name  whom you ring
+ * @param {{state: string}} result  the server's answer (`state` "ended": they are busy)
+ */
+export function ringingNote(name, result) {
+  return result.state === "ended" ? `${name} is busy.` : `Ringing ${name}…`;
+}
+
+/**
+ * The note after the status when an invitation you sent ended ("" when there is
+ * nothing to say).
+ * @param {string} name  whom you invited
+ * @param {string} reason  `declined`, `no_answer`, `busy`...
+ */
+export function inviteEndedNote(name, reason) {
+  const words = { declined: `${name} declined.`, no_answer: `${name} did not answer.`, busy: `${name} is busy.` };
+  return words[reason] ?? "";
+}
+
+/** The message when an invitation to you rang out unanswered. */
+export const MISSED_INVITATION = "You missed an invitation to a call.";

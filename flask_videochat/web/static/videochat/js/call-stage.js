@@ -1,0 +1,172 @@
+/**
+ * The 1:1 call's parts: the incoming-call panel, the stage (the other person's
+ * video or avatar, their name, your preview) and the controls. The controls and
+ * your preview are moved into the lobby or the room while those are shown. Each
+ * part shows what the view ({@link module:view}) says.
+ * @module call-stage
+ */
+
+import { applySpeaker } from "./media.js";
+import { avatar, h, qualityIndicator, showQuality, showToggle } from "./dom.js";
+
+/** A round button of the controls. */
+function button(testid, cls, label, text, part, attrs = {}) {
+  return h("button", { type: "button", class: `vc-btn ${cls}`, "data-testid": testid, "aria-label": label, part: `button ${part}`, ...attrs }, text);
+}
+
+/** The panel of a call (or an invitation into a room) ringing in: who, Accept, Decline. */
+export class IncomingPanel {
+  /**
+   * @param {{onAccept: () => void, onDecline: () => void}} handlers
+   */
+  constructor({ onAccept, onDecline }) {
+    this.name = h("strong");
+    this.what = h("span", {}, " is calling…");
+    this.avatar = h("span");
+    this.accept = h("button", { type: "button", class: "vc-btn vc-accept", "data-testid": "videochat-accept", part: "button accept" }, "Accept");
+    this.decline = h("button", { type: "button", class: "vc-btn vc-decline", "data-testid": "videochat-decline", part: "button decline" }, "Decline");
+    this.root = h(
+      "section",
+      { class: "vc-incoming", "data-testid": "videochat-incoming", "aria-label": "Incoming call", part: "incoming", hidden: true },
+      this.avatar,
+      h("p", { class: "vc-incoming-text" }, this.name, this.what),
+      h("div", { class: "vc-incoming-actions" }, this.decline, this.accept),
+    );
+    this.accept.addEventListener("click", onAccept);
+    this.decline.addEventListener("click", onDecline);
+  }
+
+  /** @param {{caller: {id: string, name: string}, words: string}|null} view  null: nothing rings */
+  show(view) {
+    this.root.hidden = view === null;
+    if (!view) return;
+    this.name.textContent = view.caller.name;
+    this.what.textContent = view.words;
+    this.avatar.replaceWith((this.avatar = avatar(view.caller, "vc-large")));
+  }
+}
+
+/** The controls: microphone, camera, screen, devices, add someone, hang up, leave. */
+export class Controls {
+  /**
+   * @param {{onMute: () => void, onCamera: () => void, onScreen: () => void, onDevices: () => void,
+   *   onAdd: () => void, onHangup: () => void, onLeave: () => void}} handlers
+   */
+  constructor(handlers) {
+    this.mute = button("videochat-mute", "vc-round", "Mute microphone", "Mic", "mute", { "aria-pressed": "false" });
+    this.camera = button("videochat-camera", "vc-round", "Turn camera off", "Cam", "camera", { "aria-pressed": "false" });
+    this.screen = button("videochat-screen-share", "vc-round", "Share your screen", "Share", "screen-share", { "aria-pressed": "false" });
+    this.devices = button("videochat-devices", "vc-round", "Camera and microphone settings", "Devices", "devices-button", { "aria-expanded": "false" });
+    this.add = button("videochat-add-participant", "vc-round", "Add someone to this call", "Add", "add", { "aria-expanded": "false" });
+    this.hangup = button("videochat-hangup", "vc-hangup", "Hang up", "Hang up", "hangup", { hidden: true });
+    this.leave = button("videochat-leave", "vc-hangup", "Leave the room", "Leave", "leave", { hidden: true });
+    this.root = h("div", { class: "vc-controls" }, this.mute, this.camera, this.screen, this.devices, this.add, this.hangup, this.leave);
+    const on = { mute: "onMute", camera: "onCamera", screen: "onScreen", devices: "onDevices", add: "onAdd", hangup: "onHangup", leave: "onLeave" };
+    for (const [name, handler] of Object.entries(on)) this[name].addEventListener("click", handlers[handler]);
+  }
+
+  /** @param {object} view  the view's `controls` */
+  show(view) {
+    showToggle(this.mute, view.mute);
+    showToggle(this.camera, view.camera);
+    showToggle(this.screen, view.screen);
+    this.screen.hidden = !view.screen.shown;
+    this.devices.hidden = !view.devices.shown;
+    this.devices.setAttribute("aria-expanded", String(view.devices.expanded));
+    this.add.hidden = !view.add.shown;
+    this.add.setAttribute("aria-expanded", String(view.add.expanded));
+    this.hangup.hidden = !view.hangup;
+    this.leave.hidden = !view.leave;
+  }
+}
+
+/** The 1:1 stage: the other person's video (or their avatar), their name, your preview. */
+export class CallStage {
+  constructor() {
+    this.remoteSlot = h("div", { class: "vc-remote" });
+    this.placeholder = h("div", { class: "vc-placeholder" });
+    this.local = h("video", { class: "vc-local", "data-testid": "videochat-local-video", autoplay: true, playsinline: true, part: "local-video" });
+    this.local.muted = true;
+    this.localOff = h("span", { class: "vc-local vc-local-off", "aria-hidden": "true" }, "Camera off");
+    this.peerMuted = h("span", { class: "vc-tile-muted", "data-testid": "videochat-remote-muted", hidden: true }, "Muted");
+    this.peerNameText = h("span", {});
+    this.quality = qualityIndicator();
+    this.peerName = h("span", { class: "vc-peer-name", part: "peer-name" }, this.peerNameText, this.peerMuted);
+    this.previewLabel = h("span", { class: "vc-preview-label" }, "Your camera");
+    /** Your preview; moved into the lobby or your room tile while those are shown. */
+    this.selfSlot = h("div", { class: "vc-self" }, this.local, this.localOff);
+    this.root = h(
+      "section",
+      { class: "vc-stage", "aria-label": "Call", part: "stage", hidden: true },
+      this.remoteSlot,
+      this.placeholder,
+      this.peerName,
+      this.quality,
+      this.selfSlot,
+      this.previewLabel,
+    );
+  }
+
+  /** Whether a remote `<video>` is on the stage. */
+  get hasRemote() {
+    return Boolean(this.remoteSlot.firstChild);
+  }
+
+  /** @param {object} view  the view's `stage` */
+  show(view) {
+    this.root.hidden = !view.shown;
+    this.root.dataset.state = view.state;
+    const p = view.placeholder;
+    const cameraOff = p?.cameraOff ? [h("span", { class: "vc-camera-off", "data-testid": "videochat-camera-off" }, "Camera off")] : [];
+    this.placeholder.replaceChildren(...(p ? [avatar(p.peer, "vc-large"), h("span", {}, p.peer.name), ...cameraOff] : []));
+    this.placeholder.hidden = view.showingVideo;
+    this.root.dataset.peerMic = String(view.peerMedia.mic);
+    this.root.dataset.peerCam = String(view.peerMedia.cam);
+    this.root.dataset.peerScreen = String(view.peerMedia.screen);
+    this.peerNameText.textContent = view.peerName;
+    this.peerMuted.hidden = !view.peerMuted;
+    this.peerName.hidden = !view.peerNameShown;
+    this.previewLabel.hidden = !view.previewLabel;
+  }
+
+  /**
+   * Your preview: what you send, and whether to say the camera is off instead.
+   * @param {{sharing: boolean, localOff: boolean}} view  the view's `controls`
+   */
+  showSelf({ sharing, localOff }) {
+    this.selfSlot.classList.toggle("vc-sharing", sharing);
+    this.local.hidden = localOff;
+    this.localOff.hidden = !localOff;
+  }
+
+  /**
+   * Play the other person's stream.
+   * @param {MediaStream} stream
+   * @param {string} peerId
+   * @param {string|null} speaker  the audio output's device id
+   */
+  showRemote(stream, peerId, speaker) {
+    let video = this.remoteSlot.querySelector("video");
+    if (!video) {
+      video = h("video", { class: "vc-remote-video", "data-testid": "videochat-remote-video", autoplay: true, playsinline: true, part: "remote-video" });
+      this.remoteSlot.append(video);
+    }
+    video.dataset.userId = peerId;
+    if (video.srcObject !== stream) video.srcObject = stream;
+    video.play().catch(() => {});
+    applySpeaker(video, speaker);
+  }
+
+  /** Remove the other person's video (the call ended, or a room tile plays it now). */
+  removeRemote() {
+    for (const video of this.remoteSlot.querySelectorAll("video")) {
+      video.srcObject = null;
+      video.remove();
+    }
+  }
+
+  /** Show a rating of the call's connection. @param {string} peerId @param {object} rating */
+  showQuality(peerId, rating) {
+    showQuality(this.quality, peerId, rating);
+  }
+}

@@ -1,0 +1,121 @@
+/**
+ * Who is online: the online list (each person with their status and a Call button)
+ * and the panel of people you can add to your call or room. Each shows what the
+ * view ({@link module:view}) says.
+ * @module presence-view
+ */
+
+import { avatar, h } from "./dom.js";
+
+/** The online list. */
+export class PresenceList {
+  /** @param {{onCall: (userId: string) => void}} handlers */
+  constructor({ onCall }) {
+    this._onCall = onCall;
+    /** @type {Map<string, {li: HTMLElement, button: HTMLButtonElement, name: HTMLElement, status: HTMLElement, avatar: HTMLElement}>} */
+    this._rows = new Map();
+    this.heading = h("h3", { class: "vc-heading" }, "Online now");
+    this.list = h("ul", { class: "vc-list", "data-testid": "videochat-presence", "aria-label": "People online", part: "presence" });
+    this.empty = h("p", { class: "vc-empty" }, "Nobody else is online right now.");
+  }
+
+  /**
+   * Show who is online. Rows are kept per person and updated in place (moved only
+   * when the order changes): a row rebuilt under the pointer would swallow a click
+   * on its Call button made while someone else's status changed.
+   * @param {{users: object[], empty: boolean}} view  the view's `presence`
+   */
+  show({ users, empty }) {
+    const online = new Set(users.map((u) => u.id));
+    for (const [id, row] of this._rows) {
+      if (!online.has(id)) {
+        row.li.remove();
+        this._rows.delete(id);
+      }
+    }
+    let previous = null;
+    for (const user of users) {
+      const row = this._row(user);
+      const at = previous ? previous.nextSibling : this.list.firstChild;
+      if (at !== row.li) this.list.insertBefore(row.li, at);
+      previous = row.li;
+    }
+    this.empty.hidden = !empty;
+  }
+
+  _row(user) {
+    let row = this._rows.get(user.id);
+    if (!row) {
+      const button = h("button", { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-call", part: "button call" }, "Call");
+      button.addEventListener("click", () => this._onCall(user.id));
+      const name = h("span", { class: "vc-name" });
+      const status = h("span", { class: "vc-presence" });
+      const placeholder = h("span");
+      const li = h("li", { class: "vc-user", "data-testid": "videochat-user", "data-user-id": user.id, part: "user" },
+        placeholder, h("span", { class: "vc-user-text" }, name, status), button);
+      row = { li, button, name, status, avatar: placeholder };
+      this._rows.set(user.id, row);
+    }
+    if (row.name.textContent !== user.name) {
+      row.name.textContent = user.name;
+      row.avatar.replaceWith((row.avatar = avatar(user)));
+      row.button.setAttribute("aria-label", user.call.label);
+    }
+    if (row.li.dataset.status !== user.status) {
+      row.li.dataset.status = user.status;
+      row.status.className = `vc-presence vc-${user.status}`;
+      row.status.textContent = user.statusWords;
+    }
+    const { call } = user;
+    row.button.disabled = call.disabled;
+    if (row.button.textContent !== call.text) row.button.textContent = call.text;
+    row.button.title = call.title;
+    return row;
+  }
+
+  /** Forget everyone (the connection was closed). */
+  clear() {
+    for (const row of this._rows.values()) row.li.remove();
+    this._rows.clear();
+    this.empty.hidden = false;
+  }
+}
+
+/** The panel of people you can add to your call or room. */
+export class AddPanel {
+  /** @param {{onInvite: (userId: string) => void}} handlers */
+  constructor({ onInvite }) {
+    this._onInvite = onInvite;
+    this._shown = "";
+    this.list = h("ul", { class: "vc-list vc-add-list", "aria-label": "People you can add" });
+    this.empty = h("p", { class: "vc-empty" }, "Nobody else is available right now.");
+    this.root = h(
+      "section",
+      { class: "vc-add-panel", "aria-label": "Add someone", "data-testid": "videochat-add-panel", part: "add-panel", hidden: true },
+      h("h3", { class: "vc-heading" }, "Add someone to this call"),
+      this.list,
+      this.empty,
+    );
+  }
+
+  /**
+   * Open or close the panel, listing the candidates (rebuilt only when they change,
+   * so that a click is never swallowed by a list rebuilt under the pointer).
+   * @param {{open: boolean, candidates: {id: string, name: string}[]}} view  the view's `add`
+   */
+  show({ open, candidates }) {
+    this.root.hidden = !open;
+    if (!open) return;
+    const key = JSON.stringify(candidates.map((u) => [u.id, u.name]));
+    if (key === this._shown) return;
+    this._shown = key;
+    this.list.replaceChildren(
+      ...candidates.map((user) => {
+        const button = h("button", { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-invite", "aria-label": `Add ${user.name}`, part: "button invite" }, "Add");
+        button.addEventListener("click", () => this._onInvite(user.id));
+        return h("li", { class: "vc-user", "data-user-id": user.id, part: "user" }, avatar(user), h("span", { class: "vc-user-text" }, h("span", { class: "vc-name" }, user.name)), button);
+      }),
+    );
+    this.empty.hidden = candidates.length > 0;
+  }
+}
