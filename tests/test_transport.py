@@ -29,6 +29,7 @@ from flask import Flask
 from flask_socketio import SocketIO
 
 from flask_videochat import NAMESPACE, VideoChat
+from flask_videochat.events.base import MAX_REFUSALS
 from flask_videochat.events.transport import (
     MAX_ATTACHMENTS,
     MAX_FRAMES_PER_SECOND,
@@ -36,7 +37,7 @@ from flask_videochat.events.transport import (
     _guarded_messages,
 )
 from flask_videochat.testing import LiveServer
-from tests.rawws import BINARY, TEXT, RawSocket, frame
+from tests.rawws import BINARY, CLOSE, TEXT, RawSocket, frame
 
 #: The server's ``max_http_buffer_size``.
 CAP = 65_536
@@ -201,18 +202,23 @@ def test_a_flood_of_events_is_closed_and_does_not_hold_up_others(server: LiveSer
         )
         sender = threading.Thread(target=_send_quietly, args=(eve.sock, frames), daemon=True)
         sender.start()
-        slowest = 0.0
         for n in range(10):  # within Bob's own limit, 10 a second
-            started = time.monotonic()
             assert ping(bystander, 100 + n) == {"ok": True}
-            slowest = max(slowest, time.monotonic() - started)
             time.sleep(0.12)
         eve.sock.settimeout(10)
-        assert eve.closed_by_server() in (1000, "eof")
+        answered = 0
+        with contextlib.suppress(EOFError, ConnectionResetError):
+            while True:
+                opcode, data = eve.receive()
+                if opcode == CLOSE:
+                    break
+                answered += data.startswith(f"43{NAMESPACE},".encode())
         sender.join(10)
 
-    # A frozen server answers in seconds; a busy one in milliseconds.
-    assert slowest < 0.5
+    # Her connection was closed after about MAX_REFUSALS refusals: the server did
+    # not go through her 10,000 events (the old code answered every one). How long
+    # Bob waited meanwhile is measured by benchmarks/abuse.py, not asserted here.
+    assert answered <= MAX_REFUSALS + 30
 
 
 def _send_quietly(sock: socket.socket, data: bytes) -> None:
@@ -296,16 +302,12 @@ def test_a_flood_of_tiny_frames_is_closed_and_does_not_freeze_the_others(
     with signed_in(server, "bob") as bystander, signed_in(server) as ws:
         sender = threading.Thread(target=_send_quietly, args=(ws.sock, flood), daemon=True)
         sender.start()
-        slowest = 0.0
         for n in range(5):
-            started = time.monotonic()
             assert ping(bystander, 200 + n) == {"ok": True}
-            slowest = max(slowest, time.monotonic() - started)
             time.sleep(0.12)
         ws.sock.settimeout(10)
         assert ws.closed_by_server() in (1008, "eof")  # RFC 6455 7.4.1: policy violation
         sender.join(10)
-    assert slowest < 0.5
 
 
 def test_compression_is_not_negotiated(server: LiveServer) -> None:
