@@ -16,7 +16,7 @@ from flask_videochat.events.base import MAX_REFUSALS
 from tests.support import answered
 
 if TYPE_CHECKING:
-    from conftest import Connector, Host, MakeHost
+    from tests.harness import Connector, Host, MakeHost
 
     Connectors = Callable[[Host], Connector]
 

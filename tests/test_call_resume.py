@@ -14,7 +14,7 @@ from flask_videochat import Call, CallBook, CallState, EndReason, ErrorCode, Pro
 from flask_videochat.core.call_values import CallEndedError, EndedCall, EndedCalls, ResumedCall
 
 if TYPE_CHECKING:
-    from conftest import FakeClock
+    from tests.harness import FakeClock
 
 #: Connection ids: Ada's tab and the one she came back on; Bob's two; Cy's, Dan's, Eve's.
 ADA, ADA2, BOB, BOB2, CY, DAN = "sid-ada", "sid-ada-2", "sid-bob", "sid-bob-2", "sid-cy", "sid-dan"

@@ -21,7 +21,7 @@ from flask_videochat import (
 )
 
 if TYPE_CHECKING:
-    from conftest import FakeClock
+    from tests.harness import FakeClock
 
 #: Connection ids: Ada's tab; Bob's two tabs; Cy's tab.
 ADA, BOB, BOB2, CY = "sid-ada", "sid-bob", "sid-bob-2", "sid-cy"

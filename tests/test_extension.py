@@ -19,7 +19,7 @@ from flask_videochat import NAMESPACE, VideoChat
 from flask_videochat.config import DEFAULTS
 
 if TYPE_CHECKING:
-    from conftest import Connector, Host, MakeHost
+    from tests.harness import Connector, Host, MakeHost
 
 JS_MIMETYPES = {"text/javascript", "application/javascript"}
 HOSTILE = '"><script>alert(1)</script>'

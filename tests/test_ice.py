@@ -22,7 +22,7 @@ from flask_videochat.core import ice
 from flask_videochat.core.ice import turn_credentials
 
 if TYPE_CHECKING:
-    from conftest import Connector, Host, MakeHost
+    from tests.harness import Connector, Host, MakeHost
 
 SECRET = "north-wind-7"
 TURN_URLS = ["turn:turn.example.org:3478?transport=udp", "turns:turn.example.org:443?transport=tcp"]
@@ -31,7 +31,7 @@ TURN_CONFIG: dict[str, Any] = {
     "VIDEOCHAT_TURN_SECRET": SECRET,
     "VIDEOCHAT_TURN_TTL": 600,
 }
-STUN = {"urls": "stun:stun.example.org:3478"}  # tests/conftest.py's TEST_CONFIG
+STUN = {"urls": "stun:stun.example.org:3478"}  # tests/harness.py's TEST_CONFIG
 
 
 def expected_credential(secret: str, username: str) -> str:

@@ -1,10 +1,11 @@
 """Connecting to ``/videochat`` and presence, through Flask-SocketIO's test client,
 under both async modes: who may connect, ``hello``, the snapshot and the diffs that
-follow it, several tabs of one person."""
+follow it, several tabs of one person, identities, presence turned off and its
+config. Changes gathered in windows: ``test_namespace_presence_windows.py``;
+``can_see``: ``test_namespace_presence_can_see.py``."""
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, Callable
 
 import pytest
@@ -15,30 +16,18 @@ from flask_videochat.core.protocol import (
     MAX_SDP_LENGTH,
     PROTOCOL_VERSION,
 )
-from tests.support import assert_error, clear, invite, statuses
+from tests.support import assert_error, invite, statuses
 
 #: Every test here runs on both stores: in memory, and on Redis (one process).
 pytestmark = pytest.mark.parametrize("host_store", ("memory", "redis"), indirect=True)
 
 if TYPE_CHECKING:
-    from conftest import Connector, Host, MakeHost, Tab
-
-    from flask_videochat import User
+    from tests.harness import Connector, Host, MakeHost
 
     Person = Callable[..., dict[str, str]]
 
 HOSTILE_NAME = "<img src=x onerror=alert(1)>"
 UNAUTHENTICATED = {"code": "ERR_UNAUTHENTICATED", "message": "Sign in to make video calls."}
-
-
-@pytest.fixture
-def person(host: Host) -> Person:
-    """``person("bob", "in_call")``: Bob as presence events list him."""
-
-    def listed(user_id: str, status: str = "available") -> dict[str, str]:
-        return {**host.public(user_id), "status": status}
-
-    return listed
 
 
 # -- who may connect ----------------------------------------------------------------
@@ -302,150 +291,6 @@ def test_display_names_pass_through_as_text(connect: Connector, person: Person) 
     assert ada.received("call.incoming")[0]["from"] == {"id": "eve", "name": hostile}
 
 
-# -- presence.changes: windows ------------------------------------------------------------
-
-#: The window of the hosts that gather changes, in seconds.
-WINDOW = 0.2
-
-
-def named_host(make_host: MakeHost, **config: Any) -> Host:
-    """A host whose users are whoever signs in (``connect("u1")`` is user ``u1``,
-    named ``U1``): more people than :data:`~conftest.USERS`."""
-    from flask import session
-
-    def load() -> Any:
-        uid = session.get("uid")
-        return (uid, uid.upper()) if uid else None
-
-    return make_host(login=False, identity_loader=load, config=config)
-
-
-def seen_by(tab: Tab) -> dict[str, str]:
-    """Who ``tab`` believes is online (id -> status): its snapshot with every
-    ``presence.changes`` applied in order, its own id ignored."""
-    view = {u["id"]: u["status"] for u in tab.received("presence.snapshot")[0]["users"]}
-    for change in tab.changes():
-        view.update((u["id"], u["status"]) for u in change["users"])
-        for uid in change["left"]:
-            view.pop(uid, None)
-    view.pop(str(tab.user_id), None)
-    return view
-
-
-def poll(host: Host, predicate: Callable[[], bool], *, what: str, timeout: float = 1.0) -> None:
-    """Let the server's timers run until ``predicate`` holds; fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while not predicate():
-        assert time.monotonic() < deadline, f"timed out after {timeout} s waiting for {what}"
-        host.sleep(0.01)
-
-
-def others_of(host: Host, user_id: str) -> dict[str, str]:
-    """Who is really online but ``user_id`` (id -> status), as the server knows it."""
-    return {uid: status for uid, status in statuses(host).items() if uid != user_id}
-
-
-def settled(host: Host, tab: Tab) -> int:
-    """Let every pending window pass; returns how many ``presence.changes`` ``tab``
-    has received so far (the changes after it are ``tab.changes()[mark:]``)."""
-    host.sleep(WINDOW * 2)
-    return len(tab.changes())
-
-
-def test_joins_within_a_window_go_out_together(
-    make_host: MakeHost, connector_for: Callable[[Host], Connector]
-) -> None:
-    host = named_host(make_host, VIDEOCHAT_PRESENCE_WINDOW=WINDOW)
-    connect = connector_for(host)
-    watcher = connect("watcher")
-    mark = settled(host, watcher)
-    crowd = [f"u{n}" for n in range(1, 6)]
-
-    started = time.monotonic()
-    for uid in crowd:
-        assert connect(uid).connected
-    poll(host, lambda: set(seen_by(watcher)) == set(crowd), what="the five joins")
-
-    assert time.monotonic() - started < 0.5
-    changes = watcher.changes()[mark:]
-    assert 1 <= len(changes) <= 2, changes  # not one per join
-    listed = [user for change in changes for user in change["users"]]
-    assert sorted(u["id"] for u in listed) == crowd  # each of them once
-    assert all(u == {"id": u["id"], "name": u["id"].upper(), "status": "available"} for u in listed)
-    assert [uid for change in changes for uid in change["left"]] == []
-    assert settled(host, watcher) == mark + len(changes)  # nothing more: nothing changed
-    assert seen_by(watcher) == others_of(host, "watcher")
-
-
-def test_a_change_carries_the_state_at_send_time(
-    make_host: MakeHost, connector_for: Callable[[Host], Connector]
-) -> None:
-    host = named_host(make_host, VIDEOCHAT_PRESENCE_WINDOW=WINDOW)
-    connect = connector_for(host)
-    watcher = connect("watcher")
-    mark = settled(host, watcher)
-
-    caller, callee = connect("caller"), connect("callee")
-    assert caller.emit("call.invite", {"to": "callee"})["state"] == "ringing"
-    poll(host, lambda: len(watcher.changes()) > mark, what="the changes")
-
-    # One message: the two joined and started ringing within one window, so each is
-    # listed once, as they were when it went out.
-    assert settled(host, watcher) == mark + 1
-    assert watcher.changes()[mark:] == [
-        {
-            "users": [
-                {"id": "caller", "name": "CALLER", "status": "ringing"},
-                {"id": "callee", "name": "CALLEE", "status": "ringing"},
-            ],
-            "left": [],
-        }
-    ]
-    assert seen_by(watcher) == others_of(host, "watcher")
-    call_id = callee.received("call.incoming")[0]["call_id"]
-    assert caller.emit("call.cancel", {"call_id": call_id})["ok"] is True
-
-
-def test_coming_and_going_within_a_window_is_never_left_online(
-    make_host: MakeHost, connector_for: Callable[[Host], Connector]
-) -> None:
-    host = named_host(make_host, VIDEOCHAT_PRESENCE_WINDOW=WINDOW)
-    connect = connector_for(host)
-    watcher = connect("watcher")
-    connect("stays")
-    mark = settled(host, watcher)
-
-    flash = connect("flash")
-    flash.close()
-    connect("late")  # a change after it, in the same window
-    poll(host, lambda: "late" in seen_by(watcher), what="late's join")
-    settled(host, watcher)
-
-    changes = watcher.changes()[mark:]
-    assert "flash" not in [u["id"] for change in changes for u in change["users"]]
-    assert {uid for change in changes for uid in change["left"]} <= {"flash"}
-    expected = {"stays": "available", "late": "available"}
-    assert seen_by(watcher) == others_of(host, "watcher") == expected
-
-
-def test_leaving_and_coming_back_within_a_window_is_online(
-    make_host: MakeHost, connector_for: Callable[[Host], Connector]
-) -> None:
-    host = named_host(make_host, VIDEOCHAT_PRESENCE_WINDOW=WINDOW)
-    connect = connector_for(host)
-    watcher = connect("watcher")
-    first = connect("back")
-    mark = settled(host, watcher)
-    assert seen_by(watcher) == {"back": "available"}
-
-    first.close()
-    connect("back")
-    poll(host, lambda: len(watcher.changes()) > mark, what="the changes")
-    settled(host, watcher)
-
-    assert seen_by(watcher) == others_of(host, "watcher") == {"back": "available"}
-
-
 # -- presence turned off ------------------------------------------------------------------
 
 
@@ -469,165 +314,6 @@ def test_without_presence_nothing_is_sent_and_calls_by_id_still_work(
 
     for tab in (ada, bob, cy):
         assert [n for n in tab.names() if n.startswith("presence.")] == [], tab.log
-
-
-# -- can_see ------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def hidden(
-    make_host: MakeHost, connector_for: Callable[[Host], Connector]
-) -> tuple[Host, Connector, list[tuple[str, str]]]:
-    """A host whose ``can_see`` hides Eve from Ada (only that way round), with the
-    ``(viewer, user)`` ids of every time the hook was asked."""
-    asked: list[tuple[str, str]] = []
-
-    def can_see(viewer: User, user: User) -> bool:
-        asked.append((viewer.id, user.id))
-        return (viewer.id, user.id) != ("ada", "eve")
-
-    host = make_host(can_see=can_see)
-    return host, connector_for(host), asked
-
-
-def test_can_see_filters_the_snapshot(
-    hidden: tuple[Host, Connector, list[tuple[str, str]]], person: Person
-) -> None:
-    _, connect, asked = hidden
-    connect("eve")
-    connect("bob")
-
-    ada = connect("ada")
-    dan = connect("dan")
-
-    assert ada.received("presence.snapshot") == [{"users": [person("bob")]}]
-    assert sorted(u["id"] for u in dan.received("presence.snapshot")[0]["users"]) == [
-        "ada",
-        "bob",
-        "eve",
-    ]
-    # Eve sees Ada: the hook is one way.
-    assert "ada" in [u["id"] for u in connect("eve").received("presence.snapshot")[0]["users"]]
-    assert ("ada", "eve") in asked
-    assert [pair for pair in asked if pair[0] == pair[1]] == []
-
-
-def test_can_see_filters_the_changes(hidden: tuple[Host, Connector, list[tuple[str, str]]]) -> None:
-    host, connect, asked = hidden
-    ada, bob, cy = connect("ada"), connect("bob"), connect("cy")
-    mark = {tab.user_id: len(tab.changes()) for tab in (ada, bob, cy)}
-
-    eve = connect("eve")  # joins,
-    invite(eve, "cy")  # changes status (and Cy's),
-    eve.close()  # and leaves (Cy is free again)
-
-    assert bob.statuses()[mark["bob"] :] == [
-        ("eve", "available"),
-        ("eve", "ringing"),
-        ("cy", "ringing"),
-        ("cy", "available"),
-    ]
-    assert bob.offline() == ["eve"]
-    # Ada hears of Cy ringing and free again, and of Eve nothing at all.
-    assert ada.statuses()[mark["ada"] :] == [("cy", "ringing"), ("cy", "available")]
-    assert ada.offline() == []
-    assert all(change["users"] or change["left"] for change in ada.changes())  # none empty
-    # Each viewer gets their own messages, which do not mention the viewer.
-    for tab in (ada, bob, cy):
-        assert tab.user_id not in [u["id"] for u in tab.online()] + tab.offline()
-    assert seen_by(ada) == {"bob": "available", "cy": "available"} == others_of(host, "ada")
-    assert seen_by(bob) == others_of(host, "bob")
-    assert ("ada", "eve") in asked
-    assert [pair for pair in asked if pair[0] == pair[1]] == []
-
-
-def test_someone_hidden_is_offline_to_invitations(
-    hidden: tuple[Host, Connector, list[tuple[str, str]]],
-) -> None:
-    host, connect, asked = hidden
-    ada, eve, bob = connect("ada"), connect("eve"), connect("bob")
-    clear(ada, eve, bob)
-
-    hidden_ack = ada.emit("call.invite", {"to": "eve"})
-    offline_ack = ada.emit("call.invite", {"to": "dan"})  # Dan is really offline
-
-    assert_error(hidden_ack, "ERR_USER_OFFLINE")
-    assert hidden_ack == offline_ack
-    assert eve.received("call.incoming") == []
-    assert statuses(host) == {"ada": "available", "bob": "available", "eve": "available"}
-
-    assert ada.emit("room.join", {"room": "standup"})["ok"] is True
-    hidden_ack = ada.emit("room.invite", {"room": "standup", "to": "eve"})
-    offline_ack = ada.emit("room.invite", {"room": "standup", "to": "dan"})
-
-    assert_error(hidden_ack, "ERR_USER_OFFLINE")
-    assert hidden_ack == offline_ack
-    assert eve.received("room.invite") == []
-    assert statuses(host)["eve"] == "available"
-    # Eve is online for those who may see her.
-    call_id = invite(bob, "eve")
-    assert eve.received("call.incoming")[0]["from"] == host.public("bob")
-    assert bob.emit("call.cancel", {"call_id": call_id})["ok"] is True
-    assert [pair for pair in asked if pair[0] == pair[1]] == []
-
-
-def test_a_failing_can_see_hides_and_breaks_nothing_else(
-    make_host: MakeHost,
-    connector_for: Callable[[Host], Connector],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    """A ``can_see`` hook that raises (the host's directory is down) hides whom it
-    was asked about, is logged, and leaves calls and the others' presence alone."""
-    down = False
-
-    def can_see(viewer: User, user: User) -> bool:
-        if down and user.id == "eve":
-            raise LookupError("directory down")
-        return True
-
-    host = make_host(can_see=can_see)
-    connect = connector_for(host)
-    ada, bob, eve = connect("ada"), connect("bob"), connect("eve")
-    mark = len(ada.changes())
-    down = True
-
-    call_id = invite(eve, "bob")  # Eve's and Bob's status change: Eve's cannot be shown
-
-    assert bob.received("call.incoming")[0]["call_id"] == call_id
-    assert ada.statuses()[mark:] == [("bob", "ringing")]
-    assert any("can_see" in r.getMessage() for r in caplog.records)
-    assert eve.emit("call.cancel", {"call_id": call_id})["ok"] is True
-
-    eve.close()  # a leave tells nothing: it still goes out, so Eve is no ghost
-
-    assert ada.offline() == bob.offline() == ["eve"]
-    assert statuses(host) == {"ada": "available", "bob": "available"}
-
-
-def test_a_failing_can_see_at_connect_hides_and_the_connection_works(
-    make_host: MakeHost,
-    connector_for: Callable[[Host], Connector],
-    caplog: pytest.LogCaptureFixture,
-) -> None:
-    def can_see(viewer: User, user: User) -> bool:
-        if user.id == "eve":
-            raise LookupError("directory down")
-        return True
-
-    host = make_host(can_see=can_see)
-    connect = connector_for(host)
-    eve, bob = connect("eve"), connect("bob")
-
-    ada = connect("ada")  # her snapshot asks about Eve and Bob
-
-    assert [u["id"] for u in ada.received("presence.snapshot")[0]["users"]] == ["bob"]
-    assert any("can_see" in r.getMessage() for r in caplog.records)
-    assert ada.emit("ping", {})["ok"] is True
-    # Calling someone the hook cannot decide about: as if offline, not an error.
-    refused = ada.emit("call.invite", {"to": "eve"})
-    assert refused["error"]["code"] == "ERR_USER_OFFLINE"
-    assert eve.received("call.incoming") == []
-    assert bob.emit("call.invite", {"to": "ada"})["ok"] is True
 
 
 # -- configuration ---------------------------------------------------------------------------

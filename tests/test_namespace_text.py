@@ -17,7 +17,7 @@ from flask_videochat import VideoChat, chat_message
 from tests.support import Sent, answered, assert_error, assert_nothing, clear, recording
 
 if TYPE_CHECKING:
-    from conftest import Connector, Host, MakeHost, Tab
+    from tests.harness import Connector, Host, MakeHost, Tab
 
     Connectors = Callable[[Host], Connector]
 
