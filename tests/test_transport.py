@@ -42,7 +42,7 @@ from tests.rawws import BINARY, CLOSE, TEXT, RawSocket, frame
 #: The server's ``max_http_buffer_size``.
 CAP = 65_536
 #: Seconds the server gives an Engine.IO session to connect a namespace (the
-#: default is 10; :data:`~flask_videochat.transport.CONNECT_TIMEOUT`).
+#: default is 10; :data:`~flask_videochat.events.transport.CONNECT_TIMEOUT`).
 CONNECT_TIMEOUT = 1.0
 
 MODES = ("threading", "eventlet", "gevent")
