@@ -191,10 +191,15 @@ def test_calling_too_often_says_when_you_can_call_again(videochat_user, names):
     # It counts down, second by second, on the button and in the words (to the
     # end when it was the last second).
     expect(button).not_to_have_text(f"Call in {first} s", timeout=2500)
-    if first > 1:
-        assert button.inner_text() == f"Call in {first - 1} s"
-        expect(ada.error).to_contain_text(f"in {first - 1} second")
+    text = button.inner_text()
+    if text != "Call":
+        # The next second (or the one after, when this test's process was slower
+        # than a second to look: the countdown follows the clock).
+        now = _seconds(text)
+        assert first - 2 <= now <= first - 1, (first, now)
+        expect(ada.error).to_contain_text(re.compile(rf"in ({now}|{now - 1}) seconds?"))
     else:
+        assert first <= 2, first
         expect(button).to_have_text("Call")
         expect(ada.error).to_be_hidden()
     expect(ada.status).not_to_contain_text("could not")

@@ -227,11 +227,12 @@ def test_check_size_counts_bytes_and_stops_early() -> None:
         check_size(["é" * 100], max_bytes=201)
     with pytest.raises(ProtocolError, match="too large"):
         check_size([{"k": b"\0" * 100}], max_bytes=100)
+    huge, deep = [[0] * 2_000_000], [nested(100_000)]  # made before the clock starts
     started = time.monotonic()
     with pytest.raises(ProtocolError, match="too large"):
-        check_size([[0] * 2_000_000], max_bytes=65536)
+        check_size(huge, max_bytes=65536)
     with pytest.raises(ProtocolError, match="nested"):
-        check_size([nested(100_000)], max_bytes=10**9)
+        check_size(deep, max_bytes=10**9)
     assert time.monotonic() - started < 1
 
 

@@ -343,8 +343,8 @@ def test_with_a_reconnect_grace_the_call_ends_only_after_it(
     call_id = answered(ada, bob)
     clear(ada, bob)
 
+    closed_at = time.monotonic()  # (the grace starts inside close())
     bob.close()
-    closed_at = time.monotonic()
 
     assert ada.offline() == ["bob"]
     assert ada.received("call.ended") == []

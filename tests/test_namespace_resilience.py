@@ -99,8 +99,8 @@ def test_reconnecting_without_resuming_still_ends_the_call_after_the_grace(
     host, connect = graceful
     ada, bob = connect("ada"), connect("bob")
     call_id = answered(ada, bob)
+    closed_at = time.monotonic()  # (the grace starts inside close())
     ada.close()
-    closed_at = time.monotonic()
     back = connect("ada")  # a new tab, which does not ask for the call
     clear(bob)
 
@@ -276,8 +276,8 @@ def test_a_member_who_does_not_come_back_leaves_after_the_grace(
     sent = signals_of(host)
     clear(ada)
 
+    closed_at = time.monotonic()  # (the grace starts inside close())
     bob.close()
-    closed_at = time.monotonic()
 
     host.sleep(GRACE / 4)
     assert ada.received("room.member_left") == []

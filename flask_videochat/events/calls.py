@@ -170,12 +170,14 @@ class CallEvents(NamespaceBase):
     # -- helpers ---------------------------------------------------------------
 
     def _ended(self, call: Call) -> None:
-        """Tell every connection involved that ``call`` ended, and the host."""
+        """Tell every connection involved that ``call`` ended, and the host. The
+        parties' statuses are published first: whoever hears of the end finds
+        presence already saying so."""
         assert call.reason is not None
         message = {"call_id": call.id, "reason": call.reason.value}
+        self._refresh_status(call.caller_id, call.callee_id)
         self._emit("call.ended", message, to=call.caller_sid)
         self._emit("call.ended", message, to=call.callee_sid or user_room(call.callee_id))
-        self._refresh_status(call.caller_id, call.callee_id)
         notify(
             call_ended,
             self._app(),
@@ -206,8 +208,8 @@ class CallEvents(NamespaceBase):
         if self.state.calls.expire_claim(claim.user_id, claim.token) is None:
             return
         reason = EndReason.PEER_DISCONNECTED.value
-        self._emit("call.ended", {"call_id": claim.call_id, "reason": reason}, to=claim.sid)
         self._refresh_status(claim.user_id)
+        self._emit("call.ended", {"call_id": claim.call_id, "reason": reason}, to=claim.sid)
 
     def _ring_over(self, call_id: str) -> None:
         call = self.state.calls.expire(call_id)

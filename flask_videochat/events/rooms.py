@@ -297,23 +297,23 @@ class RoomEvents(NamespaceBase):
         its invitations)."""
         room, member = departure.room.name, departure.member
         left = {"room": room, "id": member.id, "reason": departure.reason.value}
+        # Statuses first: whoever hears of the departure finds presence saying so.
+        self._refresh_status(member.id, *(invite.user.id for invite in departure.cancelled))
         for other in departure.room.members:
             self._emit("room.member_left", left, to=other.sid)
         for invite in departure.cancelled:
             ended = {"room": room, "id": invite.user.id, "reason": "cancelled"}
             self._emit("room.invite_ended", ended, to=user_room(invite.user.id))
-            self._refresh_status(invite.user.id)
-        self._refresh_status(member.id)
         notify(room_left, self._app(), room=room, user=member.user, reason=left["reason"])
 
     def _invite_ended(self, ended: InviteEnded) -> None:
         """Tell the room's members and every tab of the invitee."""
         invitee = ended.invite.user.id
         message = {"room": ended.invite.room, "id": invitee, "reason": ended.reason.value}
+        self._refresh_status(invitee)  # first, as in _departed
         for member in ended.members:
             self._emit("room.invite_ended", message, to=member.sid)
         self._emit("room.invite_ended", message, to=user_room(invitee))
-        self._refresh_status(invitee)
 
     def _seat_over(self, room: str, user_id: str, sid: str) -> None:
         """The reconnect grace of a seat kept on closed connection ``sid`` is over:
