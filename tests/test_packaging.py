@@ -28,6 +28,9 @@ REQUIRED = (
     "flask_videochat/web/static/videochat/css/room-page.css",
     "flask_videochat/web/static/videochat/vendor/socket.io.esm.min.js",
     "flask_videochat/web/static/videochat/vendor/LICENSE-socket.io-client",
+    "flask_videochat/web/static/videochat/css/icons.css",
+    "flask_videochat/web/static/videochat/vendor/lucide/LICENSE",
+    "flask_videochat/web/static/videochat/vendor/lucide/mic.svg",
 )
 
 

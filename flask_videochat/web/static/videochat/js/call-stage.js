@@ -8,6 +8,7 @@
 
 import { applySpeaker } from "./media.js";
 import { avatar, h, qualityIndicator, showQuality, showToggle } from "./dom.js";
+import { icon } from "./icons.js";
 
 /** A round button of the controls. */
 function button(testid, cls, label, text, part, attrs = {}) {
@@ -59,6 +60,7 @@ export class Controls {
     this.devices = button("videochat-devices", "vc-round", "Camera and microphone settings", "Devices", "devices-button", { "aria-expanded": "false" });
     this.add = button("videochat-add-participant", "vc-round", "Add someone to this call", "Add", "add", { "aria-expanded": "false" });
     this.hangup = button("videochat-hangup", "vc-hangup", "Hang up", "Hang up", "hangup", { hidden: true });
+    this.hangup.prepend(icon("phone-off"));
     this.leave = button("videochat-leave", "vc-hangup", "Leave the room", "Leave", "leave", { hidden: true });
     this.root = h("div", { class: "vc-controls" }, this.mute, this.camera, this.screen, this.devices, this.add, this.hangup, this.leave);
     const on = { mute: "onMute", camera: "onCamera", screen: "onScreen", devices: "onDevices", add: "onAdd", hangup: "onHangup", leave: "onLeave" };

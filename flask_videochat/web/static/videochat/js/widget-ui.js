@@ -12,6 +12,7 @@ import { CallStage, Controls, IncomingPanel } from "./call-stage.js";
 import { ChatView } from "./chat-view.js";
 import { DeviceCheck } from "./device-check.js";
 import { h, place } from "./dom.js";
+import { ICON_STYLESHEET } from "./icons.js";
 import { applySpeaker } from "./media.js";
 import { ERR_RATE_LIMITED, rateLimitedMessage } from "./errors.js";
 import { AddPanel, PresenceList } from "./presence-view.js";
@@ -118,6 +119,7 @@ export class WidgetUI {
     );
     shadowRoot.append(
       h("link", { rel: "stylesheet", href: STYLESHEET }),
+      h("link", { rel: "stylesheet", href: ICON_STYLESHEET }),
       h(
         "div",
         { class: "vc", part: "container" },
