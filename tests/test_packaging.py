@@ -80,7 +80,11 @@ def test_wheel_contains_the_run_time_files(tmp_path: Path) -> None:
         metadata = archive.read(next(n for n in names if n.endswith(".dist-info/METADATA")))
         requires = [line for line in metadata.decode().splitlines()
                     if line.startswith("Requires-Dist:")]
-        # The example site's forms need Flask-WTF; the extension does not.
+        # The example site's forms need Flask-WTF; the extension and the kit do not.
         wtf = [line for line in requires if "flask-wtf" in line.lower()]
-        assert wtf and all('extra == "test"' in line for line in wtf), requires
+        assert wtf and all('extra == "dev"' in line or 'extra == "test"' in line
+                           for line in wtf), requires
+        testing = [line for line in requires if 'extra == "testing"' in line]
+        assert sorted(line.split()[1].split(">")[0].lower() for line in testing) == [
+            "playwright", "pytest"], requires
     assert not any(name.startswith(("tests/", "example_site/", "e2e/")) for name in names)

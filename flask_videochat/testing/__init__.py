@@ -1,8 +1,9 @@
 """Tools for testing a site that uses flask-videochat in real Chromium.
 
 The same tools drive flask-videochat's own end-to-end suite. They need the
-``test`` extra (``pip install flask-videochat[test]``): Playwright, with Chromium
-from the system (Debian's ``chromium`` package) when there is one.
+``testing`` extra (``pip install "flask-videochat[testing]"``: pytest and
+Playwright), with Chromium from the system (Debian's ``chromium`` package) when
+there is one.
 
 - :func:`launch_chromium` starts Chromium with a fake camera and microphone
   (optionally a solid-colour camera from :func:`write_solid_y4m`, or refused access).
