@@ -11,10 +11,12 @@ there is one.
 - :class:`Coturn` runs a coturn TURN server on loopback for ``VIDEOCHAT_TURN_*``.
 - :class:`VideoChatPage` is a page object for the ``<video-chat>`` widget, with
   ``expect_*`` methods that wait for what a person would see.
+- :class:`ConsoleLog` (:func:`watch_console`) collects a person's console errors,
+  uncaught exceptions and CSP violations (:class:`PageProblem`).
 
 The pytest fixtures built on them are in :mod:`flask_videochat.pytest_plugin`.
 The kit's modules: :mod:`.browser`, :mod:`.media`, :mod:`.services`, :mod:`.flows`,
-:mod:`.page`; their public names are all here.
+:mod:`.page`, :mod:`.console`; their public names are all here.
 
 Example::
 
@@ -36,6 +38,7 @@ from .browser import (
     launch_chromium,
     only_loopback,
 )
+from .console import ConsoleLog, PageProblem, watch_console
 from .flows import answered_call, sign_in_with_form
 from .media import (
     BLUE,
@@ -58,9 +61,11 @@ __all__ = [
     "RED",
     "SECOND_CAMERA_ID",
     "SECOND_CAMERA_LABEL",
+    "ConsoleLog",
     "Coturn",
     "LiveServer",
     "NetworkCut",
+    "PageProblem",
     "RedisServer",
     "VideoChatPage",
     "add_second_camera",
@@ -73,5 +78,6 @@ __all__ = [
     "only_loopback",
     "sign_in_with_form",
     "terminate",
+    "watch_console",
     "write_solid_y4m",
 ]

@@ -3,8 +3,12 @@ and ``expect_*`` methods that wait for what a person would see."""
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
+
+from .console import ConsoleLog, Ignore, watch_console
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -52,11 +56,22 @@ class VideoChatPage:
 
     :param page: a Playwright page showing the widget.
     :param timeout: seconds the ``expect_*`` methods wait.
+
+    :ivar page: that Playwright :class:`~playwright.sync_api.Page`, for anything the
+        page object does not wrap: ``page.goto(url)``, ``page.get_by_role(...)``,
+        ``expect(page).to_have_title(...)``, ``page.context.new_page()`` (another
+        tab of the same person, sharing their cookies).
+    :ivar timeout: as given.
+    :ivar console: the :class:`~flask_videochat.testing.ConsoleLog` of the page's
+        browser context (this person, every tab): console errors, uncaught
+        exceptions and CSP violations. Made with the context by the fixtures;
+        otherwise here, from now on.
     """
 
     def __init__(self, page: Page, *, timeout: float = DEFAULT_TIMEOUT) -> None:
         self.page = page
         self.timeout = timeout
+        self.console: ConsoleLog = watch_console(page.context)
 
     # -- locators ---------------------------------------------------------------
 
@@ -233,6 +248,37 @@ class VideoChatPage:
         value = self.local_video.evaluate(_COLOUR_JS)
         return None if value is None else (value[0], value[1], value[2])
 
+    def own_user_id(self, *, timeout: float | None = None) -> str:
+        """Your own user id, as the server told this page's widget
+        (``<video-chat>.currentUser.id``), once it is connected. Needs no one else
+        to see you online (no presence round trip, no ``can_see``); from another
+        person's page use :meth:`user_id_of`, or pass an id your site knows.
+
+        :raises playwright.sync_api.TimeoutError: not connected within ``timeout``.
+        """
+        handle = self.page.wait_for_function(
+            "el => el.currentUser?.id", arg=self.element.element_handle(timeout=self._ms(timeout)),
+            timeout=self._ms(timeout),
+        )
+        return str(handle.json_value())
+
+    def screenshot(self, path: str | os.PathLike[str], *, whole_page: bool = False,
+                   **options: Any) -> Path:
+        """Write a PNG of the widget (the ``<video-chat>`` element's box), or of the
+        whole page, scrolled content included, with ``whole_page``; the directories
+        on the way are made. ``options`` go to Playwright's ``screenshot``
+        (``animations="disabled"``, ``mask=[locator]``, ...).
+
+        :returns: ``path``, as a :class:`~pathlib.Path`.
+        """
+        out = Path(path)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        if whole_page:
+            self.page.screenshot(path=str(out), full_page=True, **options)
+        else:
+            self.element.screenshot(path=str(out), timeout=self._ms(None), **options)
+        return out
+
     def watch(self, user_id: str) -> None:
         """From now on, sample the frames decoded from ``user_id`` every 100 ms and
         note each ``videochat-resumed``: see :meth:`expect_one_connection_throughout`
@@ -307,6 +353,31 @@ class VideoChatPage:
         from playwright.sync_api import expect
 
         expect(self.status).to_contain_text(text, timeout=self._ms(timeout))
+
+    def expect_error(self, text: str, *, code: str | None = None,
+                     timeout: float | None = None) -> None:
+        """The widget's error alert (``videochat-error``, ``role="alert"``) shows
+        ``text`` (a substring), with the error code ``code`` (its ``data-code``,
+        ``"ERR_FORBIDDEN"`` for a call your site's ``can_call`` refused) when given."""
+        from playwright.sync_api import expect
+
+        expect(self.error).to_be_visible(timeout=self._ms(timeout))
+        expect(self.error).to_contain_text(text, timeout=self._ms(timeout))
+        if code is not None:
+            expect(self.error).to_have_attribute("data-code", code, timeout=self._ms(timeout))
+
+    def expect_no_console_errors(self, *, ignore: Sequence[Ignore] = ()) -> None:
+        """Nothing went wrong behind this person's back so far, in any of their tabs:
+        no console error (a ``console.error``, a failed load, a refused resource), no
+        uncaught exception and no CSP violation, but those matching ``ignore``
+        (substrings, or compiled regular expressions searched for). Waits for
+        violations this page already saw to be reported, then checks at once.
+
+        :raises AssertionError: listing each problem.
+        """
+        self.console.settle(self.page)
+        problems = self.console.matching(ignore=ignore)
+        assert not problems, "errors in the browser:\n" + "\n".join(map(str, problems))
 
     def expect_in_call_with(self, user_id: str, *, timeout: float | None = None) -> None:
         """In a call with ``user_id``: their video is shown and hang-up is offered."""

@@ -17,11 +17,14 @@ Fixtures:
     fake media; closed after the test.
 ``videochat_user``
     ``user(name, *, colour=None, second_camera=None, media_access="granted", permissions=None,
-    path="/")
+    path="/", base_url=None, viewport=None)
     -> VideoChatPage``: a person signed in, in their own browser (own fake camera,
     solid ``colour``), on ``path``. With ``media_access="site-settings"``,
     ``permissions`` (e.g. ``["microphone"]``) are what the person allowed.
-    ``page.context.new_page()`` opens another tab for that person.
+    ``viewport=(390, 844)`` gives them a window of that size in CSS pixels (a phone).
+    ``page.context.new_page()`` opens another tab for that person. Console errors,
+    uncaught exceptions and CSP violations of all their tabs are collected from the
+    start (``expect_no_console_errors()``).
 
 On a failed test, each browser context's Playwright trace is kept under
 ``test-results/<test name>/`` (open with ``playwright show-trace``).
@@ -31,7 +34,7 @@ Example::
     def test_call(videochat_user):
         ada = videochat_user("Ada", colour=RED)
         bob = videochat_user("Bob", colour=BLUE)
-        ada.call(bob_id)
+        ada.call(bob.own_user_id())
         bob.expect_ringing("Ada")
 """
 
@@ -44,6 +47,7 @@ from typing import TYPE_CHECKING, Any, Callable, Iterator
 import pytest
 
 from .browser import launch_chromium
+from .console import watch_console
 from .flows import sign_in_with_form
 from .media import add_second_camera, write_solid_y4m
 from .page import VideoChatPage
@@ -82,7 +86,8 @@ def videochat_playwright() -> Iterator[Playwright]:
 def videochat_launch(videochat_playwright: Playwright,
                      request: pytest.FixtureRequest) -> Iterator[Callable[..., Browser]]:
     """``launch(video_file=None, media_access="granted") -> Browser``; traces of every
-    context are saved when the test fails."""
+    context are saved when the test fails, and each context's console is watched
+    (:func:`~flask_videochat.testing.watch_console`) from its first page."""
     browsers: list[Browser] = []
     contexts: list[BrowserContext] = []
 
@@ -93,6 +98,7 @@ def videochat_launch(videochat_playwright: Playwright,
         def new_context(**options: Any) -> BrowserContext:
             context = original(**options)
             context.tracing.start(snapshots=True)
+            watch_console(context)
             contexts.append(context)
             return context
 
@@ -136,15 +142,18 @@ def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url:
                    videochat_sign_in: Callable[[Page, str, str], None],
                    tmp_path: Path) -> Callable[..., VideoChatPage]:
     """``user(name, *, colour=None, second_camera=None, media_access="granted",
-    permissions=None, path="/", base_url=None) -> VideoChatPage``; ``second_camera=RGB``
-    adds a second camera of that colour (:func:`~flask_videochat.testing.add_second_camera`);
-    ``base_url`` signs in on another server than ``videochat_base_url`` (another
-    process of a site on Redis)."""
+    permissions=None, path="/", base_url=None, viewport=None) -> VideoChatPage``;
+    ``second_camera=RGB`` adds a second camera of that colour
+    (:func:`~flask_videochat.testing.add_second_camera`); ``base_url`` signs in on
+    another server than ``videochat_base_url`` (another process of a site on
+    Redis); ``viewport=(width, height)`` in CSS pixels sizes the person's window
+    (Playwright's default: 1280 x 720)."""
 
     def user(name: str, *, colour: tuple[int, int, int] | None = None,
              second_camera: tuple[int, int, int] | None = None,
              media_access: str = "granted", permissions: list[str] | None = None,
-             path: str = "/", base_url: str | None = None) -> VideoChatPage:
+             path: str = "/", base_url: str | None = None,
+             viewport: tuple[int, int] | None = None) -> VideoChatPage:
         site = base_url or videochat_base_url
         video = None
         if colour is not None:
@@ -153,10 +162,12 @@ def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url:
         browser = videochat_launch(video_file=video, media_access=media_access)
         # An explicit permissions list (even empty) overrides the browser's answer
         # for every other permission: pass it only when asked.
-        if permissions is None:
-            context = browser.new_context()
-        else:
-            context = browser.new_context(permissions=permissions)
+        options: dict[str, Any] = {}
+        if permissions is not None:
+            options["permissions"] = permissions
+        if viewport is not None:
+            options["viewport"] = {"width": viewport[0], "height": viewport[1]}
+        context = browser.new_context(**options)
         if second_camera is not None:
             add_second_camera(context, second_camera)
         page = context.new_page()
