@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import Route, expect
 
 from flask_videochat.testing import BLUE, RED, sign_in_with_form
+from tests.docs_examples import code_blocks
 
 #: A sign-in page like a host app's: email, password, "Remember me", a CSRF token.
 LOGIN_FORM = """<!doctype html><title>Log in</title>
@@ -43,19 +44,22 @@ def serve_login_form(page, base_url: str) -> list[dict[str, list[str]]]:
     return posted
 
 
-def test_sign_in_fills_every_field_of_the_form(videochat_launch, videochat_base_url):
-    page = videochat_launch().new_context().new_page()
-    posted = serve_login_form(page, videochat_base_url)
+#: The host app of the sign-in tests: every request to it is answered in the browser.
+HOST = "http://127.0.0.1:9"
 
-    sign_in_with_form(page, videochat_base_url,
+
+def test_sign_in_fills_every_field_of_the_form(videochat_launch):
+    page = videochat_launch().new_context().new_page()
+    posted = serve_login_form(page, HOST)
+
+    sign_in_with_form(page, HOST,
                       {"Email": "ada@example.org", "Password": "s3cret", "Remember me": True},
                       path="/accounts/login", button="Log in")
     expect(page).to_have_title("Welcome")
     # A selector works where a label does not fit; the old one-field call still works.
-    sign_in_with_form(page, videochat_base_url, {"#email": "bob@example.org",
-                                                 "input[name=password]": "pw"},
+    sign_in_with_form(page, HOST, {"#email": "bob@example.org", "input[name=password]": "pw"},
                       path="/accounts/login", button="Log in")
-    sign_in_with_form(page, videochat_base_url, "Cy", path="/accounts/login", button="Log in")
+    sign_in_with_form(page, HOST, "Cy", path="/accounts/login", button="Log in")
 
     assert posted == [
         {"csrf_token": ["tok-123"], "email": ["ada@example.org"], "password": ["s3cret"],
@@ -63,6 +67,20 @@ def test_sign_in_fills_every_field_of_the_form(videochat_launch, videochat_base_
         {"csrf_token": ["tok-123"], "email": ["bob@example.org"], "password": ["pw"]},
         {"csrf_token": ["tok-123"], "name": ["Cy"]},
     ]
+
+
+def test_the_docs_sign_in_fixture_signs_in_by_email_and_password(videochat_launch):
+    """docs/testing.md's ``videochat_sign_in`` override, run against such a form."""
+    [block] = [b for b in code_blocks() if "def videochat_sign_in" in b.code]
+    namespace: dict[str, object] = {"__name__": "docs_example"}
+    exec(compile(block.code, block.where, "exec"), namespace)
+    sign_in = namespace["videochat_sign_in"].__wrapped__()  # type: ignore[attr-defined]
+    page = videochat_launch().new_context().new_page()
+    posted = serve_login_form(page, HOST)
+    sign_in(page, HOST, "Ada")
+    expect(page).to_have_title("Welcome")
+    assert posted == [{"csrf_token": ["tok-123"], "email": ["ada@example.org"],
+                       "password": ["correct horse battery staple"]}]
 
 
 def test_console_errors_are_collected_per_person_in_every_tab(videochat_user,
