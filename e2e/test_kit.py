@@ -91,7 +91,8 @@ def test_console_errors_are_collected_per_person_in_every_tab(videochat_user,
     # Signing in and the widget's start leave nothing in the console.
     ada.expect_no_console_errors()
 
-    ada.page.evaluate("() => console.error('boom from the page')")
+    with ada.page.expect_console_message(lambda m: "boom from the page" in m.text):
+        ada.page.evaluate("() => console.error('boom from the page')")
     with pytest.raises(AssertionError, match="boom from the page"):
         ada.expect_no_console_errors()
     ada.expect_no_console_errors(ignore=["boom from"])
