@@ -39,6 +39,9 @@ def find_chromium() -> str | None:
     return None
 
 
+#: ``media_access`` values: every request granted, every request refused, or no
+#: automatic answer (grant some with Playwright's context ``permissions=``, as a
+#: person who allowed only the microphone would).
 MEDIA_ACCESS = ("granted", "denied", "site-settings")
 
 
