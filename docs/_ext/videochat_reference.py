@@ -17,6 +17,9 @@ that the reference cannot drift from it:
     One ``fixture`` entry (a new object type, with a ``:fixture:`` role) per pytest
     fixture found in ``MODULE``: its docstring, scope and the fixtures it uses.
     Warns when there is none, or a fixture has no docstring.
+
+And a reference to where a public object is defined resolves to its public name's
+entry (:func:`resolve_public_name`).
 """
 
 from __future__ import annotations
@@ -205,6 +208,33 @@ class Fixtures(_Generated):
         return out
 
 
+#: Modules whose ``__all__`` names are documented under the module's own name
+#: (``flask_videochat.User``, not ``flask_videochat.core.presence.User``).
+PUBLIC_MODULES = ("flask_videochat", "flask_videochat.testing")
+
+
+def resolve_public_name(app: Sphinx, env: Any, node: Any, contnode: nodes.Element) -> Any:
+    """``missing-reference``: a Python reference to where a public object is defined
+    (``flask_videochat.core.calls.EndReason``, as docstrings and type hints name it)
+    resolves to the entry of its public name (``flask_videochat.EndReason``)."""
+    if node.get("refdomain") != "py":
+        return None
+    module_name, _, name = node["reftarget"].rpartition(".")
+    if not module_name.startswith("flask_videochat."):
+        return None
+    try:
+        value = getattr(importlib.import_module(module_name), name)
+    except (ImportError, AttributeError):
+        return None
+    for public in PUBLIC_MODULES:
+        module = importlib.import_module(public)
+        if name in getattr(module, "__all__", ()) and getattr(module, name) is value:
+            return env.get_domain("py").resolve_xref(
+                env, node["refdoc"], app.builder, node["reftype"], f"{public}.{name}",
+                node, contnode)
+    return None
+
+
 def setup(app: Sphinx) -> dict[str, Any]:
     app.setup_extension("sphinx.ext.autodoc")
     app.add_object_type("fixture", "fixture", objname="pytest fixture",
@@ -213,4 +243,5 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_directive("videochat-signals", Signals)
     app.add_directive("videochat-fixtures", Fixtures)
     app.add_directive("videochat-module-data", ModuleData)
+    app.connect("missing-reference", resolve_public_name)
     return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True}
