@@ -12,7 +12,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent / "_ext"))
 
-import flask_videochat  # noqa: E402
+import flask_videochat
 
 project = "flask-videochat"
 copyright = "flask-videochat contributors"

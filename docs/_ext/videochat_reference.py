@@ -148,16 +148,17 @@ class ModuleData(_Generated):
     def _doc_of(self, module: Any, attr: str, value: Any) -> list[str]:
         """The ``#:`` comment of ``attr`` in ``module`` or the submodule of its
         package that binds the same object to that name."""
-        candidates = [module.__name__] + sorted(
+        inside = module.__name__ + "."
+        candidates = [module.__name__, *sorted(
             other.__name__ for other in list(sys.modules.values())
-            if other is not None and getattr(other, "__name__", "").startswith(module.__name__ + ".")
+            if getattr(other, "__name__", "").startswith(inside)
             and getattr(other, attr, None) is value
-        )
+        )]
         for candidate in candidates:
             doc = attribute_docs(candidate).get(attr)
             if doc and any(line.strip() for line in doc):
                 self.env.note_dependency(inspect.getfile(sys.modules[candidate]))
-                return [line for line in doc]
+                return list(doc)
         return []
 
 
