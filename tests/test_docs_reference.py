@@ -6,6 +6,8 @@
 - ``docs/widget.md`` documents each attribute, method, property and event of the
   ``<video-chat>`` element as ``js/element.js`` defines them (and its JSDoc
   describes them), and nothing else; ``index.js`` exports what the page says;
+- every public name of the test kit, and each public member of its classes, has a
+  docstring (the API reference lists them all);
 - ``CHANGELOG.md`` is in the Pallets form: ``## Version X.Y.Z`` sections, each
   saying ``Unreleased`` or ``Released YYYY-MM-DD``, the newest first and for the
   package's version, then bullets.
@@ -14,10 +16,12 @@
 from __future__ import annotations
 
 import ast
+import inspect
 import re
 from pathlib import Path
 
 import flask_videochat
+import flask_videochat.testing as kit
 from flask_videochat.config import DEFAULTS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -91,6 +95,29 @@ def test_no_page_names_a_key_that_does_not_exist() -> None:
         # environment variable (the kit's VIDEOCHAT_CHROMIUM).
         names = set(re.findall(r"(?<![$\w])(VIDEOCHAT_\w*[A-Z0-9])(?![\w*])", page.read_text()))
         assert sorted(names - set(DEFAULTS)) == [], f"{page.name} names keys that do not exist"
+
+
+# -- the test kit ----------------------------------------------------------------------
+
+
+def test_every_public_name_of_the_test_kit_has_a_docstring() -> None:
+    """docs/api.md lists the kit with its members, documented or not: each needs
+    words, or the reference shows a bare signature."""
+    bare = []
+    for name in kit.__all__:
+        value = getattr(kit, name)
+        if inspect.isroutine(value) and not inspect.getdoc(value):
+            bare.append(name)
+        if not inspect.isclass(value):
+            continue
+        if not inspect.getdoc(value):
+            bare.append(name)
+        for member, attr in vars(value).items():
+            function = attr.fget if isinstance(attr, property) else attr
+            function = getattr(function, "__func__", function)
+            if not member.startswith("_") and callable(function) and not inspect.getdoc(function):
+                bare.append(f"{name}.{member}")
+    assert bare == [], "public names of flask_videochat.testing without a docstring"
 
 
 # -- the <video-chat> element ----------------------------------------------------------

@@ -117,6 +117,7 @@ class NetworkCut:
         subprocess.run(["iptables", "-w", *args], check=check, capture_output=True)
 
     def cut(self) -> None:
+        """Cut the network (``active`` becomes true)."""
         self._run("-N", self.CHAIN)
         for direction in ("--dport", "--sport") if self.keep_port is not None else ():
             self._run("-A", self.CHAIN, "-p", "tcp", direction, str(self.keep_port), "-j", "RETURN")
@@ -125,6 +126,7 @@ class NetworkCut:
         self.active = True
 
     def restore(self) -> None:
+        """Restore the network (``active`` becomes false); safe to call twice."""
         self._run("-D", "INPUT", "-j", self.CHAIN, check=False)
         self._run("-F", self.CHAIN, check=False)
         self._run("-X", self.CHAIN, check=False)
