@@ -31,8 +31,9 @@ class ChatMessage:
         visible (:func:`~flask_videochat.core.text.chat_text`).
     :param ts: when the server received it, in milliseconds since the Unix epoch.
     :param seq: its place in its room's or call's chat, 1, 2, 3... (0 until a
-        :class:`ChatLog` keeps it): browsers show messages in this order, whatever
-        order they arrive in, as wall clocks (``ts``) of two processes may disagree.
+        :class:`~flask_videochat.core.chat.ChatLog` keeps it): browsers show messages
+        in this order, whatever order they arrive in, as wall clocks (``ts``) of two
+        processes may disagree.
     """
 
     id: str

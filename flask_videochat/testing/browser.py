@@ -39,6 +39,9 @@ def find_chromium() -> str | None:
     return None
 
 
+#: ``media_access`` values: every request granted, every request refused, or no
+#: automatic answer (grant some with Playwright's context ``permissions=``, as a
+#: person who allowed only the microphone would).
 MEDIA_ACCESS = ("granted", "denied", "site-settings")
 
 
@@ -114,6 +117,7 @@ class NetworkCut:
         subprocess.run(["iptables", "-w", *args], check=check, capture_output=True)
 
     def cut(self) -> None:
+        """Cut the network (``active`` becomes true)."""
         self._run("-N", self.CHAIN)
         for direction in ("--dport", "--sport") if self.keep_port is not None else ():
             self._run("-A", self.CHAIN, "-p", "tcp", direction, str(self.keep_port), "-j", "RETURN")
@@ -122,6 +126,7 @@ class NetworkCut:
         self.active = True
 
     def restore(self) -> None:
+        """Restore the network (``active`` becomes false); safe to call twice."""
         self._run("-D", "INPUT", "-j", self.CHAIN, check=False)
         self._run("-F", self.CHAIN, check=False)
         self._run("-X", self.CHAIN, check=False)

@@ -13,7 +13,9 @@ if TYPE_CHECKING:
 
 #: Colours of fake cameras, as RGB. Far apart, so a decoded frame is told apart.
 RED = (220, 40, 40)
+#: A fake camera's blue, as RGB (see :data:`RED`).
 BLUE = (40, 70, 220)
+#: A fake camera's green, as RGB (see :data:`RED`).
 GREEN = (40, 190, 70)
 
 
@@ -41,12 +43,10 @@ def write_solid_y4m(path: str | os.PathLike[str], rgb: tuple[int, int, int], *,
     return out
 
 
-#: ``media_access`` values: every request granted, every request refused, or no
-#: automatic answer (grant some with Playwright's context ``permissions=``, as a
-#: person who allowed only the microphone would).
-
-
+#: The device id of the camera :func:`add_second_camera` adds, as
+#: ``enumerateDevices()`` lists it.
 SECOND_CAMERA_ID = "videochat-test-second-camera"
+#: That camera's label.
 SECOND_CAMERA_LABEL = "Second camera (test)"
 
 _SECOND_CAMERA_JS = """(() => {

@@ -77,6 +77,7 @@ class VideoChatPage:
 
     @property
     def element(self) -> Locator:
+        """The ``<video-chat>`` element."""
         return self.page.locator("video-chat")
 
     def _id(self, test_id: str) -> Locator:
@@ -84,9 +85,11 @@ class VideoChatPage:
 
     @property
     def presence(self) -> Locator:
+        """The online list (``videochat-presence``)."""
         return self._id("videochat-presence")
 
     def user(self, user_id: str) -> Locator:
+        """The online-list entry of ``user_id``."""
         return self.presence.locator(f'[data-testid="videochat-user"][data-user-id="{user_id}"]')
 
     def user_named(self, name: str) -> Locator:
@@ -104,50 +107,62 @@ class VideoChatPage:
         return value
 
     def call_button(self, user_id: str) -> Locator:
+        """The Call button in ``user_id``'s entry of the online list."""
         return self.user(user_id).get_by_test_id("videochat-call")
 
     @property
     def incoming(self) -> Locator:
+        """The incoming-call panel (``videochat-incoming``)."""
         return self._id("videochat-incoming")
 
     @property
     def accept_button(self) -> Locator:
+        """Accept, on the incoming panel."""
         return self._id("videochat-accept")
 
     @property
     def decline_button(self) -> Locator:
+        """Decline, on the incoming panel."""
         return self._id("videochat-decline")
 
     @property
     def hangup_button(self) -> Locator:
+        """Hang up (it also cancels a call still ringing out)."""
         return self._id("videochat-hangup")
 
     @property
     def status(self) -> Locator:
+        """The call state in words (``videochat-status``)."""
         return self._id("videochat-status")
 
     @property
     def error(self) -> Locator:
+        """The last error in words (``videochat-error``, ``role="alert"``)."""
         return self._id("videochat-error")
 
     @property
     def local_video(self) -> Locator:
+        """Your own camera preview."""
         return self._id("videochat-local-video")
 
     @property
     def room(self) -> Locator:
+        """The room view: tiles, controls, participants, chat."""
         return self._id("videochat-room")
 
     @property
     def join_button(self) -> Locator:
+        """"Join room", in room mode before joining."""
         return self._id("videochat-join")
 
     @property
     def leave_button(self) -> Locator:
+        """Leave the room."""
         return self._id("videochat-leave")
 
     @property
     def add_participant_button(self) -> Locator:
+        """"Add": opens the list of people to ring into the call or room."""
         return self._id("videochat-add-participant")
 
     def tile(self, user_id: str | None = None) -> Locator:
@@ -159,18 +174,22 @@ class VideoChatPage:
 
     @property
     def screen_share_button(self) -> Locator:
+        """Share the screen (``aria-pressed``)."""
         return self._id("videochat-screen-share")
 
     @property
     def devices_button(self) -> Locator:
+        """Open the device lists (``aria-expanded``)."""
         return self._id("videochat-devices")
 
     @property
     def camera_select(self) -> Locator:
+        """The camera list of the device check."""
         return self._id("videochat-camera-select")
 
     @property
     def microphone_select(self) -> Locator:
+        """The microphone list of the device check."""
         return self._id("videochat-microphone-select")
 
     @property
@@ -180,6 +199,7 @@ class VideoChatPage:
 
     @property
     def use_microphone(self) -> Locator:
+        """The "Microphone" checkbox of the device check (before joining or answering)."""
         return self._id("videochat-use-microphone")
 
     def quality(self, user_id: str) -> Locator:
@@ -192,17 +212,21 @@ class VideoChatPage:
 
     @property
     def chat_input(self) -> Locator:
+        """The chat box."""
         return self._id("videochat-chat-input")
 
     @property
     def chat_send_button(self) -> Locator:
+        """The chat's Send button."""
         return self._id("videochat-chat-send")
 
     @property
     def chat_messages(self) -> Locator:
+        """Every chat message shown (sender, time, text)."""
         return self._id("videochat-chat-message")
 
     def remote_video(self, user_id: str | None = None) -> Locator:
+        """The ``<video>`` of ``user_id`` (every remote one when ``None``)."""
         selector = '[data-testid="videochat-remote-video"]'
         if user_id is not None:
             selector += f'[data-user-id="{user_id}"]'
@@ -211,15 +235,19 @@ class VideoChatPage:
     # -- actions ---------------------------------------------------------------
 
     def call(self, user_id: str) -> None:
+        """Click the Call button of ``user_id`` in the online list."""
         self.call_button(user_id).click()
 
     def accept(self) -> None:
+        """Click Accept (a call, or an invitation into a room)."""
         self.accept_button.click()
 
     def decline(self) -> None:
+        """Click Decline."""
         self.decline_button.click()
 
     def hang_up(self) -> None:
+        """Click Hang up."""
         self.hangup_button.click()
 
     def join(self) -> None:
@@ -227,9 +255,11 @@ class VideoChatPage:
         self.join_button.click()
 
     def leave(self) -> None:
+        """Click Leave (the room)."""
         self.leave_button.click()
 
     def send_chat(self, text: str) -> None:
+        """Type ``text`` in the chat box and click Send."""
         self.chat_input.fill(text)
         self.chat_send_button.click()
 
@@ -328,6 +358,7 @@ class VideoChatPage:
         expect(self.call_button(user_id)).to_be_visible(timeout=self._ms(timeout))
 
     def expect_offline(self, user_id: str, *, timeout: float | None = None) -> None:
+        """Wait until ``user_id`` is no longer in the online list."""
         from playwright.sync_api import expect
 
         expect(self.user(user_id)).to_have_count(0, timeout=self._ms(timeout))
@@ -344,6 +375,7 @@ class VideoChatPage:
             expect(self.incoming).to_contain_text(caller_name, timeout=self._ms(timeout))
 
     def expect_not_ringing(self, *, timeout: float | None = None) -> None:
+        """Wait until the incoming-call panel is hidden."""
         from playwright.sync_api import expect
 
         expect(self.incoming).to_be_hidden(timeout=self._ms(timeout))

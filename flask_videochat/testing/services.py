@@ -64,6 +64,7 @@ class LiveServer:
         self._process: subprocess.Popen[str] | None = None
 
     def start(self) -> LiveServer:
+        """Start the site and wait until ``health_path`` answers 200."""
         self._process = subprocess.Popen(
             self.command, stdout=self._log, stderr=subprocess.STDOUT, env=self.env, text=True
         )
@@ -211,6 +212,7 @@ class Coturn:
         return "\n".join(lines) + "\n"
 
     def start(self) -> Coturn:
+        """Start the server and wait until it answers a STUN binding request."""
         if not shutil.which(self.binary):
             raise RuntimeError(f"{self.binary} not found: install Debian's coturn package")
         self._dir = tempfile.TemporaryDirectory(prefix="videochat-coturn-")
@@ -303,6 +305,7 @@ class RedisServer:
         self._process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> RedisServer:
+        """Start the server and wait until it answers ``PING``."""
         if shutil.which(self.executable) is None and not Path(self.executable).exists():
             raise RuntimeError(
                 "redis-server not found: install Debian's 'redis-server' package "
@@ -348,6 +351,7 @@ class RedisServer:
         return self.start()
 
     def close(self) -> None:
+        """Stop the server and delete its directory."""
         self.stop()
         self._dir.cleanup()
 

@@ -43,7 +43,7 @@ export const ATTRIBUTES = Object.freeze(["namespace", "socket-path", "signed-out
  * @fires videochat-members      detail: {members: {id, name, mic, cam}[]} (the others in your room)
  * @fires videochat-member-left  detail: {id, reason}
  * @fires videochat-left         detail: {room, reason, byMe}
- * @fires videochat-chat         detail: {message: {id, from: {id, name}, text, ts}}
+ * @fires videochat-chat         detail: {message: {id, from: {id, name}, text, ts, seq}} (`ts`: milliseconds since the epoch; `seq`: its place in the chat)
  * @fires videochat-media        detail: {mic, cam, screen} (what you send changed)
  * @fires videochat-peer-media   detail: {peerId, mic, cam, screen} (what someone else sends changed)
  * @fires videochat-peer-failed  detail: {peerId, code, message} (in a room, the connection to a member did not come up)
