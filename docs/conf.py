@@ -52,6 +52,11 @@ nitpick_ignore = [
     ("py:class", "Locator"),
     ("py:class", "Page"),
     ("py:class", "Playwright"),
+    ("py:class", "playwright.sync_api.Page"),
+    ("py:exc", "playwright.sync_api.TimeoutError"),
+    ("py:exc", "playwright.sync_api.Error"),
+    # the kit's alias for a form field's value (str or bool), named in a signature
+    ("py:class", "FieldValue"),
 ]
 
 autodoc_member_order = "bysource"

@@ -16,7 +16,7 @@ there is one.
 
 The pytest fixtures built on them are in :mod:`flask_videochat.pytest_plugin`.
 The kit's modules: :mod:`.browser`, :mod:`.media`, :mod:`.services`, :mod:`.flows`,
-:mod:`.page`, :mod:`.console`; their public names are all here.
+:mod:`.page`, ``console``; their public names are all here.
 
 Example::
 

@@ -107,7 +107,7 @@ class ConsoleLog:
 
     def settle(self, page: Page) -> None:
         """Wait until every violation ``page``'s current document has seen has
-        reached :attr:`problems` (console messages and exceptions sent before this
+        reached ``problems`` (console messages and exceptions sent before this
         round trip have arrived too)."""
         page.evaluate("() => window.__videochatViolations?.settled()")
 
