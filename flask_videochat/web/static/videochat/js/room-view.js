@@ -90,10 +90,23 @@ export class RoomView {
     this.name.textContent = name ?? "";
   }
 
-  /** @param {{shown: boolean, title: string}} view  the view's `room` */
+  /**
+   * Show or hide the room. A room that appears out of sight (a widget low on a
+   * phone's page) is scrolled into view, so that its tiles and controls are seen.
+   * @param {{shown: boolean, title: string}} view  the view's `room`
+   */
   show({ shown, title }) {
+    const appearing = shown && this.root.hidden;
     this.root.hidden = !shown;
     this.setRoom(title);
+    if (appearing) requestAnimationFrame(() => this._bringIntoView());
+  }
+
+  _bringIntoView() {
+    if (this.root.hidden) return;
+    const top = this.root.getBoundingClientRect().top;
+    const bottom = this.controlsSlot.getBoundingClientRect().bottom;
+    if (top < 0 || bottom > window.innerHeight) this.root.scrollIntoView({ block: "start" });
   }
 
   /**
