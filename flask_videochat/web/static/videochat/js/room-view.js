@@ -325,9 +325,8 @@ export class RoomView {
       row.avatarName = member.name;
     }
     row.name.textContent = member.name;
-    if (isSelf) row.name.title = member.name;
-    else {
-      row.name.title = member.name;
+    row.name.title = member.name; // the whole name, should a very long one be cut
+    if (!isSelf) {
       row.volume.setAttribute("aria-label", volumeWords(member.name));
       this._applyVolume(member.id);
     }
