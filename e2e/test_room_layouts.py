@@ -197,10 +197,11 @@ def test_a_room_in_the_sidebar_keeps_its_controls_in_sight(videochat_user, names
     ada_id, cy_id = (p.element.evaluate("el => el.currentUser.id") for p in (ada, cy))
     ada.expect_in_room([cy_id])
 
-    for size in (LAPTOP, PHONE):
-        bob = videochat_user(names("Bob Kahn"), colour=BLUE)  # the home page, widget in its sidebar
+    # A different person for each size: each arrives on a page never scrolled.
+    for size, name in ((LAPTOP, names("Bob Kahn")), (PHONE, names("Dan Brickley"))):
+        bob = videochat_user(name, colour=BLUE)  # the home page, widget in its sidebar
         bob.page.set_viewport_size(size)
-        bob_id = ada.user_id_of(names("Bob Kahn"))
+        bob_id = ada.user_id_of(name)
         ada.add_participant(bob_id)
         bob.expect_ringing()
         # Accepted without Playwright scrolling to the button: the page is where it was.
