@@ -89,6 +89,8 @@ export class VideoChatElement extends HTMLElement {
       selectDevices: (devices) => this.selectDevices(devices),
       speaker: (deviceId) => this.setSpeaker(deviceId),
       reopenPreview: () => this._session?.reopenPreview(),
+      layout: (layout) => this._session?.setRoomLayout({ layout }),
+      pin: (userId) => this._session?.togglePin(userId),
     });
     this._ui.speaker = loadPreferences().audioOutputId;
   }

@@ -1,15 +1,22 @@
 /**
  * The room's views: the lobby (the room's name, your preview and a Join button
- * before joining), and the room itself: a grid of tiles (yours and one per other
- * member, each with the person's video, name, and microphone and camera state)
- * that adapts to the number of people, and the participant list. The element moves
- * its shared pieces (your preview, the controls, the chat panel, the device check)
- * into whichever is shown.
+ * before joining), and the room itself: tiles (yours and one per other member, each
+ * with the person's video, name, and microphone state as an icon) in grid view or
+ * speaker view (one big tile: whom you pinned, else who speaks), the speaker
+ * highlighted, a pin button on each tile, and the participant list (microphone and
+ * camera state as icons with words for screen readers, a pin button and a volume
+ * slider per person). The element moves its shared pieces (your preview, the
+ * controls, the chat panel, the device check) into whichever is shown.
  * @module room-view
  */
 
 import { applySpeaker } from "./media.js";
 import { avatar, h, qualityIndicator, showQuality } from "./dom.js";
+import { icon, setIcon } from "./icons.js";
+import { mediaWords, pinWords, volumeWords } from "./words.js";
+
+/** A person's volume (percent) until its slider is moved. */
+export const DEFAULT_VOLUME = 100;
 
 /** The lobby of the room the `room` attribute names: its name, your preview, Join. */
 export class Lobby {
@@ -39,20 +46,41 @@ export class Lobby {
 
 /** The room's view. */
 export class RoomView {
-  constructor() {
-    /** @type {Map<string, {tile: HTMLElement, video: HTMLVideoElement, cover: HTMLElement, label: HTMLElement, state: HTMLElement}>} */
+  /**
+   * @param {{onLayout?: (layout: "grid"|"speaker") => void, onPin?: (id: string) => void}} [handlers]
+   *   a layout button was pressed; a pin button was pressed (the view says who is pinned)
+   */
+  constructor({ onLayout = () => {}, onPin = () => {} } = {}) {
+    this._onPin = onPin;
+    /** @type {Map<string, {tile: HTMLElement, video: HTMLVideoElement, cover: HTMLElement, label: HTMLElement, state: HTMLElement, pin: HTMLButtonElement}>} */
     this.tiles = new Map();
+    /** Participant rows by user id. @type {Map<string, object>} */
+    this.rows = new Map();
+    /** Each remote person's volume in percent, by user id (kept while you are in the room). */
+    this.volumes = new Map();
+    this._selfId = null;
     this.name = h("strong", { class: "vc-room-name" });
     this.count = h("span", { class: "vc-room-count" });
-    this.selfTile = h("div", { class: "vc-tile vc-tile-self", part: "tile self-tile" }, h("span", { class: "vc-tile-name" }, "You"));
-    this.grid = h("div", { class: "vc-grid", "data-count": "1", part: "grid" }, this.selfTile);
+    this.layoutButtons = new Map();
+    for (const layout of ["grid", "speaker"]) {
+      const button = h("button", { type: "button", class: "vc-layout-btn", "data-testid": `videochat-layout-${layout}`, "aria-pressed": "false", part: "button layout" });
+      button.addEventListener("click", () => onLayout(layout));
+      this.layoutButtons.set(layout, button);
+    }
+    this.layoutToggle = h("div", { class: "vc-layout-toggle", role: "group", "aria-label": "Layout" }, ...this.layoutButtons.values());
+    this.selfMuted = mutedBadge("videochat-self-muted");
+    this.selfTile = h("div", { class: "vc-tile vc-tile-self", "data-testid": "videochat-self-tile", part: "tile self-tile" },
+      h("span", { class: "vc-tile-label" }, h("span", { class: "vc-tile-name" }, "You"), this.selfMuted));
+    this.grid = h("div", { class: "vc-grid", "data-count": "1", "data-layout": "grid", part: "grid" }, this.selfTile);
     this.controlsSlot = h("div", { class: "vc-room-controls" });
     this.people = h("ul", { class: "vc-participants", "aria-label": "People in this room", part: "participants" });
     this.side = h("div", { class: "vc-room-side" }, h("h3", { class: "vc-heading" }, "In this room"), this.people);
     this.root = h(
       "section",
       { class: "vc-room", "data-testid": "videochat-room", "aria-label": "Room", part: "room", hidden: true },
-      h("div", { class: "vc-room-main" }, h("div", { class: "vc-room-head" }, this.name, this.count), this.grid, this.controlsSlot),
+      h("div", { class: "vc-room-main" },
+        h("div", { class: "vc-room-head" }, h("span", { class: "vc-room-title" }, this.name, this.count), this.layoutToggle),
+        this.grid, this.controlsSlot),
       this.side,
     );
   }
@@ -62,16 +90,29 @@ export class RoomView {
     this.name.textContent = name ?? "";
   }
 
-  /** @param {{shown: boolean, title: string}} view  the view's `room` */
+  /**
+   * Show or hide the room. A room that appears out of sight (a widget low on a
+   * phone's page) is scrolled into view, so that its tiles and controls are seen.
+   * @param {{shown: boolean, title: string}} view  the view's `room`
+   */
   show({ shown, title }) {
+    const appearing = shown && this.root.hidden;
     this.root.hidden = !shown;
     this.setRoom(title);
+    if (appearing) requestAnimationFrame(() => this._bringIntoView());
+  }
+
+  _bringIntoView() {
+    if (this.root.hidden) return;
+    const top = this.root.getBoundingClientRect().top;
+    const bottom = this.controlsSlot.getBoundingClientRect().bottom;
+    if (top < 0 || bottom > window.innerHeight) this.root.scrollIntoView({ block: "start" });
   }
 
   /**
    * Show these members: a tile each (in join order) and a participant list that
    * starts with you.
-   * @param {{id: string, name: string, mic: boolean, cam: boolean}[]} members
+   * @param {{id: string, name: string, mic: boolean, cam: boolean, screen?: boolean}[]} members
    * @param {{self: {id: string, name: string}|null, mic: boolean, cam: boolean}} me
    */
   setMembers(members, me) {
@@ -80,10 +121,47 @@ export class RoomView {
     for (const member of members) this._tile(member);
     this.grid.dataset.count = String(members.length + 1);
     this.count.textContent = members.length === 0 ? "Only you so far" : `${members.length + 1} people`;
+    this._selfId = me.self?.id ?? null;
+    this.selfTile.dataset.userId = this._selfId ?? "";
+    this.selfMuted.hidden = me.mic;
     const rows = [];
     if (me.self) rows.push(this._person({ ...me.self, mic: me.mic, cam: me.cam }, true));
     for (const member of members) rows.push(this._person(member, false));
-    this.people.replaceChildren(...rows);
+    for (const [id, row] of this.rows) if (!rows.includes(row)) this.rows.delete(id);
+    const lis = rows.map((row) => row.li);
+    if (lis.some((li, i) => this.people.children[i] !== li) || this.people.children.length !== lis.length) {
+      this.people.replaceChildren(...lis);
+    }
+  }
+
+  /**
+   * Lay the tiles out: grid or speaker view, the big tile, the speaker highlighted,
+   * the pin buttons and the layout toggle pressed as the view says.
+   * @param {import("./view.js").RoomLayout} layout  the view's `room.layout`
+   */
+  showLayout(layout) {
+    this.grid.dataset.layout = layout.layout;
+    const mark = (el, id) => {
+      el.dataset.big = String(id === layout.big);
+      el.dataset.speaking = String(id !== null && id === layout.speaker);
+      el.dataset.pinned = String(id !== null && id === layout.pinned);
+    };
+    mark(this.selfTile, this._selfId);
+    for (const [id, t] of this.tiles) {
+      mark(t.tile, id);
+      showPin(t.pin, t.member.name, id === layout.pinned);
+    }
+    for (const [id, row] of this.rows) {
+      row.li.dataset.speaking = String(id === layout.speaker);
+      if (row.pin) showPin(row.pin, row.member.name, id === layout.pinned);
+    }
+    for (const option of layout.options ?? []) {
+      const button = this.layoutButtons.get(option.layout);
+      if (!button) continue;
+      button.setAttribute("aria-pressed", String(option.pressed));
+      button.setAttribute("aria-label", option.label);
+      button.replaceChildren(icon(option.icon), h("span", { class: "vc-layout-text" }, option.text));
+    }
   }
 
   /**
@@ -96,12 +174,25 @@ export class RoomView {
     const t = this.tiles.get(id);
     if (!t) return;
     if (t.video.srcObject !== stream) t.video.srcObject = stream;
+    this._applyVolume(id);
     t.video.play().catch(() => {});
     applySpeaker(t.video, speaker);
     const update = () => this._cover(id);
     stream.onaddtrack = update;
     t.video.onresize = update;
     update();
+  }
+
+  /**
+   * Play a member at this volume (their tile's `<video>` plays their audio); 0 mutes
+   * them for you only.
+   * @param {string} id
+   * @param {number} percent  0 to 100
+   */
+  setVolume(id, percent) {
+    const value = Math.max(0, Math.min(100, Math.round(Number(percent) || 0)));
+    this.volumes.set(id, value);
+    this._applyVolume(id);
   }
 
   /** Show a member's connection state on their tile ("connected" clears a failure). */
@@ -141,6 +232,8 @@ export class RoomView {
   clear() {
     for (const id of [...this.tiles.keys()]) this.removeTile(id);
     this.people.replaceChildren();
+    this.rows.clear();
+    this.volumes.clear();
     this.setRoom("");
   }
 
@@ -150,10 +243,12 @@ export class RoomView {
       const video = h("video", { class: "vc-tile-video", "data-testid": "videochat-remote-video", "data-user-id": member.id, autoplay: true, playsinline: true, part: "remote-video" });
       const cover = h("div", { class: "vc-tile-cover" });
       const label = h("span", { class: "vc-tile-name" });
-      const state = h("span", { class: "vc-tile-muted", "data-testid": "videochat-remote-muted", hidden: true }, "Muted");
+      const state = mutedBadge("videochat-remote-muted");
       const quality = qualityIndicator();
-      const tile = h("div", { class: "vc-tile", "data-testid": "videochat-tile", "data-user-id": member.id, part: "tile" }, video, cover, quality, h("span", { class: "vc-tile-label" }, label, state));
-      t = { tile, video, cover, label, state, quality, member };
+      const pin = this._pinButton(member.id, "vc-tile-pin");
+      const tile = h("div", { class: "vc-tile", "data-testid": "videochat-tile", "data-user-id": member.id, part: "tile" },
+        video, cover, quality, pin, h("span", { class: "vc-tile-label" }, label, state));
+      t = { tile, video, cover, label, state, quality, pin, member };
       this.tiles.set(member.id, t);
       this.grid.append(tile);
     }
@@ -183,16 +278,85 @@ export class RoomView {
     else t.cover.replaceChildren();
   }
 
-  _person(member, isSelf) {
-    const pill = (on, onWords, offWords, kind) =>
-      h("span", { class: `vc-pill ${on ? "vc-on" : "vc-off"}`, "data-state": `${kind}-${on ? "on" : "off"}` }, on ? onWords : offWords);
-    return h(
-      "li",
-      { class: "vc-person", "data-testid": "videochat-participant", "data-user-id": member.id, part: "participant" },
-      avatar(member),
-      h("span", { class: "vc-name" }, isSelf ? `${member.name} (you)` : member.name),
-      pill(member.mic, "Mic on", "Muted", "mic"),
-      member.screen ? h("span", { class: "vc-pill vc-on", "data-state": "screen-on" }, "Presenting") : pill(member.cam, "Camera on", "Camera off", "cam"),
-    );
+  _applyVolume(id) {
+    const video = this.tiles.get(id)?.video;
+    const percent = this.volumes.get(id) ?? DEFAULT_VOLUME;
+    if (video) {
+      video.volume = percent / 100;
+      video.muted = percent === 0;
+    }
+    const row = this.rows.get(id);
+    if (row?.volume) {
+      if (Number(row.volume.value) !== percent) row.volume.value = String(percent);
+      row.volume.setAttribute("aria-valuetext", `${percent}%`);
+      setIcon(row.volumeIcon, percent === 0 ? "volume-x" : "volume-2");
+    }
   }
+
+  _pinButton(id, cls) {
+    const button = h("button", { type: "button", class: `vc-pin ${cls}`, "data-testid": "videochat-pin", "data-user-id": id, "aria-pressed": "false", part: "button pin" }, icon("pin"));
+    button.addEventListener("click", () => this._onPin(id));
+    return button;
+  }
+
+  /** A participant row, made once per person and updated in place (a slider being moved stays). */
+  _person(member, isSelf) {
+    let row = this.rows.get(member.id);
+    if (!row || row.isSelf !== isSelf) {
+      const name = h("span", { class: "vc-name" });
+      const you = h("span", { class: "vc-you" }, isSelf ? "(you)" : "");
+      const mic = h("span", { class: "vc-state", "data-state": "mic" }, icon("mic-off"), h("span", { class: "vc-sr" }));
+      const cam = h("span", { class: "vc-state", "data-state": "cam" }, icon("video-off"), h("span", { class: "vc-sr" }));
+      const li = h("li", { class: "vc-person", "data-testid": "videochat-participant", "data-user-id": member.id, part: "participant" },
+        avatar(member), h("span", { class: "vc-person-name" }, name, you), h("span", { class: "vc-person-state" }, mic, cam));
+      row = { li, name, you, mic, cam, isSelf, member, avatarName: member.name };
+      if (!isSelf) {
+        row.pin = this._pinButton(member.id, "vc-person-pin");
+        row.volumeIcon = icon("volume-2");
+        row.volume = h("input", { type: "range", min: "0", max: "100", step: "1", value: String(this.volumes.get(member.id) ?? DEFAULT_VOLUME), class: "vc-volume-input", "data-testid": "videochat-volume", "data-user-id": member.id, part: "volume" });
+        row.volume.addEventListener("input", () => this.setVolume(member.id, row.volume.value));
+        li.append(h("span", { class: "vc-person-tools" }, h("label", { class: "vc-volume" }, row.volumeIcon, row.volume), row.pin));
+      }
+      this.rows.set(member.id, row);
+    }
+    row.member = member;
+    if (row.avatarName !== member.name) {
+      row.li.firstChild.replaceWith(avatar(member));
+      row.avatarName = member.name;
+    }
+    row.name.textContent = member.name;
+    row.name.title = member.name; // the whole name, should a very long one be cut
+    if (!isSelf) {
+      row.volume.setAttribute("aria-label", volumeWords(member.name));
+      this._applyVolume(member.id);
+    }
+    const words = mediaWords(member);
+    showState(row.mic, !member.mic, "mic-off", words.mic);
+    showState(row.cam, !member.cam || Boolean(member.screen), member.screen ? "monitor-up" : "video-off", words.cam);
+    row.li.dataset.mic = String(member.mic);
+    row.li.dataset.cam = String(member.cam);
+    return row;
+  }
+}
+
+/** The "Muted" badge of a tile: the mic-off icon, "Muted" for screen readers. */
+function mutedBadge(testid) {
+  return h("span", { class: "vc-tile-muted", "data-testid": testid, title: "Muted", hidden: true }, icon("mic-off"), h("span", { class: "vc-sr" }, "Muted"));
+}
+
+/** A pin button's icon, label and pressed state. */
+function showPin(button, name, pinned) {
+  button.setAttribute("aria-pressed", String(pinned));
+  button.setAttribute("aria-label", pinWords(name, pinned));
+  button.title = pinWords(name, pinned);
+  setIcon(button.firstChild, pinned ? "pin-off" : "pin");
+}
+
+/** A state in the participant list: its icon shown when `off`, its words always (for screen readers). */
+function showState(el, off, name, words) {
+  el.classList.toggle("vc-off", off);
+  setIcon(el.firstChild, name);
+  el.firstChild.hidden = !off;
+  el.lastChild.textContent = words;
+  el.title = off ? words : "";
 }

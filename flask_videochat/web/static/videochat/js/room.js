@@ -281,6 +281,29 @@ export class RoomController extends MediaOwner {
     return { state: this.state, room: this.room, peers };
   }
 
+  /**
+   * The audio energy heard from each member and sent by you so far, for telling who
+   * speaks (speaker.js): webrtc-stats `totalAudioEnergy` and `totalSamplesDuration`
+   * (seconds) of each connection's `inbound-rtp` audio, and of your microphone's
+   * `media-source` (left out while you are muted).
+   * @returns {Promise<Object<string, {energy: number, duration: number}>>}  by user id (yours too)
+   */
+  async audioEnergy() {
+    const out = {};
+    const peers = [...this.peers];
+    const reports = await Promise.all(peers.map(([, peer]) => peer.getStats()));
+    reports.forEach((report, i) => {
+      report?.forEach((s) => {
+        if (s.kind !== "audio" || typeof s.totalAudioEnergy !== "number") return;
+        const sample = { energy: s.totalAudioEnergy, duration: s.totalSamplesDuration ?? 0 };
+        if (s.type === "inbound-rtp") out[peers[i][0]] = sample;
+        // Yours, from one connection (the first): each counts from its own start.
+        else if (s.type === "media-source" && i === 0 && this.self && !this.microphoneMuted) out[this.self.id] = sample;
+      });
+    });
+    return out;
+  }
+
   /** Leave, stop listening. Idempotent. */
   destroy() {
     if (!this._handlers) return;

@@ -15,6 +15,7 @@ import { QualityMonitor } from "./quality.js";
 import { Ringtone } from "./ringtone.js";
 import { RoomController } from "./room.js";
 import { Signaling } from "./signaling.js";
+import { SpeakerWatch } from "./speaker.js";
 import { stateOf, widgetView } from "./view.js";
 import { MISSED_INVITATION, endMessage, inviteEndedNote, leftMessage, ringingNote } from "./words.js";
 
@@ -54,6 +55,18 @@ export class Session {
     this._callTimer = null;
     this._peerMediaSeen = new Map();
     this._ringtone = new Ringtone();
+    /** The room's layout: chosen, pinned, who speaks and who spoke last (view.js, `roomLayout`). */
+    this._roomLayout = { layout: "grid", pinned: null, speaker: null, recentSpeaker: null };
+    /** Tells who speaks in the room, from the audio levels. */
+    this.speakers = new SpeakerWatch({
+      sample: () => this.room?.audioEnergy() ?? Promise.resolve({}),
+      onChange: (id) => {
+        const self = this.controller?.self?.id;
+        this._roomLayout = { ...this._roomLayout, speaker: id };
+        if (id !== null && id !== self) this._roomLayout.recentSpeaker = id;
+        this.render("members");
+      },
+    });
     /** Rates every peer connection while in a call or room. */
     this.quality = new QualityMonitor({
       peers: () => (this.room?.state === "joined" ? this.room.ratedPeers() : this.controller?.ratedPeers() ?? []),
@@ -91,6 +104,20 @@ export class Session {
     };
     if (this.room?.state === "joined") return this.room.inviteUser(userId).then(done);
     return this.controller?.addParticipant(userId).then(done);
+  }
+
+  /**
+   * Change the room's layout.
+   * @param {{layout?: "grid"|"speaker", pinned?: string|null}} change  the layout chosen; whom to pin (null: nobody)
+   */
+  setRoomLayout(change) {
+    this._roomLayout = { ...this._roomLayout, ...change };
+    this.render("members");
+  }
+
+  /** Pin this person (their tile is big), or unpin them if they are pinned. @param {string} userId */
+  togglePin(userId) {
+    this.setRoomLayout({ pinned: this._roomLayout.pinned === userId ? null : userId });
   }
 
   /** Open or close the device check during a call. */
@@ -142,6 +169,7 @@ export class Session {
     clearInterval(this._callTimer);
     this._ringtone.ring(null);
     this.quality.stop();
+    this.speakers.stop();
     this.controller?.destroy();
     this.room?.destroy();
     this.signaling?.destroy();
@@ -233,6 +261,11 @@ export class Session {
     r.addEventListener("state", (e) => {
       if (e.detail.state !== "idle") this._lastMessage = "";
       if (e.detail.state === "joining") ui.chat.clear();
+      if (e.detail.state === "joined") this.speakers.start();
+      else {
+        this.speakers.stop();
+        this._roomLayout = { ...this._roomLayout, pinned: null, speaker: null, recentSpeaker: null };
+      }
       this.render();
       fire("room-state", e.detail);
     });
@@ -326,6 +359,7 @@ export class Session {
       devicesOpen: this._devicesOpen,
       addOpen: this._addOpen,
       callWait: this._callWait(),
+      roomLayout: this._roomLayout,
     };
   }
 

@@ -6,7 +6,7 @@
  * @module view
  */
 
-import { STATUS_WORDS, incomingWords, inviteWords, ringingTitle, roomTitle, stateWords, waitWords } from "./words.js";
+import { LAYOUT_WORDS, STATUS_WORDS, incomingWords, inviteWords, ringingTitle, roomTitle, stateWords, waitWords } from "./words.js";
 
 /** What the other person sends before they say otherwise. */
 const PEER_MEDIA = Object.freeze({ mic: true, cam: true, screen: false });
@@ -40,6 +40,9 @@ const FRESH_STATES = new Set(["calling", "incoming", "joining"]);
  * @property {boolean} devicesOpen  the Devices control is pressed
  * @property {boolean} addOpen  the Add control is pressed
  * @property {number} callWait  seconds until calling is allowed again (0: now)
+ * @property {{layout: "grid"|"speaker", pinned: string|null, speaker: string|null, recentSpeaker: string|null}} roomLayout
+ *   the room's layout: the one chosen, whom you pinned (a user id), who speaks now and who spoke
+ *   last (user ids, from the audio levels; see speaker.js)
  */
 
 /** The state of a widget that is connecting, with nobody online and nothing going on. */
@@ -59,6 +62,7 @@ export const INITIAL_STATE = Object.freeze({
   devicesOpen: false,
   addOpen: false,
   callWait: 0,
+  roomLayout: { layout: "grid", pinned: null, speaker: null, recentSpeaker: null },
 });
 
 /**
@@ -71,6 +75,7 @@ export function completeState(state) {
   const out = { ...INITIAL_STATE, ...state };
   for (const key of ["call", "room", "media"]) out[key] = { ...INITIAL_STATE[key], ...state[key] };
   out.call.peerMedia = { ...PEER_MEDIA, ...out.call.peerMedia };
+  out.roomLayout = { ...INITIAL_STATE.roomLayout, ...state.roomLayout };
   return out;
 }
 
@@ -94,7 +99,8 @@ export function stateOf(state) {
  *   header: {me: string|null, online: boolean, title: string},
  *   ring: {title: string}|null, incoming: {caller: Person, words: string}|null,
  *   stage: object, lobby: {shown: boolean, title: string, joinEnabled: boolean},
- *   room: {shown: boolean, title: string, members: Member[], me: {self: Person|null, mic: boolean, cam: boolean}},
+ *   room: {shown: boolean, title: string, members: Member[], me: {self: Person|null, mic: boolean, cam: boolean},
+ *     layout: RoomLayout},
  *   layout: "room"|"lobby"|"stage",
  *   controls: object, add: {shown: boolean, open: boolean, candidates: OnlineUser[]},
  *   chat: {shown: boolean}, devices: {shown: boolean, beforeJoining: boolean, open: boolean},
@@ -124,7 +130,8 @@ export function widgetView(input) {
     incoming: ringing ? { caller, words: incomingWords(invite) } : null,
     stage,
     lobby: { shown: lobby, title: s.roomAttribute ?? "", joinEnabled: Boolean(s.self) },
-    room: { shown: inRoom, title: roomTitle(room.name), members: room.members, me: { self: s.self, mic: room.mic, cam: room.cam } },
+    room: { shown: inRoom, title: roomTitle(room.name), members: room.members, me: { self: s.self, mic: room.mic, cam: room.cam },
+      layout: roomLayoutView(s) },
     layout: inRoom ? "room" : lobby ? "lobby" : "stage",
     controls: controlsView(s, { inRoom, inSession, devicesShown: inSession && (beforeJoining || devicesOpen), addShown, hangup: stage.hangup }),
     add: addView(s, addShown),
@@ -245,4 +252,46 @@ function presenceView(s) {
     })),
     empty: s.users.length === 0,
   };
+}
+
+/**
+ * @typedef {object} RoomLayout  how the room's tiles are laid out
+ * @property {"grid"|"speaker"} layout  the layout shown: "speaker" while someone is pinned
+ * @property {"grid"|"speaker"} chosen  the layout the person chose (unpinning goes back to it)
+ * @property {string|null} big  the user id of the big tile in speaker view (null in grid view)
+ * @property {string|null} pinned  whom you pinned, while they are in the room
+ * @property {string|null} speaker  who speaks now (highlighted), while they are in the room
+ * @property {{layout: string, text: string, label: string, icon: string, pressed: boolean}[]} options
+ *   the layout toggle's buttons
+ */
+
+/**
+ * Which tile is big: the person you pinned; else, in speaker view, who speaks now
+ * (not you), else who spoke last, else the first other member (you when alone).
+ * Pinning someone shows speaker view; unpinning goes back to the layout chosen.
+ * Pure: ids that are not in the room count as none.
+ * @param {{layout?: "grid"|"speaker", pinned?: string|null, speaker?: string|null,
+ *   recentSpeaker?: string|null, selfId?: string|null, memberIds?: string[]}} room
+ *   `memberIds`: the others, in join order
+ * @returns {{layout: "grid"|"speaker", chosen: "grid"|"speaker", big: string|null,
+ *   pinned: string|null, speaker: string|null}}
+ */
+export function roomLayout({ layout = "grid", pinned = null, speaker = null, recentSpeaker = null, selfId = null, memberIds = [] }) {
+  const present = (id) => id !== null && id !== undefined && (id === selfId || memberIds.includes(id));
+  const other = (id) => (present(id) && id !== selfId ? id : null);
+  const pin = present(pinned) ? pinned : null;
+  const chosen = layout === "speaker" ? "speaker" : "grid";
+  const shown = pin ? "speaker" : chosen;
+  const big = shown === "speaker" ? pin ?? other(speaker) ?? other(recentSpeaker) ?? memberIds[0] ?? selfId : null;
+  return { layout: shown, chosen, big, pinned: pin, speaker: present(speaker) ? speaker : null };
+}
+
+/** The room's layout with the toggle's buttons (see {@link roomLayout}). @returns {RoomLayout} */
+function roomLayoutView(s) {
+  const layout = roomLayout({ ...s.roomLayout, selfId: s.self?.id ?? null, memberIds: s.room.members.map((m) => m.id) });
+  const icons = { grid: "layout-grid", speaker: "presentation" };
+  const options = ["grid", "speaker"].map((name) => ({
+    layout: name, ...LAYOUT_WORDS[name], icon: icons[name], pressed: layout.layout === name,
+  }));
+  return { ...layout, options };
 }

@@ -76,7 +76,8 @@ export class WidgetUI {
    * @param {ShadowRoot} shadowRoot
    * @param {object} on  what the person's clicks do: `accept`, `decline`, `hangup`,
    *   `leave`, `join`, `call(userId)`, `invite(userId)`, `mute`, `camera`, `screen`,
-   *   `devices`, `add`, `send(text)`, `selectDevices(devices)`, `speaker(deviceId)`, `reopenPreview`
+   *   `devices`, `add`, `send(text)`, `selectDevices(devices)`, `speaker(deviceId)`, `reopenPreview`,
+   *   `layout("grid"|"speaker")`, `pin(userId)` (pin, or unpin whom you pinned)
    */
   constructor(shadowRoot, on) {
     /** The audio output (device id) the others play on; null: the default. */
@@ -93,7 +94,7 @@ export class WidgetUI {
       onAdd: on.add, onHangup: on.hangup, onLeave: on.leave,
     });
     this.lobby = new Lobby({ onJoin: on.join });
-    this.room = new RoomView();
+    this.room = new RoomView({ onLayout: on.layout, onPin: on.pin });
     this.add = new AddPanel({ onInvite: on.invite });
     this.devices = new DeviceCheck({ onSelect: on.selectDevices, onSpeaker: on.speaker, onUse: on.reopenPreview });
     this.devices.root.hidden = true;
@@ -147,7 +148,10 @@ export class WidgetUI {
       this.stage.showSelf(view.controls);
     }
     if (want.has("presence")) this.presence.show(view.presence);
-    if (want.has("members") && view.room.shown) this.room.setMembers(view.room.members, view.room.me);
+    if (want.has("members") && view.room.shown) {
+      this.room.setMembers(view.room.members, view.room.me);
+      this.room.showLayout(view.room.layout);
+    }
     if (want.has("controls") || want.has("presence") || want.has("members")) this.add.show(view.add);
   }
 
@@ -235,7 +239,8 @@ export class WidgetUI {
       else place(selfSlot, stage, previewLabel);
       place(this.controls.root, stage);
       place(this.chat.root, this.body, this.presence.heading);
-      if (view.layout === "lobby") place(this.devices.root, this.lobby.root, this.lobby.join);
+      // In the lobby the device check comes after Join, so Join stays in sight.
+      if (view.layout === "lobby") place(this.devices.root, this.lobby.root);
       else place(this.devices.root, this.body, this.status);
     }
   }

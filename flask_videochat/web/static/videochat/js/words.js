@@ -153,3 +153,28 @@ export function inviteEndedNote(name, reason) {
 
 /** The message when an invitation to you rang out unanswered. */
 export const MISSED_INVITATION = "You missed an invitation to a call.";
+
+/** The room's layout toggle: each layout's words (`text` on the button, `label` for screen readers). */
+export const LAYOUT_WORDS = Object.freeze({
+  grid: Object.freeze({ text: "Grid", label: "Grid view: everyone the same size" }),
+  speaker: Object.freeze({ text: "Speaker", label: "Speaker view: who speaks is big" }),
+});
+
+/** A pin button's label: "Pin Ada", or "Unpin Ada" while Ada is pinned. */
+export function pinWords(name, pinned) {
+  return pinned ? `Unpin ${name}` : `Pin ${name}`;
+}
+
+/** A volume slider's label. @param {string} name */
+export function volumeWords(name) {
+  return `Volume of ${name}`;
+}
+
+/**
+ * What a person sends, in words for screen readers (icons show it on screen).
+ * @param {{mic: boolean, cam: boolean, screen?: boolean}} media
+ * @returns {{mic: string, cam: string}}  `cam` says "Presenting" while they share a screen
+ */
+export function mediaWords({ mic, cam, screen = false }) {
+  return { mic: mic ? "Microphone on" : "Muted", cam: screen ? "Presenting" : cam ? "Camera on" : "Camera off" };
+}
