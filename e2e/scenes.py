@@ -38,12 +38,16 @@ class Cast:
         self.base_url = base_url
         self.names = names
         self.room = f"standup-{uuid.uuid4().hex[:6]}"
+        #: A script each person's pages run before their own (e.g. stubs).
+        self.init_script: str | None = None
         self._contexts: list = []
 
     def person(self, role: str, path: str = "/") -> VideoChatPage:
         """``role`` signed in, on ``path``, at the first of :data:`VIEWPORTS`."""
         context = self.browser.new_context(viewport=next(iter(VIEWPORTS.values())))
         self._contexts.append(context)
+        if self.init_script:
+            context.add_init_script(self.init_script)
         page = context.new_page()
         sign_in_with_form(page, self.base_url, self.names(role))
         page.goto(self.base_url + path)
@@ -60,10 +64,12 @@ class Cast:
             context.close()
 
 
-def expect_playing(video) -> None:
-    """The ``<video>`` (a locator) shows frames."""
-    expect(video).to_be_visible()
-    video.page.wait_for_function(_PLAYING_JS, arg=video.element_handle())
+def expect_playing(person: VideoChatPage, video) -> None:
+    """The ``<video>`` (a locator in ``person``'s page) shows frames, within the
+    page object's timeout."""
+    expect(video).to_be_visible(timeout=person.timeout * 1000)
+    person.page.wait_for_function(_PLAYING_JS, arg=video.element_handle(),
+                                  timeout=person.timeout * 1000)
 
 
 def idle(cast: Cast) -> VideoChatPage:
@@ -80,7 +86,7 @@ def ringing(cast: Cast) -> VideoChatPage:
     ada, bob = cast.person("Ada"), cast.person("Bob")
     ada.call(ada.user_id_of(cast.names("Bob")))
     bob.expect_ringing(cast.names("Ada"))
-    expect_playing(bob.local_video)
+    expect_playing(bob, bob.local_video)
     return bob
 
 
@@ -89,33 +95,55 @@ def in_call(cast: Cast) -> VideoChatPage:
     ada, bob = cast.person("Ada"), cast.person("Bob")
     _, bob_id = answered_call(ada, bob, caller_name=cast.names("Ada"),
                               callee_name=cast.names("Bob"))
-    expect_playing(ada.remote_video(bob_id))
-    expect_playing(ada.local_video)
+    expect_playing(ada, ada.remote_video(bob_id))
+    expect_playing(ada, ada.local_video)
     return ada
 
 
 def lobby(cast: Cast) -> VideoChatPage:
     """A room's page before joining: the preview, the device check, Join."""
     ada = cast.in_room("Ada")
-    expect_playing(ada.local_video)
+    expect_playing(ada, ada.local_video)
     expect(ada.camera_select).to_be_visible()
     return ada
 
 
 def room_of_three(cast: Cast) -> VideoChatPage:
-    """Three people in a room, each seeing the other two."""
+    """Three people in a room, each seeing the other two. They join one after the
+    other, each once the ones before see each other: one connection at a time comes
+    up, as when people arrive at a meeting (three at once on a loaded machine can
+    outlast the widget's time to connect)."""
     people = [cast.in_room(role) for role in ("Ada", "Bob", "Cy")]
-    ids = []
+    ids: list[str] = []
     for person in people:
         person.join()
         expect(person.room).to_be_visible()
         ids.append(person.element.evaluate("el => el.currentUser.id"))
+        person.expect_in_room(ids[:-1])
+        for user_id in ids[:-1]:
+            expect_playing(person, person.remote_video(user_id))
     ada = people[0]
     ada.expect_in_room(ids[1:])
     for user_id in ids[1:]:
-        expect_playing(ada.remote_video(user_id))
-    expect_playing(ada.local_video)
+        expect_playing(ada, ada.remote_video(user_id))
+    expect_playing(ada, ada.local_video)
     return ada
+
+
+def room_of_two(cast: Cast) -> VideoChatPage:
+    """Two people in a room."""
+    ada, bob = cast.in_room("Ada"), cast.in_room("Bob")
+    ada.join()
+    bob.join()
+    ada.expect_in_room([bob.element.evaluate("el => el.currentUser.id")])
+    return ada
+
+
+def devices_open(person: VideoChatPage) -> VideoChatPage:
+    """``person`` (in a call or a room) opened the device check from the controls."""
+    person.devices_button.click()
+    expect(person.camera_select).to_be_visible()
+    return person
 
 
 #: Every scene by name: the name is in test ids and in the screenshots' file names.
@@ -125,4 +153,6 @@ SCENES: dict[str, Callable[[Cast], VideoChatPage]] = {
     "call": in_call,
     "room-lobby": lobby,
     "room-of-three": room_of_three,
+    "call-devices": lambda cast: devices_open(in_call(cast)),
+    "room-devices": lambda cast: devices_open(room_of_two(cast)),
 }

@@ -55,8 +55,8 @@ _FOCUSED_JS = """host => {
 
 
 @pytest.fixture
-def cast(module_browser, example_site, names):
-    cast = Cast(module_browser, example_site.url, names)
+def cast(scene_browser, example_site, names):
+    cast = Cast(scene_browser, example_site.url, names)
     yield cast
     cast.close()
 
