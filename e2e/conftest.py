@@ -110,8 +110,8 @@ def blank_page(module_browser, example_site):
 @pytest.fixture(scope="module")
 def scene_browser(videochat_playwright):
     """One Chromium for a module that builds scenes of several people (scenes.py),
-    a context each: its fake camera makes 10 frames a second rather than 30, a third
-    of the encoding and decoding for pictures that only have to be there."""
+    a context each: its fake camera makes 10 frames a second rather than its default
+    20, half the encoding and decoding, for pictures that only have to be there."""
     browser = launch_chromium(videochat_playwright,
                               extra_args=["--use-fake-device-for-media-stream=fps=10"])
     yield browser

@@ -15,6 +15,7 @@ import uuid
 from typing import Callable
 
 from playwright.sync_api import Browser, expect
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 from flask_videochat.testing import VideoChatPage, answered_call, sign_in_with_form
 
@@ -26,6 +27,11 @@ VIEWPORTS: dict[str, dict[str, int]] = {
 
 #: In a page: whether a <video> shows frames (its size is known and it plays).
 _PLAYING_JS = "v => v.videoWidth > 0 && v.readyState >= 2 && !v.paused"
+
+#: In a page: what a <video> is doing, and the tile or stage around it.
+_STATE_JS = """v => ({videoWidth: v.videoWidth, readyState: v.readyState, paused: v.paused,
+  tracks: v.srcObject ? v.srcObject.getTracks().map(t => `${t.kind}:${t.readyState}`) : null,
+  tile: v.closest("[data-testid=videochat-tile]")?.dataset ?? null})"""
 
 
 class Cast:
@@ -66,10 +72,26 @@ class Cast:
 
 def expect_playing(person: VideoChatPage, video) -> None:
     """The ``<video>`` (a locator in ``person``'s page) shows frames, within the
-    page object's timeout."""
+    page object's timeout.
+
+    :raises AssertionError: not so; says the video's state then.
+    """
     expect(video).to_be_visible(timeout=person.timeout * 1000)
-    person.page.wait_for_function(_PLAYING_JS, arg=video.element_handle(),
-                                  timeout=person.timeout * 1000)
+    try:
+        person.page.wait_for_function(_PLAYING_JS, arg=video.element_handle(),
+                                      timeout=person.timeout * 1000)
+    except PlaywrightTimeoutError:
+        state = video.evaluate(_STATE_JS)
+        raise AssertionError(f"no frames in {video}: {state}") from None
+
+
+def expect_member_playing(person: VideoChatPage, user_id: str) -> None:
+    """In a room, ``person``'s connection to ``user_id`` is up (``getStats()``; the
+    widget gives up after its own time) and their video shows frames."""
+    person.page.wait_for_function(
+        "async ([el, id]) => (await el.getStats()).peers[id]?.connectionState === 'connected'",
+        arg=[person.element.element_handle(), user_id], timeout=person.timeout * 1000)
+    expect_playing(person, person.remote_video(user_id))
 
 
 def idle(cast: Cast) -> VideoChatPage:
@@ -121,11 +143,11 @@ def room_of_three(cast: Cast) -> VideoChatPage:
         ids.append(person.element.evaluate("el => el.currentUser.id"))
         person.expect_in_room(ids[:-1])
         for user_id in ids[:-1]:
-            expect_playing(person, person.remote_video(user_id))
+            expect_member_playing(person, user_id)
     ada = people[0]
     ada.expect_in_room(ids[1:])
     for user_id in ids[1:]:
-        expect_playing(ada, ada.remote_video(user_id))
+        expect_member_playing(ada, user_id)
     expect_playing(ada, ada.local_video)
     return ada
 
