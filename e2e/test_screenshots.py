@@ -26,6 +26,10 @@ SHOTS = Path(__file__).resolve().parents[1] / "docs" / "screenshots"
 
 #: Classes of elements that cut their text with an ellipsis on purpose (a long
 #: name): these may be narrower than their text.
+#: Not asserted, and known: in a room at 1280x800 the participant list's names
+#: (``vc-name`` in the 18rem side column, beside their two pills) are cut short
+#: ("Ada Hadd…") even when the name is short; the room layouts' owner is redoing that
+#: column (issue 13), so this check leaves ``vc-name`` to its ellipsis meanwhile.
 ELLIPSISED = ("vc-me", "vc-name", "vc-peer-name", "vc-preview-label", "vc-tile-name")
 
 #: Pixels a box may pass its container's edge by (sub-pixel rounding).
