@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from flask_videochat.testing import VideoChatPage
 from e2e.scenes import SCENES, Cast, in_call
+from flask_videochat.testing import VideoChatPage
 
 AXE = Path(__file__).parent / "vendor" / "axe.min.js"
 
@@ -40,7 +40,8 @@ _CONTROLS_JS = """host => {
     const box = el.getBoundingClientRect();
     if (box.width === 0 || box.height === 0) continue;
     el.__vcControl = found.length;
-    found.push(el.dataset.testid || el.getAttribute("aria-label") || el.tagName + " " + el.textContent);
+    const label = el.getAttribute("aria-label");
+    found.push(el.dataset.testid || label || `${el.tagName} ${el.textContent}`);
   }
   return found;
 }"""
@@ -105,7 +106,8 @@ def test_the_keyboard_reaches_every_control_in_a_call(cast):
             reached.append(focused)
     missed = [name for i, name in enumerate(controls) if i not in reached]
     assert entered, "Tab never reached the widget"
-    assert not missed, f"Tab does not reach {missed} (reached {[controls[i] for i in reached if i >= 0]})"
+    names = [controls[i] for i in reached if i >= 0]
+    assert not missed, f"Tab does not reach {missed} (reached {names})"
 
 
 def test_status_changes_are_announced_in_a_live_region(cast):

@@ -45,9 +45,14 @@ _LAYOUT_JS = """([host, allowed, slack]) => {
     const text = (el.textContent || "").trim().slice(0, 30);
     return `<${el.tagName.toLowerCase()}${id}${cls}>${text ? ` "${text}"` : ""}`;
   };
-  const box = (r) => `${Math.round(r.left)},${Math.round(r.top)} ${Math.round(r.width)}x${Math.round(r.height)}`;
-  const outside = (r, c) => Math.max(c.left - r.left, r.right - c.right, c.top - r.top, r.bottom - c.bottom);
-  const clips = (el) => getComputedStyle(el).overflowX !== "visible" || getComputedStyle(el).overflowY !== "visible";
+  const px = Math.round;
+  const box = (r) => `${px(r.left)},${px(r.top)} ${px(r.width)}x${px(r.height)}`;
+  const outside = (r, c) =>
+    Math.max(c.left - r.left, r.right - c.right, c.top - r.top, r.bottom - c.bottom);
+  const clips = (el) => {
+    const style = getComputedStyle(el);
+    return style.overflowX !== "visible" || style.overflowY !== "visible";
+  };
   const shown = (el) => {
     if (!el.checkVisibility({visibilityProperty: true})) return false;
     const r = el.getBoundingClientRect();
@@ -55,8 +60,9 @@ _LAYOUT_JS = """([host, allowed, slack]) => {
   };
   const container = host.shadowRoot.querySelector(".vc");
   const c = container.getBoundingClientRect();
-  if (c.left < -slack || c.right > document.documentElement.clientWidth + slack)
-    problems.push(`the widget (${box(c)}) is wider than the window (${document.documentElement.clientWidth})`);
+  const windowWidth = document.documentElement.clientWidth;
+  if (c.left < -slack || c.right > windowWidth + slack)
+    problems.push(`the widget (${box(c)}) is wider than the window (${windowWidth})`);
   for (const el of container.querySelectorAll("*")) {
     if (["STYLE", "LINK", "OPTION"].includes(el.tagName) || !shown(el)) continue;
     const r = el.getBoundingClientRect();
@@ -66,28 +72,35 @@ _LAYOUT_JS = """([host, allowed, slack]) => {
     const parent = placed ? el.offsetParent : el.parentElement;
     const p = parent.getBoundingClientRect();
     if (getComputedStyle(parent).display !== "contents" && outside(r, p) > slack)
-      problems.push(`${name(el)} (${box(r)}) sticks out of its parent ${name(parent)} (${box(p)}) by ${Math.round(outside(r, p))} px`);
+      problems.push(`${name(el)} (${box(r)}) sticks out of its parent ${name(parent)} `
+                    + `(${box(p)}) by ${px(outside(r, p))} px`);
     let clip = parent;
     while (clip && clip !== container && !clips(clip)) clip = clip.parentElement;
     if (clip && clip !== parent) {
       const k = clip.getBoundingClientRect();
       if (outside(r, k) > slack)
-        problems.push(`${name(el)} (${box(r)}) is clipped by ${name(clip)} (${box(k)}) by ${Math.round(outside(r, k))} px`);
+        problems.push(`${name(el)} (${box(r)}) is clipped by ${name(clip)} (${box(k)}) `
+                      + `by ${px(outside(r, k))} px`);
     }
     const ellipsised = allowed.some((cls) => el.classList.contains(cls));
     if (!ellipsised && el.scrollWidth > el.clientWidth + slack && el.clientWidth > 0)
-      problems.push(`${name(el)} cuts its content: ${el.scrollWidth} px wide in ${el.clientWidth} px`);
+      problems.push(`${name(el)} cuts its content: ${el.scrollWidth} px wide `
+                    + `in ${el.clientWidth} px`);
     if (el.tagName === "SELECT" && el.selectedOptions.length && style.textOverflow !== "ellipsis") {
       // A select draws its option's text itself: measure it in the select's font.
       const context = document.createElement("canvas").getContext("2d");
       context.font = style.font;
       const text = context.measureText(el.selectedOptions[0].text).width;
-      const room = el.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+      const padding = parseFloat(style.paddingLeft) + parseFloat(style.paddingRight);
+      const room = el.clientWidth - padding;
       if (text > room + slack)
-        problems.push(`${name(el)} cuts its option's text: ${Math.round(text)} px wide in ${Math.round(room)} px, with no ellipsis`);
+        problems.push(`${name(el)} cuts its option's text: ${px(text)} px wide `
+                      + `in ${px(room)} px, with no ellipsis`);
     }
-    if (["hidden", "clip"].includes(style.overflowY) && el.scrollHeight > el.clientHeight + slack && el.clientHeight > 0)
-      problems.push(`${name(el)} cuts its content: ${el.scrollHeight} px high in ${el.clientHeight} px`);
+    const clipsY = ["hidden", "clip"].includes(style.overflowY);
+    if (clipsY && el.scrollHeight > el.clientHeight + slack && el.clientHeight > 0)
+      problems.push(`${name(el)} cuts its content: ${el.scrollHeight} px high `
+                    + `in ${el.clientHeight} px`);
   }
   return problems;
 }"""
@@ -130,9 +143,15 @@ def layout_problems(person) -> list[str]:
         _LAYOUT_JS, [person.element.element_handle(), list(ELLIPSISED), SLACK])
 
 
+def report(scene: str, found: dict[str, list[str]]) -> str:
+    """The problems of ``scene``, by screen size, one a line."""
+    return "\n".join(f"{scene} at {size}:\n  " + "\n  ".join(p) for size, p in found.items())
+
+
 def next_frame(person) -> None:
     """Wait until the page drew a frame: the layout follows a new size by then."""
-    person.page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+    person.page.evaluate(
+        "() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
 
 
 @pytest.mark.parametrize("scene", list(SCENES))
@@ -148,7 +167,7 @@ def test_nothing_sticks_out_or_is_cut(cast, scene):
         if problems:
             found[size] = problems
         person.element.screenshot(path=str(SHOTS / f"{scene}-{size}.png"), animations="disabled")
-    assert not found, "\n".join(f"{scene} at {size}:\n  " + "\n  ".join(p) for size, p in found.items())
+    assert not found, report(scene, found)
 
 
 @pytest.mark.parametrize("scene", ["room-lobby", "room-devices"])
@@ -164,4 +183,4 @@ def test_long_device_labels_stay_inside_the_device_check(cast, scene):
         problems = layout_problems(person)
         if problems:
             found[size] = problems
-    assert not found, "\n".join(f"{scene} at {size}:\n  " + "\n  ".join(p) for size, p in found.items())
+    assert not found, report(scene, found)
