@@ -105,3 +105,14 @@ def blank_page(module_browser, example_site):
     page.goto(example_site.url + "/healthz")
     yield page
     context.close()
+
+
+@pytest.fixture(scope="module")
+def scene_browser(videochat_playwright):
+    """One Chromium for a module that builds scenes of several people (scenes.py),
+    a context each: its fake camera makes 10 frames a second rather than its default
+    20, half the encoding and decoding, for pictures that only have to be there."""
+    browser = launch_chromium(videochat_playwright,
+                              extra_args=["--use-fake-device-for-media-stream=fps=10"])
+    yield browser
+    browser.close()

@@ -57,7 +57,7 @@ export class Controls {
     this.mute = button("videochat-mute", "vc-round", "Mute microphone", "Mic", "mute", { "aria-pressed": "false" });
     this.camera = button("videochat-camera", "vc-round", "Turn camera off", "Cam", "camera", { "aria-pressed": "false" });
     this.screen = button("videochat-screen-share", "vc-round", "Share your screen", "Share", "screen-share", { "aria-pressed": "false" });
-    this.devices = button("videochat-devices", "vc-round", "Camera and microphone settings", "Devices", "devices-button", { "aria-expanded": "false" });
+    this.devices = button("videochat-devices", "vc-round", "Devices: camera and microphone settings", "Devices", "devices-button", { "aria-expanded": "false" });
     this.add = button("videochat-add-participant", "vc-round", "Add someone to this call", "Add", "add", { "aria-expanded": "false" });
     this.hangup = button("videochat-hangup", "vc-hangup", "Hang up", "Hang up", "hangup", { hidden: true });
     this.hangup.prepend(icon("phone-off"));
