@@ -8,7 +8,7 @@
  * @module widget-ui
  */
 
-import { CallStage, Controls, IncomingPanel } from "./call-stage.js";
+import { CallStage, Controls } from "./call-stage.js";
 import { ChatView } from "./chat-view.js";
 import { DeviceCheck } from "./device-check.js";
 import { h, place } from "./dom.js";
@@ -16,6 +16,7 @@ import { ICON_STYLESHEET } from "./icons.js";
 import { applySpeaker } from "./media.js";
 import { ERR_RATE_LIMITED, rateLimitedMessage } from "./errors.js";
 import { AddPanel, PresenceList } from "./presence-view.js";
+import { IncomingPanel } from "./ring.js";
 import { Lobby, RoomView } from "./room-view.js";
 
 const STYLESHEET = new URL("../css/videochat.css", import.meta.url).href;
