@@ -188,6 +188,7 @@ export class WidgetUI {
 
   /** Empty every list and video (the connection was closed). */
   clear() {
+    this.incoming.show(null);
     this.error.stop();
     this.error.hide();
     this.stage.removeRemote();
@@ -239,5 +240,7 @@ export class WidgetUI {
       if (view.layout === "lobby") place(this.devices.root, this.lobby.root, this.lobby.join);
       else place(this.devices.root, this.body, this.status);
     }
+    // While a call rings, the rest of the page is inert behind its panel: the device check goes in it.
+    if (view.incoming) place(this.devices.root, this.incoming.devicesSlot);
   }
 }
