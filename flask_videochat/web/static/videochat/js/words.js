@@ -6,7 +6,7 @@
  */
 
 /** Words for each presence status. */
-export const STATUS_WORDS = { available: "Available", ringing: "On the phone", in_call: "In a call" };
+export const STATUS_WORDS = { available: "Available", ringing: "Ringing…", in_call: "In a call" };
 
 /** The words naming a room: its name, or "the group call" for a call that grew. */
 export function roomTitle(room) {
@@ -153,3 +153,12 @@ export function inviteEndedNote(name, reason) {
 
 /** The message when an invitation to you rang out unanswered. */
 export const MISSED_INVITATION = "You missed an invitation to a call.";
+
+/**
+ * Why the Call button of someone the host does not let you call is disabled
+ * (presence said `callable: false`). @param {string} name
+ */
+export function forbiddenCallWords(name) {
+  return `You are not allowed to call ${name}.`;
+}
+
