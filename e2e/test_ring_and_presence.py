@@ -13,7 +13,7 @@ from typing import Iterator
 import pytest
 from playwright.sync_api import expect
 
-from flask_videochat.testing import BLUE, RED, LiveServer, example_site_command
+from flask_videochat.testing import BLUE, RED, LiveServer, VideoChatPage, example_site_command
 
 #: Pushes the widget below the fold, with a button to hold the focus before the ring.
 BELOW_THE_FOLD = """el => {
@@ -213,6 +213,33 @@ def test_a_room_page_does_not_list_its_own_members_again(videochat_user, names, 
 
     ada.leave()
     expect(ada.user(bob_id)).to_have_count(1)  # out of the room: listed again
+
+
+def test_no_row_stays_highlighted_on_a_phone_after_a_hang_up(
+        videochat_user, videochat_launch, videochat_sign_in, videochat_base_url, names):
+    """A tap leaves :hover on what was tapped: the row whose Call button Ada tapped
+    stayed grey through the call and after Bob hung up."""
+    bob = videochat_user(names("Bob"), colour=BLUE)
+    phone = videochat_launch().new_context(is_mobile=True, has_touch=True,
+                                           viewport={"width": 390, "height": 740})
+    page = phone.new_page()
+    videochat_sign_in(page, videochat_base_url, names("Ada"))
+    page.goto(videochat_base_url + "/")
+    ada = VideoChatPage(page)
+    bob_id = ada.user_id_of(names("Bob"))
+    ada_id = bob.user_id_of(names("Ada"))
+    row = ada.user(bob_id)
+    plain = row.evaluate("li => getComputedStyle(li).backgroundColor")
+
+    ada.call_button(bob_id).tap()
+    bob.accept()
+    bob.expect_in_call_with(ada_id)
+    bob.hang_up()  # Ada touches nothing after her tap on Call
+    ada.expect_idle()
+
+    expect(ada.call_button(bob_id)).to_be_enabled()
+    assert row.evaluate("li => li.matches(':hover')"), "the tap left :hover on the row"
+    expect(row).to_have_css("background-color", plain)
 
 
 # -- a host whose can_call forbids a pair --------------------------------------------
