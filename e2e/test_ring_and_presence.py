@@ -209,7 +209,9 @@ def test_a_room_page_does_not_list_its_own_members_again(videochat_user, names, 
 
     expect(ada.user(bob_id)).to_have_count(0)  # in the room's tiles, not in "Online now"
     expect(ada.user(cy_id)).to_have_count(1)
-    expect(cy.user(bob_id)).to_have_count(1)  # Cy, outside, still sees Bob
+    expect(cy.user(bob_id)).to_have_count(1)  # Cy, outside, still sees Bob, in a room
+    expect(cy.user(bob_id).locator(".vc-presence")).to_have_text("In a room")
+    expect(cy.call_button(bob_id)).to_be_disabled()
 
     ada.leave()
     expect(ada.user(bob_id)).to_have_count(1)  # out of the room: listed again

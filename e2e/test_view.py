@@ -257,6 +257,8 @@ def test_whom_the_host_does_not_let_you_call_is_disabled_with_its_reason(page):
                                "reason": "You are not allowed to call Bob.", "disabled": True}
     assert calls(v)["Cy"]["reason"] == "" and calls(v)["Cy"]["disabled"] is True
     assert [u["statusWords"] for u in v["presence"]["users"]] == ["Available", "Ringing…"]
+    in_room = view(page, {**READY, "users": [{**BOB, "status": "in_room"}]})["presence"]["users"][0]
+    assert in_room["statusWords"] == "In a room" and in_room["call"]["disabled"] is True
     # Nor are they offered in the add panel.
     in_call = view(page, {**READY, "users": users, "addOpen": True, "call": {"state": "in-call", "peer": CY}})
     assert in_call["add"]["candidates"] == []

@@ -6,7 +6,7 @@
  */
 
 /** Words for each presence status. */
-export const STATUS_WORDS = { available: "Available", ringing: "Ringing…", in_call: "In a call" };
+export const STATUS_WORDS = { available: "Available", ringing: "Ringing…", in_call: "In a call", in_room: "In a room" };
 
 /** The words naming a room: its name, or "the group call" for a call that grew. */
 export function roomTitle(room) {
