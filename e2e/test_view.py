@@ -76,7 +76,8 @@ def test_idle_with_people_online(page):
     assert v["header"] == {"me": "Ada", "online": True, "title": "Connected"}
     assert [(u["name"], u["statusWords"]) for u in v["presence"]["users"]] == [
         ("Bob", "Available"), ("Cy", "In a call")]
-    assert calls(v)["Bob"] == {"label": "Call Bob", "text": "Call", "title": "", "disabled": False}
+    assert calls(v)["Bob"] == {"label": "Call Bob", "text": "Call", "title": "", "reason": "",
+                               "disabled": False}
     assert calls(v)["Cy"]["disabled"], "Cy is in a call"
     assert v["presence"]["empty"] is False
     assert view(page, {**READY, "users": []})["presence"]["empty"] is True
@@ -164,7 +165,8 @@ def test_your_own_controls(page):
 def test_rate_limited_call_buttons_say_how_long_to_wait(page):
     v = view(page, {**READY, "callWait": 40})
     assert calls(v)["Bob"] == {"label": "Call Bob", "text": "Call in 40 s",
-                               "title": "You can call again in 40 seconds.", "disabled": True}
+                               "title": "You can call again in 40 seconds.", "reason": "",
+                               "disabled": True}
     assert view(page, {**READY, "callWait": 0})["presence"]["users"][0]["call"]["disabled"] is False
 
 
@@ -246,3 +248,28 @@ def test_the_view_is_a_pure_function_that_needs_no_dom(page):
       return { same, untouched: JSON.stringify(state) === before, inWorker };
     }""", _VIEW)
     assert result == {"same": True, "untouched": True, "inWorker": "Sign in to make video calls."}
+
+
+def test_whom_the_host_does_not_let_you_call_is_disabled_with_its_reason(page):
+    users = [{**BOB, "status": "available", "callable": False}, {**CY, "status": "ringing", "callable": True}]
+    v = view(page, {**READY, "users": users})
+    assert calls(v)["Bob"] == {"label": "Call Bob", "text": "Call", "title": "You are not allowed to call Bob.",
+                               "reason": "You are not allowed to call Bob.", "disabled": True}
+    assert calls(v)["Cy"]["reason"] == "" and calls(v)["Cy"]["disabled"] is True
+    assert [u["statusWords"] for u in v["presence"]["users"]] == ["Available", "Ringing…"]
+    in_room = view(page, {**READY, "users": [{**BOB, "status": "in_room"}]})["presence"]["users"][0]
+    assert in_room["statusWords"] == "In a room" and in_room["call"]["disabled"] is True
+    # Nor are they offered in the add panel.
+    in_call = view(page, {**READY, "users": users, "addOpen": True, "call": {"state": "in-call", "peer": CY}})
+    assert in_call["add"]["candidates"] == []
+    # The forbidden reason wins over a rate limit's countdown.
+    assert calls(view(page, {**READY, "users": users, "callWait": 5}))["Bob"]["text"] == "Call"
+
+
+def test_a_room_leaves_its_members_out_of_the_online_list(page):
+    room = {"state": "joined", "name": "standup", "members": [{**BOB, "mic": True, "cam": True}]}
+    v = view(page, {**READY, "roomAttribute": "standup", "room": room})
+    assert [u["name"] for u in v["presence"]["users"]] == ["Cy"]
+    alone = view(page, {**READY, "users": [{**BOB, "status": "in_call"}], "room": room})
+    assert alone["presence"]["empty"] is True
+    assert [u["name"] for u in view(page, READY)["presence"]["users"]] == ["Bob", "Cy"]

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from flask import Flask, redirect, render_template, request, session, url_for
+from flask import Flask, current_app, redirect, render_template, request, session, url_for
 from flask_login import (
     LoginManager,
     UserMixin,
@@ -159,6 +159,12 @@ def instance_secret_key(instance_path: str) -> str:
     return path.read_text().strip()
 
 
+def _may_call(caller: Any, callee: Any) -> bool:
+    """The demo's ``can_call``: no call between a pair the app's ``EXAMPLE_NO_CALLS``
+    names (caller name, callee name)."""
+    return [caller.name, callee.name] not in current_app.config.get("EXAMPLE_NO_CALLS", [])
+
+
 def create_app(
     config: dict[str, Any] | None = None,
     *,
@@ -204,6 +210,13 @@ def create_app(
         max_http_buffer_size=MAX_HTTP_BUFFER_SIZE,
     )
     videochat.init_app(app, socketio)
+    # A demo of the can_call hook: EXAMPLE_NO_CALLS (config, or JSON in the
+    # environment) lists [caller name, callee name] pairs that may not call. Without
+    # it no hook is registered (presence stays one broadcast).
+    no_calls = app.config.get("EXAMPLE_NO_CALLS") or json.loads(os.environ.get("EXAMPLE_NO_CALLS", "[]"))
+    if no_calls:
+        app.config["EXAMPLE_NO_CALLS"] = [list(pair) for pair in no_calls]
+        videochat.can_call(_may_call)
 
     @app.get("/")
     def home() -> str:

@@ -124,6 +124,12 @@ class VideoChatState:
         return True if hook is None else bool(hook(user, room))
 
     @property
+    def has_can_call(self) -> bool:
+        """Whether the host registered a ``can_call`` hook (presence then says, per
+        viewer, whom they may call, and is sent to each viewer separately)."""
+        return self.hooks.can_call is not None
+
+    @property
     def has_can_see(self) -> bool:
         """Whether the host registered a ``can_see`` hook (presence is then sent to
         each viewer separately)."""

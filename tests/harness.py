@@ -170,7 +170,9 @@ class Tab:
         changes = self.received("presence.changes")
         for change in changes:
             assert set(change) == {"users", "left"}, change
-            assert all(set(user) == {"id", "name", "status"} for user in change["users"]), change
+            # "callable" (a bool) only when the host has a can_call hook.
+            assert all(set(user) - {"callable"} == {"id", "name", "status"} for user in change["users"]), change
+            assert all(isinstance(user.get("callable", True), bool) for user in change["users"]), change
             assert all(isinstance(uid, str) for uid in change["left"]), change
         return changes
 

@@ -226,7 +226,7 @@ def test_a_member_back_within_the_grace_takes_the_seat_back(
     assert call_and_room_events(ada) == call_and_room_events(cy) == []
     assert host.rooms.seat_of("bob") is not None
     back = connect("bob")
-    assert ada.online() == [{**host.public("bob"), "status": "in_call"}]
+    assert ada.online() == [{**host.public("bob"), "status": "in_room"}]
     clear(ada, cy)
 
     ack = back.emit("room.resume", {"room": "standup"})
@@ -259,7 +259,7 @@ def test_a_member_back_within_the_grace_takes_the_seat_back(
     # The grace running out does not drop the seat.
     host.sleep(PAST_GRACE)
     assert ada.received("room.member_left") == cy.received("room.member_left") == []
-    assert statuses(host)["bob"] == "in_call"
+    assert statuses(host)["bob"] == "in_room"
     assert sent == []  # neither room_left nor room_joined
     # Leaving is as usual.
     assert back.emit("room.leave", {"room": "standup"})["ok"] is True

@@ -80,10 +80,10 @@ def test_members_are_in_call_for_presence(connect: Connector, host: Host) -> Non
 
     join(ada)
 
-    assert bob.statuses() == [("ada", "in_call")]
-    assert statuses(host) == {"ada": "in_call", "bob": "available"}
+    assert bob.statuses() == [("ada", "in_room")]
+    assert statuses(host) == {"ada": "in_room", "bob": "available"}
     snapshot = connect("cy").received("presence.snapshot")[0]["users"]
-    assert {u["id"]: u["status"] for u in snapshot} == {"ada": "in_call", "bob": "available"}
+    assert {u["id"]: u["status"] for u in snapshot} == {"ada": "in_room", "bob": "available"}
 
     ada.emit("room.leave", {"room": "standup"})
 
@@ -141,7 +141,7 @@ def test_a_full_room_refuses_one_more(
     assert_error(ack, "ERR_ROOM_FULL")
     assert ack["error"]["message"] == "This room is full (2 people)."
     assert_nothing(ada, bob, cy)
-    assert statuses(host) == {"ada": "in_call", "bob": "in_call", "cy": "available"}
+    assert statuses(host) == {"ada": "in_room", "bob": "in_room", "cy": "available"}
     # A second tab of a member is no extra person.
     assert join(connect("bob"))["members"] == [{**member(host, "ada"), "polite": True}]
 
@@ -226,7 +226,7 @@ def test_a_second_tab_takes_the_seat(connect: Connector, host: Host) -> None:
     # The old tab closing does not take the seat away.
     bob1.close()
     assert ada.received("room.member_left") == []
-    assert statuses(host)["bob"] == "in_call"
+    assert statuses(host)["bob"] == "in_room"
 
 
 @pytest.mark.parametrize("same_tab", [True, False], ids=["same-tab", "other-tab"])
@@ -263,7 +263,7 @@ def test_closing_the_tab_leaves_the_room_at_once(
     assert ada.received("room.member_left") == [
         {"room": "standup", "id": "bob", "reason": "disconnected"}
     ]
-    assert statuses(host) == {"ada": "in_call", "bob": "available"}  # Bob's other tab is open
+    assert statuses(host) == {"ada": "in_room", "bob": "available"}  # Bob's other tab is open
     assert ada.statuses() == [("bob", "available")]
     assert ada.offline() == []  # Bob is still online, on his other tab
     assert [(name, kw["reason"]) for name, kw in host_signals] == [("left", "disconnected")]

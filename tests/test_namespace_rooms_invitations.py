@@ -110,11 +110,11 @@ def test_accepting_an_invitation_is_joining(connect: Connector, host: Host) -> N
     assert bob2.received("room.invite_ended") == ended  # the other tab stops ringing
     assert bob1.received("room.invite_ended") == ended
     assert ada.received("room.member_joined")[0]["member"]["id"] == "bob"
-    assert statuses(host)["bob"] == "in_call"
+    assert statuses(host)["bob"] == "in_room"
     # The ring timeout then ends nothing.
     host.sleep(1.2)
     assert ada.received("room.invite_ended") == ended
-    assert statuses(host)["bob"] == "in_call"
+    assert statuses(host)["bob"] == "in_room"
 
 
 def test_an_emptied_room_cancels_its_invitations(connect: Connector, host: Host) -> None:
@@ -289,8 +289,8 @@ def test_a_call_grows_into_a_room(connect: Connector, host: Host, host_signals: 
     assert dan.received("call.upgraded") == dan.received("room.invite") == []
     assert len(host.book) == 0
     assert statuses(host) == {
-        "ada": "in_call",
-        "bob": "in_call",
+        "ada": "in_room",
+        "bob": "in_room",
         "cy": "ringing",
         "dan": "available",
     }
@@ -318,7 +318,7 @@ def test_a_call_grows_into_a_room(connect: Connector, host: Host, host_signals: 
             {"room": room, "member": member(host, "cy"), "polite": False}
         ]
         assert tab.received("room.invite_ended") == [{"room": room, "id": "cy", "reason": "joined"}]
-    assert statuses(host)["cy"] == "in_call"
+    assert statuses(host)["cy"] == "in_room"
 
 
 def test_a_grown_call_is_private(connect: Connector) -> None:
@@ -350,7 +350,9 @@ def test_growing_a_call_to_someone_busy_still_makes_the_room(connect: Connector)
         "reason": "busy",
     }
     assert ada.received("call.upgraded")[0]["room"] == ack["room"]
-    assert_nothing(cy, dan)
+    # Cy and Dan hear only that Ada and Bob are in a room now.
+    assert [name for tab in (cy, dan) for name in tab.names() if name != "presence.changes"] == []
+    assert ("ada", "in_room") in cy.statuses() and ("bob", "in_room") in dan.statuses()
 
 
 @pytest.mark.parametrize(

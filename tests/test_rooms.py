@@ -47,7 +47,7 @@ def test_the_first_join_creates_the_room(book: RoomBook, clock: FakeClock) -> No
     assert (result.replaced, result.previous, result.displaced) == (None, None, None)
     assert "standup" in book
     assert len(book) == 1
-    assert book.status_of("ada") is Status.IN_CALL
+    assert book.status_of("ada") is Status.IN_ROOM
 
 
 def test_joiners_see_the_others_in_join_order(book: RoomBook) -> None:
@@ -228,7 +228,7 @@ def test_a_kept_seat_moves_to_the_new_connection(book: RoomBook, clock: FakeCloc
     assert book.relay_target("standup", "ada", SID["ada"], "bob").sid == BOB2
     assert book.relay_target("standup", "bob", BOB2, "cy").sid == SID["cy"]
     refused(ErrorCode.NOT_IN_ROOM, lambda: book.leave("standup", "bob", SID["bob"]))
-    assert book.status_of("bob") is Status.IN_CALL
+    assert book.status_of("bob") is Status.IN_ROOM
 
 
 def test_the_resumer_is_polite_toward_those_who_joined_before(book: RoomBook) -> None:

@@ -37,7 +37,7 @@ def test_a_grown_call_is_a_private_room_of_both_parties(book: RoomBook) -> None:
     assert ids(room) == ["ada", "bob"]
     assert [(m.mic, m.cam) for m in room.members] == [(True, True), (True, True)]
     assert [m.text for m in room.history] == ["hi", "hello"]
-    assert book.status_of("ada") is book.status_of("bob") is Status.IN_CALL
+    assert book.status_of("ada") is book.status_of("bob") is Status.IN_ROOM
 
 
 def test_a_grown_calls_room_is_not_made_again_by_name(book: RoomBook) -> None:

@@ -37,6 +37,8 @@ class Status(str, Enum):
     AVAILABLE = "available"
     RINGING = "ringing"
     IN_CALL = "in_call"
+    #: A member of a room (a call that grew into a room is a room).
+    IN_ROOM = "in_room"
 
 
 class PresenceStore(Protocol):

@@ -184,11 +184,11 @@ class RoomBook:
             return None if name is None else self._rooms[name].invites[user_id]
 
     def status_of(self, user_id: str) -> Status:
-        """The presence status rooms give ``user_id``: ``IN_CALL`` for a member,
+        """The presence status rooms give ``user_id``: ``IN_ROOM`` for a member,
         ``RINGING`` for an invitee, else ``AVAILABLE``."""
         with self._lock:
             if user_id in self._seats:
-                return Status.IN_CALL
+                return Status.IN_ROOM
             return Status.RINGING if user_id in self._invited else Status.AVAILABLE
 
     def __len__(self) -> int:

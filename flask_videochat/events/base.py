@@ -38,7 +38,7 @@ UNAUTHENTICATED_MESSAGE = "Sign in to make video calls."
 
 #: Presence statuses from the least to the most engaged: a user's status is the
 #: most engaged of what their calls and rooms give them.
-_ENGAGEMENT = (Status.AVAILABLE, Status.RINGING, Status.IN_CALL)
+_ENGAGEMENT = (Status.AVAILABLE, Status.RINGING, Status.IN_ROOM, Status.IN_CALL)
 
 
 def current_sid() -> str:
@@ -223,7 +223,7 @@ class NamespaceBase(Namespace):
 
     def _status_of(self, user_id: str) -> Status:
         """A user's presence status from their calls and rooms together: ``in_call``
-        in an answered call or a room, ``ringing`` while a call or room invitation
+        in an answered call, ``in_room`` in a room, ``ringing`` while a call or room invitation
         rings, else ``available``."""
         state = self.state
         statuses = (state.calls.status_of(user_id), state.rooms.status_of(user_id))

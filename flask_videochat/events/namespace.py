@@ -41,6 +41,7 @@ from .base import (
     user_room,
 )
 from .calls import CallEvents
+from .presence_feed import callable_by
 from .rooms import RoomEvents
 from .transport import OncePerMinuteLog, harden
 
@@ -236,6 +237,7 @@ class VideoChatNamespace(CallEvents, RoomEvents):
         if state.settings.presence:
             others = [
                 {**u.public(), "status": status.value}
+                | ({"callable": callable_by(state, user, u)} if state.has_can_call else {})
                 for u, status in state.presence.users()
                 if u.id != user.id and self._sees(user, u)
             ]

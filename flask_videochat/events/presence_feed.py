@@ -14,7 +14,10 @@ and messages may be applied in any order of arrival without leaving a ghost. The
 joiner's own id may appear; browsers ignore themselves.
 
 With a ``can_see(viewer, user)`` hook each watcher gets only the users it may see,
-so the feed sends per watcher instead of one broadcast.
+so the feed sends per watcher instead of one broadcast. With a ``can_call(caller,
+callee)`` hook each user entry also says whether that watcher may call them
+(``"callable": true|false``, the answer ``call.invite`` would give), so the feed
+sends per watcher too; without the hook the field is absent (everyone may call).
 """
 
 from __future__ import annotations
@@ -121,7 +124,7 @@ class PresenceFeed:
             raise
         users = [{**user.public(), "status": status.value} for user, status in now.values()]
         left = [uid for uid in pending if uid not in now]
-        if not state.has_can_see:
+        if not (state.has_can_see or state.has_can_call):
             self._emit("presence.changes", {"users": users, "left": left})
             return
         subjects = {uid: now[uid][0] if uid in now else pending[uid] for uid in pending}
@@ -142,6 +145,8 @@ class PresenceFeed:
             let a leave through: it tells nothing and leaves no ghost)."""
             if uid == viewer.id:
                 return False
+            if not state.has_can_see:
+                return True
             try:
                 return state.can_see(viewer, subjects.get(uid) or User(uid, uid))
             except Exception:
@@ -149,8 +154,23 @@ class PresenceFeed:
                 return failing
 
         seen = [u for u in users if visible(u["id"], failing=False)]
+        if state.has_can_call:
+            seen = [{**u, "callable": callable_by(state, viewer, subjects.get(u["id"]))} for u in seen]
         gone = [uid for uid in left if visible(uid, failing=True)]
         if seen or gone:
             self._emit(
                 "presence.changes", {"users": seen, "left": gone}, to=self._user_room(viewer.id)
             )
+
+
+def callable_by(state: VideoChatState, viewer: User, user: User | None) -> bool:
+    """Whether the host's ``can_call(viewer, user)`` lets ``viewer`` call ``user``
+    (the check ``call.invite`` makes); a hook that raises says no (logged): the
+    Call button is disabled, and the server would refuse the call anyway."""
+    if user is None:
+        return False
+    try:
+        return state.can_call(viewer, user)
+    except Exception:
+        log.exception("videochat: the can_call hook failed")
+        return False

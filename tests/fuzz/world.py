@@ -50,12 +50,12 @@ def expected_status(host: Host, user_id: str) -> Status:
     rooms (independently of the namespace's own computation)."""
     state = host.state
     call = state.calls.live_call_of(user_id)
-    if (
-        (call is not None and call.state is CallState.ACTIVE)
-        or state.calls.claim_of(user_id) is not None
-        or state.rooms.seat_of(user_id) is not None
-    ):
+    if (call is not None and call.state is CallState.ACTIVE) or state.calls.claim_of(
+        user_id
+    ) is not None:
         return Status.IN_CALL
+    if state.rooms.seat_of(user_id) is not None:
+        return Status.IN_ROOM
     if call is not None or state.rooms.invite_of(user_id) is not None:
         return Status.RINGING
     return Status.AVAILABLE

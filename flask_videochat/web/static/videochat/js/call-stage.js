@@ -1,5 +1,5 @@
 /**
- * The 1:1 call's parts: the incoming-call panel, the stage (the other person's
+ * The 1:1 call's parts: the stage (the other person's
  * video or avatar, their name, your preview) and the controls. The controls and
  * your preview are moved into the lobby or the room while those are shown. Each
  * part shows what the view ({@link module:view}) says.
@@ -13,38 +13,6 @@ import { icon } from "./icons.js";
 /** A round button of the controls. */
 function button(testid, cls, label, text, part, attrs = {}) {
   return h("button", { type: "button", class: `vc-btn ${cls}`, "data-testid": testid, "aria-label": label, part: `button ${part}`, ...attrs }, text);
-}
-
-/** The panel of a call (or an invitation into a room) ringing in: who, Accept, Decline. */
-export class IncomingPanel {
-  /**
-   * @param {{onAccept: () => void, onDecline: () => void}} handlers
-   */
-  constructor({ onAccept, onDecline }) {
-    this.name = h("strong");
-    this.what = h("span", {}, " is calling…");
-    this.avatar = h("span");
-    this.accept = h("button", { type: "button", class: "vc-btn vc-accept", "data-testid": "videochat-accept", part: "button accept" }, "Accept");
-    this.decline = h("button", { type: "button", class: "vc-btn vc-decline", "data-testid": "videochat-decline", part: "button decline" }, "Decline");
-    this.root = h(
-      "section",
-      { class: "vc-incoming", "data-testid": "videochat-incoming", "aria-label": "Incoming call", part: "incoming", hidden: true },
-      this.avatar,
-      h("p", { class: "vc-incoming-text" }, this.name, this.what),
-      h("div", { class: "vc-incoming-actions" }, this.decline, this.accept),
-    );
-    this.accept.addEventListener("click", onAccept);
-    this.decline.addEventListener("click", onDecline);
-  }
-
-  /** @param {{caller: {id: string, name: string}, words: string}|null} view  null: nothing rings */
-  show(view) {
-    this.root.hidden = view === null;
-    if (!view) return;
-    this.name.textContent = view.caller.name;
-    this.what.textContent = view.words;
-    this.avatar.replaceWith((this.avatar = avatar(view.caller, "vc-large")));
-  }
 }
 
 /** The controls: microphone, camera, screen, devices, add someone, hang up, leave. */

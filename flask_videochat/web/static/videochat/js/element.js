@@ -9,6 +9,7 @@
  */
 
 import { loadPreferences } from "./media.js";
+import { askNotificationPermission } from "./ring.js";
 import { Session } from "./session.js";
 import { stateOf } from "./view.js";
 import { WidgetUI } from "./widget-ui.js";
@@ -72,13 +73,15 @@ export class VideoChatElement extends HTMLElement {
     this.attachShadow({ mode: "open" });
     /** The current connection, or null while the element is not connected. @type {Session|null} */
     this._session = null;
+    // Placing, accepting or joining (a click: a user gesture) is when the widget asks
+    // to show a notification of the next ring while the tab is hidden.
     this._ui = new WidgetUI(this.shadowRoot, {
-      accept: () => this.accept(),
+      accept: () => (askNotificationPermission(), this.accept()),
       decline: () => this.decline(),
       hangup: () => this.hangup(),
       leave: () => this.leaveRoom(),
-      join: () => this.joinRoom(),
-      call: (userId) => this.call(userId),
+      join: () => (askNotificationPermission(), this.joinRoom()),
+      call: (userId) => (askNotificationPermission(), this.call(userId)),
       invite: (userId) => this.invite(userId),
       mute: () => this.setMicrophoneMuted(!this._media()?.microphoneMuted),
       camera: () => this.setCameraOff(!this._media()?.cameraOff),

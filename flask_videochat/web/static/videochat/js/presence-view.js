@@ -7,6 +7,9 @@
 
 import { avatar, h } from "./dom.js";
 
+/** The ids of the rows' reasons (unique in the shadow root; user ids are untrusted). */
+let reasonIds = 0;
+
 /** The online list. */
 export class PresenceList {
   /** @param {{onCall: (userId: string) => void}} handlers */
@@ -50,10 +53,11 @@ export class PresenceList {
       button.addEventListener("click", () => this._onCall(user.id));
       const name = h("span", { class: "vc-name" });
       const status = h("span", { class: "vc-presence" });
+      const reason = h("span", { class: "vc-call-reason", id: `vc-call-reason-${++reasonIds}`, "data-testid": "videochat-call-reason", hidden: true });
       const placeholder = h("span");
       const li = h("li", { class: "vc-user", "data-testid": "videochat-user", "data-user-id": user.id, part: "user" },
-        placeholder, h("span", { class: "vc-user-text" }, name, status), button);
-      row = { li, button, name, status, avatar: placeholder };
+        placeholder, h("span", { class: "vc-user-text" }, name, status, reason), button);
+      row = { li, button, name, status, reason, avatar: placeholder };
       this._rows.set(user.id, row);
     }
     if (row.name.textContent !== user.name) {
@@ -70,6 +74,13 @@ export class PresenceList {
     row.button.disabled = call.disabled;
     if (row.button.textContent !== call.text) row.button.textContent = call.text;
     row.button.title = call.title;
+    // Why the button is disabled when the host does not let you call them: said in
+    // words under the name, and read with the button.
+    const reason = call.reason ?? "";
+    if (row.reason.textContent !== reason) row.reason.textContent = reason;
+    row.reason.hidden = reason === "";
+    if (reason) row.button.setAttribute("aria-describedby", row.reason.id);
+    else row.button.removeAttribute("aria-describedby");
     return row;
   }
 

@@ -12,6 +12,7 @@
 import { CallController } from "./call.js";
 import { CALLING_EVENTS, ERR_UNAUTHENTICATED } from "./errors.js";
 import { QualityMonitor } from "./quality.js";
+import { RingNotice } from "./ring.js";
 import { Ringtone } from "./ringtone.js";
 import { RoomController } from "./room.js";
 import { Signaling } from "./signaling.js";
@@ -67,6 +68,8 @@ export class Session {
         this.render("members");
       },
     });
+    /** The ring's system notification while the tab is hidden. */
+    this._ringNotice = new RingNotice();
     /** Rates every peer connection while in a call or room. */
     this.quality = new QualityMonitor({
       peers: () => (this.room?.state === "joined" ? this.room.ratedPeers() : this.controller?.ratedPeers() ?? []),
@@ -168,6 +171,7 @@ export class Session {
   destroy() {
     clearInterval(this._callTimer);
     this._ringtone.ring(null);
+    this._ringNotice.destroy();
     this.quality.stop();
     this.speakers.stop();
     this.controller?.destroy();
@@ -377,6 +381,7 @@ export class Session {
     this._devicesOpen = view.devices.open;
     this._addOpen = view.add.open;
     this._ringtone.ring(view.ring?.title ?? null);
+    this._ringNotice.ring(view.ring?.title ?? null);
     this.ui.showDevices(view.devices, this.media()?.localStream ?? null);
     if (view.quality) this.quality.start();
     else this.quality.stop();

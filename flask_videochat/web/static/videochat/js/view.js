@@ -6,7 +6,7 @@
  * @module view
  */
 
-import { LAYOUT_WORDS, STATUS_WORDS, incomingWords, inviteWords, ringingTitle, roomTitle, stateWords, waitWords } from "./words.js";
+import { LAYOUT_WORDS, STATUS_WORDS, forbiddenCallWords, incomingWords, inviteWords, ringingTitle, roomTitle, stateWords, waitWords } from "./words.js";
 
 /** What the other person sends before they say otherwise. */
 const PEER_MEDIA = Object.freeze({ mic: true, cam: true, screen: false });
@@ -16,7 +16,8 @@ const FRESH_STATES = new Set(["calling", "incoming", "joining"]);
 
 /**
  * @typedef {{id: string, name: string}} Person
- * @typedef {{id: string, name: string, status: string}} OnlineUser
+ * @typedef {{id: string, name: string, status: string, callable?: boolean}} OnlineUser
+ *   `callable`: false when the host's `can_call` does not let you call them (absent: you may)
  * @typedef {{id: string, name: string, mic: boolean, cam: boolean, screen?: boolean}} Member
  *
  * @typedef {object} WidgetState  everything the widget shows depends on (every field optional)
@@ -224,33 +225,42 @@ function addView(s, shown) {
   const open = shown && s.addOpen;
   const inRoom = new Set(s.room.members.map((m) => m.id));
   const candidates = open
-    ? s.users.filter((u) => u.status === "available" && !inRoom.has(u.id)).sort((a, b) => a.name.localeCompare(b.name))
+    ? s.users.filter((u) => u.status === "available" && u.callable !== false && !inRoom.has(u.id)).sort((a, b) => a.name.localeCompare(b.name))
     : [];
   return { shown, open, candidates };
 }
 
 /**
  * The online list: each person with their status in words and their Call button,
- * which is enabled only when both of you are free and calling is not held back
- * after a refusal for its rate limit (it then says how long to wait).
+ * which is enabled only when both of you are free, the host lets you call them
+ * (`callable`; else `reason` says why, in words) and calling is not held back after
+ * a refusal for its rate limit (it then says how long to wait). In a room, its
+ * members are not listed: the room shows them.
  */
 function presenceView(s) {
   const free = stateOf(s) === "idle";
   const wait = s.callWait;
+  const members = new Set(s.room.state === "idle" ? [] : s.room.members.map((m) => m.id));
+  const users = s.users.filter((u) => !members.has(u.id));
   return {
-    users: s.users.map((u) => ({
-      id: u.id,
-      name: u.name,
-      status: u.status,
-      statusWords: STATUS_WORDS[u.status] ?? u.status,
-      call: {
-        label: `Call ${u.name}`,
-        text: wait > 0 ? `Call in ${wait} s` : "Call",
-        title: wait > 0 ? `You can call again in ${waitWords(wait)}.` : "",
-        disabled: !free || u.status !== "available" || wait > 0,
-      },
-    })),
-    empty: s.users.length === 0,
+    users: users.map((u) => {
+      const forbidden = u.callable === false;
+      const waitTitle = wait > 0 ? `You can call again in ${waitWords(wait)}.` : "";
+      return {
+        id: u.id,
+        name: u.name,
+        status: u.status,
+        statusWords: STATUS_WORDS[u.status] ?? u.status,
+        call: {
+          label: `Call ${u.name}`,
+          text: wait > 0 && !forbidden ? `Call in ${wait} s` : "Call",
+          title: forbidden ? forbiddenCallWords(u.name) : waitTitle,
+          reason: forbidden ? forbiddenCallWords(u.name) : "",
+          disabled: !free || u.status !== "available" || wait > 0 || forbidden,
+        },
+      };
+    }),
+    empty: users.length === 0,
   };
 }
 

@@ -8,7 +8,7 @@
  * @module widget-ui
  */
 
-import { CallStage, Controls, IncomingPanel } from "./call-stage.js";
+import { CallStage, Controls } from "./call-stage.js";
 import { ChatView } from "./chat-view.js";
 import { DeviceCheck } from "./device-check.js";
 import { h, place } from "./dom.js";
@@ -16,6 +16,7 @@ import { ICON_STYLESHEET } from "./icons.js";
 import { applySpeaker } from "./media.js";
 import { ERR_RATE_LIMITED, rateLimitedMessage } from "./errors.js";
 import { AddPanel, PresenceList } from "./presence-view.js";
+import { IncomingPanel } from "./ring.js";
 import { Lobby, RoomView } from "./room-view.js";
 
 const STYLESHEET = new URL("../css/videochat.css", import.meta.url).href;
@@ -191,6 +192,7 @@ export class WidgetUI {
 
   /** Empty every list and video (the connection was closed). */
   clear() {
+    this.incoming.show(null);
     this.error.stop();
     this.error.hide();
     this.stage.removeRemote();
@@ -243,5 +245,7 @@ export class WidgetUI {
       if (view.layout === "lobby") place(this.devices.root, this.lobby.root);
       else place(this.devices.root, this.body, this.status);
     }
+    // While a call rings, the rest of the page is inert behind its panel: the device check goes in it.
+    if (view.incoming) place(this.devices.root, this.incoming.devicesSlot);
   }
 }

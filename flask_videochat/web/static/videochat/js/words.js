@@ -6,7 +6,7 @@
  */
 
 /** Words for each presence status. */
-export const STATUS_WORDS = { available: "Available", ringing: "On the phone", in_call: "In a call" };
+export const STATUS_WORDS = { available: "Available", ringing: "Ringing…", in_call: "In a call", in_room: "In a room" };
 
 /** The words naming a room: its name, or "the group call" for a call that grew. */
 export function roomTitle(room) {
@@ -178,3 +178,11 @@ export function volumeWords(name) {
 export function mediaWords({ mic, cam, screen = false }) {
   return { mic: mic ? "Microphone on" : "Muted", cam: screen ? "Presenting" : cam ? "Camera on" : "Camera off" };
 }
+/**
+ * Why the Call button of someone the host does not let you call is disabled
+ * (presence said `callable: false`). @param {string} name
+ */
+export function forbiddenCallWords(name) {
+  return `You are not allowed to call ${name}.`;
+}
+
