@@ -63,6 +63,17 @@ def test_the_room_page_carries_the_nonce_of_a_csp_nonce_global() -> None:
     assert nonce and scripts == [{"type": "module", "src": SCRIPT, "nonce": nonce}]
 
 
+def test_a_csp_nonce_global_may_be_a_string_set_per_request() -> None:
+    app = make_app()
+
+    @app.before_request
+    def set_nonce() -> None:
+        app.jinja_env.globals["csp_nonce"] = request_nonce()  # as some hosts do
+
+    scripts, nonce = scripts_of(app, "/videochat/rooms/standup")
+    assert nonce and scripts[0]["nonce"] == nonce
+
+
 def test_each_request_gets_its_own_nonce() -> None:
     app = make_app(VIDEOCHAT_CSP_NONCE=request_nonce)
     first, one = scripts_of(app, "/videochat/rooms/standup")

@@ -46,13 +46,16 @@ def _socket_path(state: VideoChatState) -> str:
 def current_nonce(state: VideoChatState) -> str | None:
     """The current request's Content-Security-Policy nonce: ``VIDEOCHAT_CSP_NONCE``'s
     callable when set, else the app's Jinja global ``csp_nonce`` (Flask-Talisman's, or
-    the host's own) when it has one, else ``None``. An empty nonce counts as none.
+    the host's own: a function, or a string set per request) when it has one, else
+    ``None``. An empty nonce counts as none.
 
     :raises TypeError: the callable returned something other than a string or ``None``.
     """
     source = state.settings.csp_nonce
     if source is None:
         source = current_app.jinja_env.globals.get("csp_nonce")
+        if isinstance(source, str):  # a global some hosts set per request
+            return source or None
         if not callable(source):
             return None
     nonce = source()
