@@ -8,6 +8,7 @@ one entry per key.
 from __future__ import annotations
 
 import importlib
+import inspect
 import logging
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping, Sequence
@@ -175,8 +176,8 @@ VIDEOCHAT_HARDEN_TRANSPORT: bool = True
 #: nonce), or the ``"module:attribute"`` import path of one. Default: ``None``: the
 #: Jinja global ``csp_nonce`` when the app has one (Flask-Talisman registers it;
 #: ``app.add_template_global`` registers your own), else no nonce. A value that is
-#: not callable, or a path that does not import, fails at start-up. See
-#: ``docs/csp.md``.
+#: not callable without arguments, or a path that does not import, fails at
+#: start-up. See ``docs/csp.md``.
 VIDEOCHAT_CSP_NONCE: Callable[[], str | None] | str | None = None
 
 DEFAULTS: dict[str, Any] = {
@@ -423,6 +424,15 @@ def _csp_nonce(config: Mapping[str, Any]) -> Callable[[], str | None] | None:
             "VIDEOCHAT_CSP_NONCE must be None, a callable returning the request's nonce, "
             f"or the 'module:attribute' path of one, got {value!r}"
         )
+    if value is not None:
+        try:
+            inspect.signature(value).bind()
+        except TypeError:
+            raise ValueError(
+                f"VIDEOCHAT_CSP_NONCE: {value!r} must be callable with no arguments"
+            ) from None
+        except ValueError:
+            pass  # no signature to read (some built-ins): it is called as it is
     return value  # type: ignore[no-any-return]
 
 

@@ -122,6 +122,7 @@ def test_no_nonce_anywhere_renders_no_nonce_attribute() -> None:
         ("tests.test_csp", "cannot import"),
         ("abc123", "cannot import"),
         (42, "must be None, a callable"),
+        (lambda request: "n", "callable with no arguments"),
     ],
 )
 def test_a_nonce_setting_that_cannot_work_fails_at_start_up(value: Any, message: str) -> None:
