@@ -142,11 +142,12 @@ def test_a_nonce_that_is_not_a_string_fails_loudly() -> None:
 # -- ICE servers: the warning is for the unset default only ---------------------------
 
 
-def _warnings(caplog: pytest.LogCaptureFixture, **config: Any) -> str:
+def _warnings(caplog: pytest.LogCaptureFixture, config: dict[str, Any] | None = None,
+              **options: Any) -> str:
+    """What registering the extension on a production app (not debug, not testing)
+    with ``config`` and constructor ``options`` logs."""
     app = Flask(__name__)
-    app.config.update(config)
-    options = config.pop("options", {})
-    app.config.pop("options", None)
+    app.config.update(config or {})
     caplog.clear()
     with caplog.at_level(logging.WARNING, logger="flask_videochat"):
         VideoChat(app, SocketIO(app, async_mode="threading"), **options)
@@ -160,5 +161,5 @@ def test_ice_servers_left_unset_warn_in_production(caplog: pytest.LogCaptureFixt
 
 
 def test_an_empty_list_set_on_purpose_does_not_warn(caplog: pytest.LogCaptureFixture) -> None:
-    assert _warnings(caplog, VIDEOCHAT_ICE_SERVERS=[]) == ""
-    assert _warnings(caplog, options={"ice_servers": []}) == ""
+    assert _warnings(caplog, {"VIDEOCHAT_ICE_SERVERS": []}) == ""
+    assert _warnings(caplog, ice_servers=[]) == ""
