@@ -7,12 +7,14 @@ this file only says where the site is.
 from __future__ import annotations
 
 import itertools
+import os
 import shutil
 import uuid
-from typing import Iterator
+from typing import Callable, Iterator
 
 import pytest
 
+from example_site.csp import ReportLog, describe
 from flask_videochat.testing import Coturn, LiveServer, example_site_command, launch_chromium
 
 
@@ -116,3 +118,51 @@ def scene_browser(videochat_playwright):
                               extra_args=["--use-fake-device-for-media-stream=fps=10"])
     yield browser
     browser.close()
+# -- the example site's strict Content-Security-Policy ----------------------------------
+#
+# Every example site of the session (the shared ones above, and those tests start
+# themselves) logs the CSP violation reports browsers send it to one file; a test
+# during which a report arrived fails. A report that arrives after a test's check
+# fails the next check (or the session's last one): none is lost.
+
+#: The environment variable naming the example site's report log (example_site/csp.py).
+CSP_REPORT_LOG_ENV = "EXAMPLE_SITE_CSP_REPORT_LOG"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def csp_report_log(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ReportLog]:
+    """The report log of every example site started in this session."""
+    path = tmp_path_factory.mktemp("csp") / "reports.jsonl"
+    previous = os.environ.get(CSP_REPORT_LOG_ENV)
+    os.environ[CSP_REPORT_LOG_ENV] = str(path)  # LiveServer passes it on
+    log = ReportLog(path)
+    yield log
+    if previous is None:
+        os.environ.pop(CSP_REPORT_LOG_ENV, None)
+    else:
+        os.environ[CSP_REPORT_LOG_ENV] = previous
+    fail_on_csp_reports(log)
+
+
+def fail_on_csp_reports(log: ReportLog) -> None:
+    """Fail (``pytest.fail``) when reports arrived since the last check, naming each;
+    they count as checked."""
+    reports = log.take()
+    if reports:
+        pytest.fail("the example site got Content-Security-Policy violation reports:\n"
+                    + "\n".join(f"- {describe(r)}" for r in reports), pytrace=False)
+
+
+@pytest.fixture
+def csp_check(csp_report_log: ReportLog) -> Callable[[], None]:
+    """The check :func:`no_csp_violations` makes after each test, for a test to make
+    itself: ``csp_check()`` fails on the reports that arrived since the last check."""
+    return lambda: fail_on_csp_reports(csp_report_log)
+
+
+@pytest.fixture(autouse=True)
+def no_csp_violations(csp_report_log: ReportLog) -> Iterator[None]:
+    """Fail the test when a CSP violation report arrived while it ran."""
+    yield
+    fail_on_csp_reports(csp_report_log)
+

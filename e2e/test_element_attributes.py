@@ -80,7 +80,10 @@ def test_a_new_namespace_url_makes_a_new_connection(page, example_site, names):
     expect(widget.status).to_have_text("Ready. Pick someone to call.")
     widget.element.evaluate("el => { window.__first = el._signaling; }")
     widget.element.evaluate("el => el.setAttribute('namespace', location.origin + '/videochat')")
-    page.wait_for_function("window.__events.filter(([name]) => name === 'ready').length === 2")
+    # A function, not an expression: Playwright evals an expression in the page, which
+    # the example site's CSP (no 'unsafe-eval') refuses.
+    page.wait_for_function(
+        "() => window.__events.filter(([name]) => name === 'ready').length === 2")
     expect(widget.status).to_have_text("Ready. Pick someone to call.")
     assert widget.element.evaluate(
         "el => el._signaling !== window.__first && el._signaling.connected")
@@ -106,7 +109,7 @@ def test_switching_rooms_leaves_the_old_room_and_shows_the_new_lobby(page, examp
     assert widget.element.evaluate("el => [el.state, el.currentRoom]") == ["idle", None]
     # The new lobby's preview is open, and joining takes you into the new room.
     page.wait_for_function(
-        "document.querySelector('video-chat').shadowRoot"
+        "() => document.querySelector('video-chat').shadowRoot"
         ".querySelector('[data-testid=videochat-local-video]').srcObject !== null")
     widget.join()
     expect(widget.room).to_be_visible()

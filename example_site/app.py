@@ -25,6 +25,7 @@ from flask_login import (
 from flask_socketio import SocketIO
 from flask_wtf.csrf import CSRFError, CSRFProtect
 
+from example_site import csp
 from flask_videochat import VideoChat
 from flask_videochat.core.text import clean_name
 
@@ -188,6 +189,9 @@ def create_app(
     app.config.update(_env_config())
     app.config.update(config or {})
     csrf.init_app(app)
+    # A strict Content-Security-Policy with a nonce per response (example_site/csp.py);
+    # the extension finds the nonce through the Jinja global csp_nonce.
+    csp.install(app, csrf)
     directory = Directory()
     app.extensions["directory"] = directory
 

@@ -7,9 +7,11 @@ one entry per key.
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import logging
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from .core.ice import (
@@ -167,6 +169,17 @@ VIDEOCHAT_MAX_MESSAGE_SIZE: int = 40960
 #: only when your server does all of this already. See ``docs/security.md``.
 VIDEOCHAT_HARDEN_TRANSPORT: bool = True
 
+#: The current request's Content-Security-Policy nonce, for the ``<script>`` tags the
+#: extension renders (its room page, :meth:`~flask_videochat.VideoChat.assets` and
+#: :meth:`~flask_videochat.VideoChat.widget` called without ``nonce=``): a callable
+#: taking no arguments and returning the nonce (a string; ``None`` or ``""`` for no
+#: nonce), or the ``"module:attribute"`` import path of one. Default: ``None``: the
+#: Jinja global ``csp_nonce`` when the app has one (Flask-Talisman registers it;
+#: ``app.add_template_global`` registers your own), else no nonce. A value that is
+#: not callable without arguments, or a path that does not import, fails at
+#: start-up. See ``docs/csp.md``.
+VIDEOCHAT_CSP_NONCE: Callable[[], str | None] | str | None = None
+
 DEFAULTS: dict[str, Any] = {
     "VIDEOCHAT_RING_TIMEOUT": VIDEOCHAT_RING_TIMEOUT,
     "VIDEOCHAT_ICE_SERVERS": VIDEOCHAT_ICE_SERVERS,
@@ -189,6 +202,7 @@ DEFAULTS: dict[str, Any] = {
     "VIDEOCHAT_RATE_LIMIT_STORAGE": VIDEOCHAT_RATE_LIMIT_STORAGE,
     "VIDEOCHAT_MAX_MESSAGE_SIZE": VIDEOCHAT_MAX_MESSAGE_SIZE,
     "VIDEOCHAT_HARDEN_TRANSPORT": VIDEOCHAT_HARDEN_TRANSPORT,
+    "VIDEOCHAT_CSP_NONCE": VIDEOCHAT_CSP_NONCE,
 }
 
 
@@ -217,6 +231,8 @@ class Settings:
     any_origin: bool = False
     max_message_size: int = VIDEOCHAT_MAX_MESSAGE_SIZE
     harden_transport: bool = True
+    #: ``VIDEOCHAT_CSP_NONCE``, imported: the request's nonce, or ``None``.
+    csp_nonce: Callable[[], str | None] | None = field(default=None, compare=False)
     #: The rate limits, ready to count; ``None``: no rate limits.
     rate_limiter: EventLimiter | None = field(default=None, compare=False, repr=False)
 
@@ -282,6 +298,7 @@ class Settings:
             presence_window=_presence_window(config),
             presence_ttl=_seconds(config, "VIDEOCHAT_PRESENCE_TTL", minimum=2),
             harden_transport=_flag(config, "VIDEOCHAT_HARDEN_TRANSPORT"),
+            csp_nonce=_csp_nonce(config),
             **_abuse_limits(config),
         )
 
@@ -384,6 +401,39 @@ def _flag(config: Mapping[str, Any], key: str) -> bool:
     if not isinstance(value, bool):
         raise ValueError(f"{key} must be a bool, got {value!r}")
     return value
+
+
+def _csp_nonce(config: Mapping[str, Any]) -> Callable[[], str | None] | None:
+    value = config.get("VIDEOCHAT_CSP_NONCE")
+    if isinstance(value, str):
+        module_name, _, attribute = value.partition(":")
+        try:
+            if not (module_name and attribute):
+                raise ImportError("not of the form 'module:attribute'")
+            found: Any = importlib.import_module(module_name)
+            for part in attribute.split("."):
+                found = getattr(found, part)
+        except (ImportError, AttributeError) as exc:
+            raise ValueError(
+                f"VIDEOCHAT_CSP_NONCE: cannot import {value!r} ({exc}); give a callable "
+                "or its 'module:attribute' path"
+            ) from None
+        value = found
+    if value is not None and not callable(value):
+        raise ValueError(
+            "VIDEOCHAT_CSP_NONCE must be None, a callable returning the request's nonce, "
+            f"or the 'module:attribute' path of one, got {value!r}"
+        )
+    if value is not None:
+        try:
+            inspect.signature(value).bind()
+        except TypeError:
+            raise ValueError(
+                f"VIDEOCHAT_CSP_NONCE: {value!r} must be callable with no arguments"
+            ) from None
+        except ValueError:
+            pass  # no signature to read (some built-ins): it is called as it is
+    return value  # type: ignore[no-any-return]
 
 
 def _presence_window(config: Mapping[str, Any]) -> float:

@@ -53,6 +53,7 @@ class VideoChat:
                 + ", ".join(k[len("VIDEOCHAT_") :].lower() for k in DEFAULTS)
             )
         self._defaults = {**DEFAULTS, **{f"VIDEOCHAT_{k.upper()}": v for k, v in options.items()}}
+        self._ice_chosen = "ice_servers" in options
         self._hooks = Hooks()
         if app is not None:
             self.init_app(app, socketio)
@@ -60,13 +61,15 @@ class VideoChat:
     def init_app(self, app: Flask, socketio: SocketIO | None = None) -> None:
         """Register the extension on ``app``.
 
-        Reads ``VIDEOCHAT_RING_TIMEOUT``, ``VIDEOCHAT_ICE_SERVERS``,
+        Reads ``VIDEOCHAT_RING_TIMEOUT``, ``VIDEOCHAT_ICE_SERVERS`` (logs a warning
+        when it is left unset outside debug and testing and there is no TURN; a
+        list the host sets, even ``[]``, is on purpose),
         ``VIDEOCHAT_RECONNECT_GRACE``, ``VIDEOCHAT_ALLOW_ANONYMOUS``,
         ``VIDEOCHAT_SIGN_IN_URL``, ``VIDEOCHAT_ROOM_CAPACITY`` and
         ``VIDEOCHAT_CHAT_HISTORY``, and the abuse limits ``VIDEOCHAT_ALLOWED_ORIGINS``,
         ``VIDEOCHAT_RATE_LIMITS``, ``VIDEOCHAT_RATE_LIMITS_PER_USER``,
         ``VIDEOCHAT_RATE_LIMIT_STORAGE``, ``VIDEOCHAT_MAX_MESSAGE_SIZE`` and
-        ``VIDEOCHAT_HARDEN_TRANSPORT`` (see
+        ``VIDEOCHAT_HARDEN_TRANSPORT``, and ``VIDEOCHAT_CSP_NONCE`` (see
         ``docs/configuration.md``); registers the blueprint under ``/videochat``
         (static files and the room page ``/videochat/rooms/<name>``), the Socket.IO
         namespace ``/videochat`` and the Jinja global ``videochat``. When Flask-Login
@@ -87,13 +90,19 @@ class VideoChat:
                 "VideoChat needs Flask-SocketIO: create `socketio = SocketIO(app)` and "
                 "pass it, as in `VideoChat(app, socketio)`."
             )
+        # An empty list the host set (in the config or the constructor) is on
+        # purpose; only the default's empty list is warned about.
+        ice_chosen = "VIDEOCHAT_ICE_SERVERS" in app.config or self._ice_chosen
         for key, value in self._defaults.items():
             app.config.setdefault(key, value)
         settings = Settings.from_config(app.config)
-        if not (settings.ice_servers or settings.turn_urls) and not (app.debug or app.testing):
+        if not (settings.ice_servers or settings.turn_urls or ice_chosen) and not (
+            app.debug or app.testing
+        ):
             log.warning(
-                "VIDEOCHAT_ICE_SERVERS is empty: calls connect only between browsers "
-                "that reach each other directly. Configure STUN/TURN for the internet."
+                "VIDEOCHAT_ICE_SERVERS is not set: calls connect only between browsers "
+                "that reach each other directly. Configure STUN/TURN for the internet, "
+                "or set VIDEOCHAT_ICE_SERVERS = [] to say that this is on purpose."
             )
         # (A testing app may use the store from one process without a queue:
         # Flask-SocketIO's test client refuses message queues.)
@@ -220,15 +229,21 @@ class VideoChat:
         return (app or current_app).extensions["videochat"]  # type: ignore[no-any-return]
 
     def assets(self, nonce: str | None = None) -> Markup:
-        """``<script type="module">`` tags loading the widget; ``nonce`` for a strict
-        Content-Security-Policy. Put once in the page ``<head>``."""
-        return assets_markup(nonce)
+        """``<script type="module">`` tags loading the widget. Put once in the page
+        ``<head>``. For a strict Content-Security-Policy they carry ``nonce``, or
+        without it the request's nonce from ``VIDEOCHAT_CSP_NONCE`` or the Jinja
+        global ``csp_nonce`` (Flask-Talisman's), when there is one (``docs/csp.md``).
+
+        :raises TypeError: the nonce callable returned neither a string nor ``None``.
+        """
+        return assets_markup(nonce, self.state())
 
     def widget(self, **options: Any) -> Markup:
         """The ``<video-chat>`` element: online list and call UI, or with
         ``room="standup"`` the video room of that name. Includes :meth:`assets`
-        (with ``nonce=``, for a strict Content-Security-Policy) unless
-        ``assets=False`` (when the page head has them already).
+        (with ``nonce=``, or the request's nonce as :meth:`assets` finds it, for a
+        strict Content-Security-Policy) unless ``assets=False`` (when the page head
+        has them already).
 
         :raises TypeError: an unknown option.
         :raises ValueError: ``room`` is not a room name

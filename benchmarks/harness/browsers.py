@@ -57,5 +57,5 @@ def marks(pages: list[VideoChatPage], name: str, timeout: float = 60.0) -> list[
     """Wait until ``window[name]`` (a time a page script noted) is set in every page;
     their values, in order."""
     for p in pages:
-        p.page.wait_for_function(f"window.{name} !== null", timeout=timeout * 1000)
+        p.page.wait_for_function(f"() => window.{name} !== null", timeout=timeout * 1000)
     return [float(p.page.evaluate(f"window.{name}")) for p in pages]

@@ -43,8 +43,32 @@ def _socket_path(state: VideoChatState) -> str:
     return "/" + path.strip("/")
 
 
-def assets_markup(nonce: str | None) -> Markup:
-    """The ``<script type="module">`` loading ``js/index.js``."""
+def current_nonce(state: VideoChatState) -> str | None:
+    """The current request's Content-Security-Policy nonce: ``VIDEOCHAT_CSP_NONCE``'s
+    callable when set, else the app's Jinja global ``csp_nonce`` (Flask-Talisman's, or
+    the host's own: a function, or a string set per request) when it has one, else
+    ``None``. An empty nonce counts as none.
+
+    :raises TypeError: the callable returned something other than a string or ``None``.
+    """
+    source = state.settings.csp_nonce
+    if source is None:
+        source = current_app.jinja_env.globals.get("csp_nonce")
+        if isinstance(source, str):  # a global some hosts set per request
+            return source or None
+        if not callable(source):
+            return None
+    nonce = source()
+    if nonce is not None and not isinstance(nonce, str):
+        raise TypeError(f"the CSP nonce must be a string or None, got {nonce!r}")
+    return nonce or None
+
+
+def assets_markup(nonce: str | None, state: VideoChatState | None = None) -> Markup:
+    """The ``<script type="module">`` loading ``js/index.js``, with ``nonce``, or
+    else with :func:`current_nonce` of ``state`` when given."""
+    if nonce is None and state is not None:
+        nonce = current_nonce(state)
     return Markup(
         render_template(
             "videochat/assets.html",
@@ -72,7 +96,9 @@ def widget_markup(state: VideoChatState, **options: Any) -> Markup:
     return Markup(
         render_template(
             "videochat/widget.html",
-            assets=assets_markup(options.get("nonce")) if options.get("assets", True) else "",
+            assets=(
+                assets_markup(options.get("nonce"), state) if options.get("assets", True) else ""
+            ),
             namespace=NAMESPACE,
             socket_path=_socket_path(state),
             signed_out=signed_out,
