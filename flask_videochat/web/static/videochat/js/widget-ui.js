@@ -17,6 +17,7 @@ import { applySpeaker } from "./media.js";
 import { ERR_RATE_LIMITED, rateLimitedMessage } from "./errors.js";
 import { AddPanel, PresenceList } from "./presence-view.js";
 import { Lobby, RoomView } from "./room-view.js";
+import { StageSize } from "./stage-size.js";
 
 const STYLESHEET = new URL("../css/videochat.css", import.meta.url).href;
 
@@ -101,6 +102,8 @@ export class WidgetUI {
     this.devicesBeforeJoining = null;
     this.chat = new ChatView({ send: on.send });
     this.presence = new PresenceList({ onCall: on.call });
+    /** Enlarge, full screen, picture-in-picture: on the stage, or the room. */
+    this.size = new StageSize();
     this.body = h(
       "div",
       { class: "vc-body" },
@@ -187,6 +190,7 @@ export class WidgetUI {
 
   /** Empty every list and video (the connection was closed). */
   clear() {
+    this.size.show({ target: null });
     this.error.stop();
     this.error.hide();
     this.stage.removeRemote();
@@ -205,7 +209,16 @@ export class WidgetUI {
     this.dot.title = header.title;
   }
 
+  /** The size buttons: at the stage's top right, or by the room's controls. */
+  _showSize({ size, signedOut }) {
+    const inRoom = size?.target === "room";
+    const target = !size || signedOut ? null : inRoom ? this.room.root : this.stage.root;
+    this.size.show({ target, video: inRoom ? () => null : () => this.stage.remoteSlot.querySelector("video") });
+    place(this.size.root, inRoom ? this.room.controlsSlot : this.stage.root);
+  }
+
   _showLayout(view) {
+    this._showSize(view);
     this.status.textContent = view.status;
     this.signin.hidden = view.signedOut === null;
     this.body.hidden = view.signedOut !== null;
