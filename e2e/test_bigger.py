@@ -112,6 +112,10 @@ def test_picture_in_picture_takes_the_whole_call_out_and_back(videochat_user, na
     assert ada.page.evaluate("""() => documentPictureInPicture.window.document
       .querySelector('[data-testid="videochat-pip"]').getAttribute('aria-pressed')""") == "true"
 
+    # The page says where the call is, with a way back.
+    expect(ada.element.get_by_test_id("videochat-pip-home")).to_be_visible()
+    expect(ada.element.get_by_test_id("videochat-pip-back")).to_be_visible()
+
     # Closing the window brings the call back into the page, playing.
     ada.page.evaluate("() => documentPictureInPicture.window.close()")
     expect(ada.element.locator(".vc-stage")).to_be_visible()
@@ -119,6 +123,13 @@ def test_picture_in_picture_takes_the_whole_call_out_and_back(videochat_user, na
     ada.expect_remote_video_playing(bob_id)
     ada.page.wait_for_function("""el => !el.shadowRoot
       .querySelector('[data-testid="videochat-remote-video"]').paused""", arg=ada.element.element_handle())
+    expect(ada.element.get_by_test_id("videochat-pip-home")).to_have_count(0)
+    # And the button in the page does the same.
+    pip.click()
+    expect(ada.element.get_by_test_id("videochat-pip-back")).to_be_visible()
+    ada.element.get_by_test_id("videochat-pip-back").click()
+    expect(pip).to_have_attribute("aria-pressed", "false")
+    ada.expect_in_call_with(bob_id)
 
 
 def test_without_document_pip_the_other_persons_video_pops_out(videochat_user, names):
@@ -153,3 +164,29 @@ def test_a_button_is_hidden_where_the_browser_lacks_its_api(blank_page):
       return Object.fromEntries(["enlarge", "fullscreen", "pip"].map((k) => [k, !size[k].hidden]));
     }""")
     assert shown == {"enlarge": True, "fullscreen": False, "pip": False}
+
+
+def test_a_room_enlarges_to_the_page_with_its_bar_in_one_row(videochat_user, names, room_name):
+    path = f"/videochat/rooms/{room_name}"
+    ada = videochat_user(names("Ada"), colour=RED, path=path)
+    bob = videochat_user(names("Bob"), colour=BLUE, path=path)
+    ada.join()
+    bob.join()
+    bob_id = bob.element.evaluate("el => el.currentUser.id")
+    ada.expect_in_room([bob_id])
+    page = ada.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    enlarge = ada.element.get_by_test_id("videochat-enlarge")
+    enlarge.click()
+    page.wait_for_function("([r, w, h]) => { const b = r.getBoundingClientRect();"
+                           " return b.left === 0 && b.top === 0 && b.width === w && b.height === h; }",
+                           arg=[ada.room.element_handle(), 390, 844])
+    tops = ada.element.locator(".vc-controls").evaluate(
+        "bar => [...bar.querySelectorAll('button')].filter((b) => !b.hidden)"
+        ".map((b) => Math.round(b.getBoundingClientRect().top))")
+    assert len(tops) >= 6 and len(set(tops)) == 1, tops
+    expect(ada.tile(bob_id)).to_be_in_viewport()
+    page.keyboard.press("Escape")
+    expect(enlarge).to_have_attribute("aria-pressed", "false")
+    page.wait_for_function("r => r.getBoundingClientRect().top > 0", arg=ada.room.element_handle())
+    ada.expect_in_room([bob_id])

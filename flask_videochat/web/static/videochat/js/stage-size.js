@@ -60,8 +60,11 @@ export class StageSize {
     this.enlarged = false;
     /** The Document Picture-in-Picture window the target is in, or null. @type {Window|null} */
     this.pipWindow = null;
-    /** Where the target goes back to from the Document Picture-in-Picture window. @type {Comment|null} */
-    this._home = null;
+    /** In the target's place while it is in the Document Picture-in-Picture window. */
+    this.back = h("button", { type: "button", class: "vc-btn", "data-testid": "videochat-pip-back", part: "button pip-back" }, "Bring the call back");
+    this.home = h("div", { class: "vc-pip-home", "data-testid": "videochat-pip-home", part: "pip-home" },
+      h("p", {}, "The call is in a picture-in-picture window."), this.back);
+    this.back.addEventListener("click", () => this.pipWindow?.close());
     this._onKey = (e) => {
       if (e.key === "Escape" && this.enlarged && !this._fullscreenElement()) this.setEnlarged(false);
     };
@@ -172,8 +175,7 @@ export class StageSize {
     const theme = getComputedStyle(root.host ?? document.documentElement);
     for (const name of theme) if (name.startsWith("--videochat-")) frame.style.setProperty(name, theme.getPropertyValue(name));
     frame.style.font = theme.font;
-    this._home = document.createComment("videochat: the call is in picture-in-picture");
-    el.before(this._home);
+    el.before(this.home);
     frame.append(el);
     doc.body.append(frame);
     playAll(el);
@@ -183,9 +185,8 @@ export class StageSize {
 
   /** The Document Picture-in-Picture window closed: the target goes back to its place. */
   _pipClosed(el) {
-    if (this._home) {
-      this._home.replaceWith(el);
-      this._home = null;
+    if (this.home.isConnected) {
+      this.home.replaceWith(el);
       playAll(el);
     }
     this.pipWindow = null;
