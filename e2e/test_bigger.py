@@ -27,7 +27,7 @@ def test_enlarge_fills_the_page_and_the_button_or_escape_restores_it(videochat_u
     page = ada.page
     page.set_viewport_size({"width": 1280, "height": 800})
     stage = ada.element.locator(".vc-stage")
-    enlarge = ada.element.get_by_test_id("videochat-enlarge")
+    enlarge = ada.enlarge_button
     small = stage.evaluate(_RECT_JS)
     assert small[2] < 400, "in the sidebar"
     assert page.evaluate(_AT_JS, [200, 300]) != "video-chat", "the page shows beside it"
@@ -59,7 +59,7 @@ def test_enlarge_fills_the_page_and_the_button_or_escape_restores_it(videochat_u
 
 def test_full_screen_shows_the_stage_and_the_button_follows_leaving_it(videochat_user, names):
     ada, _, bob_id = in_call(videochat_user, names)
-    button = ada.element.get_by_test_id("videochat-fullscreen")
+    button = ada.fullscreen_button
     expect(button).to_be_visible()
     button.click()
     ada.page.wait_for_function(
@@ -87,7 +87,7 @@ def test_picture_in_picture_takes_the_whole_call_out_and_back(videochat_user, na
     ada, bob, bob_id = in_call(videochat_user, names)
     # Headless Chromium on a secure origin has Document Picture-in-Picture.
     assert ada.page.evaluate("() => 'documentPictureInPicture' in window")
-    pip = ada.element.get_by_test_id("videochat-pip")
+    pip = ada.pip_button
     pip.click()
     ada.page.wait_for_function("() => documentPictureInPicture.window?.document.querySelector('.vc-stage')")
     in_pip = ada.page.evaluate("""() => {
@@ -138,7 +138,7 @@ def test_without_document_pip_the_other_persons_video_pops_out(videochat_user, n
     ada.page.evaluate("() => { delete Window.prototype.documentPictureInPicture;"
                       " delete window.documentPictureInPicture; }")
     assert ada.page.evaluate("() => 'documentPictureInPicture' in window") is False
-    pip = ada.element.get_by_test_id("videochat-pip")
+    pip = ada.pip_button
     pip.click()
     ada.page.wait_for_function(
         "([el, id]) => el.shadowRoot.pictureInPictureElement?.dataset.userId === id",
@@ -176,7 +176,7 @@ def test_a_room_enlarges_to_the_page_with_its_bar_in_one_row(videochat_user, nam
     ada.expect_in_room([bob_id])
     page = ada.page
     page.set_viewport_size({"width": 390, "height": 844})
-    enlarge = ada.element.get_by_test_id("videochat-enlarge")
+    enlarge = ada.enlarge_button
     enlarge.click()
     page.wait_for_function("([r, w, h]) => { const b = r.getBoundingClientRect();"
                            " return b.left === 0 && b.top === 0 && b.width === w && b.height === h; }",

@@ -69,8 +69,8 @@ def test_call_controls_are_labelled_icons_in_one_row_with_hang_up_red_and_last(v
     assert buttons[0]["background"] != RED_CSS, "the microphone is on: not red"
 
     # Hover shows a tooltip saying what a click does; so does keyboard focus, with a ring.
-    mute = ada.element.get_by_test_id("videochat-mute")
-    camera = ada.element.get_by_test_id("videochat-camera")
+    mute = ada.mute_button
+    camera = ada.camera_button
     mute.hover()
     expect_tooltip(ada, mute, "Mute microphone")
     ada.page.mouse.move(0, 0)
@@ -118,7 +118,7 @@ def test_the_rooms_bar_is_the_same_one_row_with_leave_red_and_last(videochat_use
     assert all(b["label"] and b["tip"] and b["icon"] for b in buttons), buttons
     # The bar fits the phone: nothing of the page scrolls sideways.
     assert ada.page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
-    camera = ada.element.get_by_test_id("videochat-camera")
+    camera = ada.camera_button
     camera.click()
     expect(camera).to_have_attribute("aria-pressed", "true")
     expect(camera.locator(".vc-icon")).to_have_attribute("data-icon", "video-off")
