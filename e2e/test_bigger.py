@@ -29,6 +29,15 @@ def test_enlarge_fills_the_page_and_the_button_or_escape_restores_it(videochat_u
     stage = ada.element.locator(".vc-stage")
     enlarge = ada.enlarge_button
     small = stage.evaluate(_RECT_JS)
+    # Each size button says what it does, as its name and as a tooltip on hover.
+    for button, words in ((enlarge, "Enlarge the call"), (ada.fullscreen_button, "Full screen"),
+                          (ada.pip_button, "Picture-in-picture")):
+        expect(button).to_have_accessible_name(words)
+        button.hover()
+        page.wait_for_function("([b, w]) => { const s = getComputedStyle(b, '::after');"
+                               " return s.visibility === 'visible' && s.content === JSON.stringify(w); }",
+                               arg=[button.element_handle(), words])
+    page.mouse.move(0, 0)
     assert small[2] < 400, "in the sidebar"
     assert page.evaluate(_AT_JS, [200, 300]) != "video-chat", "the page shows beside it"
 
