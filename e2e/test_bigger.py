@@ -65,6 +65,14 @@ def test_enlarge_fills_the_page_and_the_button_or_escape_restores_it(videochat_u
         expect(page.get_by_role("link", name="People")).to_be_visible()
         ada.expect_in_call_with(bob_id)
 
+    # The device check opens in the sidebar: the enlarged call goes back there first.
+    enlarge.click()
+    expect(enlarge).to_have_attribute("aria-pressed", "true")
+    ada.devices_button.click()
+    expect(enlarge).to_have_attribute("aria-pressed", "false")
+    expect(ada.camera_select).to_be_in_viewport()
+    assert page.evaluate(_AT_JS, [200, 300]) != "video-chat"
+
 
 def test_full_screen_shows_the_stage_and_the_button_follows_leaving_it(videochat_user, names):
     ada, _, bob_id = in_call(videochat_user, names)

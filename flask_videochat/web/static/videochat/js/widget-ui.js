@@ -89,9 +89,16 @@ export class WidgetUI {
     this.signin = h("div", { class: "vc-signin", hidden: true });
     this.incoming = new IncomingPanel({ onAccept: on.accept, onDecline: on.decline });
     this.stage = new CallStage();
+    // A panel outside the enlarged call (the device check, the add panel) opens
+    // where it is: the call goes back to its place first.
+    const shown = (panel, open) => () => {
+      if (this.size.enlarged && !this.size.target?.contains(panel().root)) this.size.setEnlarged(false);
+      open();
+    };
     this.controls = new Controls({
-      onMute: on.mute, onCamera: on.camera, onScreen: on.screen, onDevices: on.devices,
-      onAdd: on.add, onHangup: on.hangup, onLeave: on.leave,
+      onMute: on.mute, onCamera: on.camera, onScreen: on.screen,
+      onDevices: shown(() => this.devices, on.devices), onAdd: shown(() => this.add, on.add),
+      onHangup: on.hangup, onLeave: on.leave,
     });
     this.lobby = new Lobby({ onJoin: on.join });
     this.room = new RoomView();
