@@ -106,6 +106,7 @@ def test_calling_out(page):
     assert v["ring"] is None and v["incoming"] is None
     assert v["lastMessage"] == "", "the last call's message is forgotten"
     assert v["clearError"] is True
+    assert v["size"] is None, "nothing to make bigger before the call is up"
     ringing = view(page, {**READY, "call": {"state": "ringing", "peer": BOB}})
     assert ringing["status"] == "Ringing Bob…"
 
@@ -124,8 +125,9 @@ def test_in_a_call(page):
     assert controls["hangup"] is True and controls["leave"] is False
     assert controls["screen"]["shown"] and controls["devices"]["shown"] and controls["add"]["shown"]
     assert controls["mute"] == {"pressed": False, "label": "Mute microphone", "text": "Mute",
-                                "disabled": False}
+                                "disabled": False, "icon": "mic", "tip": "Mute microphone"}
     assert v["quality"] is True
+    assert v["size"] == {"target": "stage"}, "enlarge, full screen, picture-in-picture"
     assert v["clearError"] is False
 
     # Their camera off: their avatar and "Camera off", not a frozen frame.
@@ -152,14 +154,20 @@ def test_your_own_controls(page):
                         "media": {**READY["media"], "muted": True, "cameraOff": True}})
     controls = muted["controls"]
     assert controls["mute"] == {"pressed": True, "label": "Unmute microphone", "text": "Unmute",
-                                "disabled": False}
+                                "disabled": False, "icon": "mic-off", "tip": "Unmute microphone"}
     assert controls["camera"]["text"] == "Camera on"
+    assert (controls["camera"]["icon"], controls["camera"]["tip"]) == ("video-off", "Turn camera on")
     assert controls["localOff"] is True, "your preview says the camera is off"
     none = view(page, {**READY, "media": {"hasMicrophone": False, "hasCamera": False}})["controls"]
     assert (none["mute"]["text"], none["mute"]["disabled"]) == ("No mic", True)
     assert (none["camera"]["text"], none["camera"]["disabled"]) == ("No camera", True)
+    # Without the device: the "off" icon, and the tooltip says why it is disabled.
+    assert (none["mute"]["icon"], none["mute"]["tip"]) == ("mic-off", "No microphone found")
+    assert (none["camera"]["icon"], none["camera"]["tip"]) == ("video-off", "No camera found")
     sharing = view(page, {**READY, "media": {**READY["media"], "sharing": True}})["controls"]
     assert sharing["screen"]["text"] == "Stop sharing" and sharing["camera"]["disabled"] is True
+    assert (sharing["screen"]["icon"], sharing["screen"]["tip"]) == ("monitor-x", "Stop sharing your screen")
+    assert sharing["camera"]["tip"] == "Your camera is off while you share your screen"
 
 
 def test_rate_limited_call_buttons_say_how_long_to_wait(page):
@@ -205,6 +213,8 @@ def test_joining_and_in_a_room(page):
     assert v["room"]["me"] == {"self": ADA, "mic": True, "cam": False}
     assert v["controls"]["leave"] is True and v["controls"]["hangup"] is False
     assert v["controls"]["add"]["shown"] is True
+    assert v["size"] == {"target": "room"}
+    assert joining["size"] is None, "nothing to make bigger before you are in"
     alone = view(page, {**READY, "room": {"state": "joined", "name": "call-1f2e"}})
     assert alone["status"] == "Waiting for others to join the group call…"
 

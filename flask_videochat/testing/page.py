@@ -202,6 +202,32 @@ class VideoChatPage:
         """The "Microphone" checkbox of the device check (before joining or answering)."""
         return self._id("videochat-use-microphone")
 
+    @property
+    def mute_button(self) -> Locator:
+        """The microphone toggle (``aria-pressed="true"``: muted)."""
+        return self._id("videochat-mute")
+
+    @property
+    def camera_button(self) -> Locator:
+        """The camera toggle (``aria-pressed="true"``: camera off)."""
+        return self._id("videochat-camera")
+
+    @property
+    def enlarge_button(self) -> Locator:
+        """Enlarge the call (the 1:1 stage or the room) to the page, or restore it."""
+        return self._id("videochat-enlarge")
+
+    @property
+    def fullscreen_button(self) -> Locator:
+        """Show the call full screen, or leave full screen."""
+        return self._id("videochat-fullscreen")
+
+    @property
+    def pip_button(self) -> Locator:
+        """Pop the call out in picture-in-picture, or bring it back (hidden where
+        the browser has no picture-in-picture)."""
+        return self._id("videochat-pip")
+
     def quality(self, user_id: str) -> Locator:
         """The connection quality indicator for ``user_id`` (``data-level``)."""
         return self.element.locator(f'[data-testid="videochat-quality"][data-user-id="{user_id}"]')

@@ -7,12 +7,28 @@
  */
 
 import { applySpeaker } from "./media.js";
-import { avatar, h, qualityIndicator, showQuality, showToggle } from "./dom.js";
-import { icon } from "./icons.js";
+import { avatar, h, qualityIndicator, showQuality } from "./dom.js";
+import { icon, setIcon } from "./icons.js";
 
-/** A round button of the controls. */
-function button(testid, cls, label, text, part, attrs = {}) {
-  return h("button", { type: "button", class: `vc-btn ${cls}`, "data-testid": testid, "aria-label": label, part: `button ${part}`, ...attrs }, text);
+/**
+ * An icon button of the controls: the icon, `label` as its accessible name and as
+ * its tooltip (`data-tip`, shown on hover and keyboard focus by css/videochat.css).
+ */
+function button(testid, cls, label, iconName, part, attrs = {}) {
+  return h("button", { type: "button", class: `vc-btn vc-tip ${cls}`, "data-testid": testid, "aria-label": label, "data-tip": label, part: `button ${part}`, ...attrs }, icon(iconName));
+}
+
+/**
+ * Set an icon toggle from its view: pressed, label, tooltip, icon, disabled.
+ * @param {HTMLButtonElement} btn  a {@link button}
+ * @param {{pressed: boolean, label: string, tip: string, icon: string, disabled?: boolean}} view
+ */
+function showIconToggle(btn, { pressed, label, tip, icon: name, disabled = false }) {
+  btn.setAttribute("aria-pressed", String(pressed));
+  btn.setAttribute("aria-label", label);
+  btn.dataset.tip = tip;
+  btn.disabled = disabled;
+  setIcon(btn.querySelector(".vc-icon"), name);
 }
 
 /** The controls: microphone, camera, screen, devices, add someone, hang up, leave. */
@@ -22,24 +38,25 @@ export class Controls {
    *   onAdd: () => void, onHangup: () => void, onLeave: () => void}} handlers
    */
   constructor(handlers) {
-    this.mute = button("videochat-mute", "vc-round", "Mute microphone", "Mic", "mute", { "aria-pressed": "false" });
-    this.camera = button("videochat-camera", "vc-round", "Turn camera off", "Cam", "camera", { "aria-pressed": "false" });
-    this.screen = button("videochat-screen-share", "vc-round", "Share your screen", "Share", "screen-share", { "aria-pressed": "false" });
-    this.devices = button("videochat-devices", "vc-round", "Devices: camera and microphone settings", "Devices", "devices-button", { "aria-expanded": "false" });
-    this.add = button("videochat-add-participant", "vc-round", "Add someone to this call", "Add", "add", { "aria-expanded": "false" });
-    this.hangup = button("videochat-hangup", "vc-hangup", "Hang up", "Hang up", "hangup", { hidden: true });
-    this.hangup.prepend(icon("phone-off"));
-    this.leave = button("videochat-leave", "vc-hangup", "Leave the room", "Leave", "leave", { hidden: true });
-    this.root = h("div", { class: "vc-controls" }, this.mute, this.camera, this.screen, this.devices, this.add, this.hangup, this.leave);
+    this.mute = button("videochat-mute", "vc-round", "Mute microphone", "mic", "mute", { "aria-pressed": "false" });
+    this.camera = button("videochat-camera", "vc-round", "Turn camera off", "video", "camera", { "aria-pressed": "false" });
+    this.screen = button("videochat-screen-share", "vc-round vc-share", "Share your screen", "monitor-up", "screen-share", { "aria-pressed": "false" });
+    this.devices = button("videochat-devices", "vc-round", "Camera and microphone settings", "settings", "devices-button", { "aria-expanded": "false" });
+    this.add = button("videochat-add-participant", "vc-round", "Add someone to this call", "user-plus", "add", { "aria-expanded": "false" });
+    // Hang up and Leave: red, always last.
+    this.hangup = button("videochat-hangup", "vc-hangup", "Hang up", "phone-off", "hangup", { hidden: true });
+    this.leave = button("videochat-leave", "vc-hangup", "Leave the room", "log-out", "leave", { hidden: true });
+    this.root = h("div", { class: "vc-controls", role: "group", "aria-label": "Call controls" },
+      this.mute, this.camera, this.screen, this.devices, this.add, this.hangup, this.leave);
     const on = { mute: "onMute", camera: "onCamera", screen: "onScreen", devices: "onDevices", add: "onAdd", hangup: "onHangup", leave: "onLeave" };
     for (const [name, handler] of Object.entries(on)) this[name].addEventListener("click", handlers[handler]);
   }
 
   /** @param {object} view  the view's `controls` */
   show(view) {
-    showToggle(this.mute, view.mute);
-    showToggle(this.camera, view.camera);
-    showToggle(this.screen, view.screen);
+    showIconToggle(this.mute, view.mute);
+    showIconToggle(this.camera, view.camera);
+    showIconToggle(this.screen, view.screen);
     this.screen.hidden = !view.screen.shown;
     this.devices.hidden = !view.devices.shown;
     this.devices.setAttribute("aria-expanded", String(view.devices.expanded));
@@ -58,7 +75,9 @@ export class CallStage {
     this.local = h("video", { class: "vc-local", "data-testid": "videochat-local-video", autoplay: true, playsinline: true, part: "local-video" });
     this.local.muted = true;
     this.localOff = h("span", { class: "vc-local vc-local-off", "aria-hidden": "true" }, "Camera off");
-    this.peerMuted = h("span", { class: "vc-tile-muted", "data-testid": "videochat-remote-muted", hidden: true }, "Muted");
+    // Their microphone off: an icon, with words for screen readers.
+    this.peerMuted = h("span", { class: "vc-peer-muted", "data-testid": "videochat-remote-muted", hidden: true },
+      icon("mic-off"), h("span", { class: "vc-sr" }, "Muted"));
     this.peerNameText = h("span", {});
     this.quality = qualityIndicator();
     this.peerName = h("span", { class: "vc-peer-name", part: "peer-name" }, this.peerNameText, this.peerMuted);
@@ -87,7 +106,7 @@ export class CallStage {
     this.root.hidden = !view.shown;
     this.root.dataset.state = view.state;
     const p = view.placeholder;
-    const cameraOff = p?.cameraOff ? [h("span", { class: "vc-camera-off", "data-testid": "videochat-camera-off" }, "Camera off")] : [];
+    const cameraOff = p?.cameraOff ? [h("span", { class: "vc-camera-off", "data-testid": "videochat-camera-off" }, icon("video-off"), "Camera off")] : [];
     this.placeholder.replaceChildren(...(p ? [avatar(p.peer, "vc-large"), h("span", {}, p.peer.name), ...cameraOff] : []));
     this.placeholder.hidden = view.showingVideo;
     this.root.dataset.peerMic = String(view.peerMedia.mic);

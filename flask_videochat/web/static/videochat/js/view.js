@@ -105,7 +105,10 @@ export function stateOf(state) {
  *   layout: "room"|"lobby"|"stage",
  *   controls: object, add: {shown: boolean, open: boolean, candidates: OnlineUser[]},
  *   chat: {shown: boolean}, devices: {shown: boolean, beforeJoining: boolean, open: boolean},
- *   quality: boolean, presence: object, lastMessage: string, clearError: boolean}}
+ *   quality: boolean, size: {target: "stage"|"room"}|null, presence: object, lastMessage: string,
+ *   clearError: boolean}}
+ *   `size`: the buttons that make the call bigger (enlarge, full screen, picture-in-picture)
+ *   and what they act on; null: not shown
  *   `lastMessage`, `devices.open` and `add.open`: the element keeps these for next time
  */
 export function widgetView(input) {
@@ -139,6 +142,7 @@ export function widgetView(input) {
     chat: { shown: inSession },
     devices: { shown: beforeJoining || devicesOpen, beforeJoining, open: devicesOpen },
     quality: inSession,
+    size: sizeView(s),
     presence: presenceView(s),
     lastMessage: state === "idle" ? s.lastMessage : "",
     clearError: FRESH_STATES.has(state),
@@ -199,18 +203,36 @@ function toggle(pressed, label, text, disabled = false) {
 }
 
 /**
+ * A toggle's icon (`on`'s, or `off`'s when `off`) and its tooltip: what a click
+ * does, or why the button is disabled.
+ * @param {boolean} off
+ * @param {string} on  a Lucide icon's name
+ * @param {string} offIcon
+ * @param {string} tip
+ * @returns {{icon: string, tip: string}}
+ */
+function iconToggle(off, on, offIcon, tip) {
+  return { icon: off ? offIcon : on, tip };
+}
+
+/**
  * The controls (microphone, camera, screen, devices, add, hang up, leave) and your
  * preview: camera off is said in words rather than shown as a frozen or black frame.
  */
 function controlsView({ media, addOpen }, { inRoom, inSession, devicesShown, addShown, hangup }) {
   const cameraText = !media.hasCamera ? "No camera" : media.cameraOff ? "Camera on" : "Camera off";
+  const mute = toggle(media.muted, media.muted ? "Unmute microphone" : "Mute microphone",
+    !media.hasMicrophone ? "No mic" : media.muted ? "Unmute" : "Mute", !media.hasMicrophone);
+  const camera = toggle(media.cameraOff, media.cameraOff ? "Turn camera on" : "Turn camera off", cameraText,
+    !media.hasCamera || media.sharing);
+  const screen = toggle(media.sharing, media.sharing ? "Stop sharing your screen" : "Share your screen",
+    media.sharing ? "Stop sharing" : "Share");
   return {
-    mute: toggle(media.muted, media.muted ? "Unmute microphone" : "Mute microphone",
-      !media.hasMicrophone ? "No mic" : media.muted ? "Unmute" : "Mute", !media.hasMicrophone),
-    camera: toggle(media.cameraOff, media.cameraOff ? "Turn camera on" : "Turn camera off", cameraText,
-      !media.hasCamera || media.sharing),
-    screen: { ...toggle(media.sharing, media.sharing ? "Stop sharing your screen" : "Share your screen",
-      media.sharing ? "Stop sharing" : "Share"), shown: inSession },
+    mute: { ...mute, ...iconToggle(media.muted || !media.hasMicrophone, "mic", "mic-off",
+      !media.hasMicrophone ? "No microphone found" : mute.label) },
+    camera: { ...camera, ...iconToggle(media.cameraOff || !media.hasCamera, "video", "video-off",
+      !media.hasCamera ? "No camera found" : media.sharing ? "Your camera is off while you share your screen" : camera.label) },
+    screen: { ...screen, ...iconToggle(media.sharing, "monitor-up", "monitor-x", screen.label), shown: inSession },
     devices: { shown: inSession, expanded: devicesShown },
     add: { shown: addShown, expanded: addShown && addOpen },
     hangup,
@@ -218,6 +240,17 @@ function controlsView({ media, addOpen }, { inRoom, inSession, devicesShown, add
     sharing: media.sharing,
     localOff: media.settled && media.cameraOff,
   };
+}
+
+/**
+ * The size buttons (enlarge, full screen, picture-in-picture): on the 1:1 stage
+ * once the call is up, on the room once joined.
+ * @returns {{target: "stage"|"room"}|null}
+ */
+function sizeView({ call, room }) {
+  if (room.state === "joined") return { target: "room" };
+  if (room.state === "idle" && call.state === "in-call") return { target: "stage" };
+  return null;
 }
 
 /** The people you can add to your call or room: online, available, not in it. */

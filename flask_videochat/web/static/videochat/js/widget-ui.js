@@ -18,6 +18,7 @@ import { ERR_RATE_LIMITED, rateLimitedMessage } from "./errors.js";
 import { AddPanel, PresenceList } from "./presence-view.js";
 import { IncomingPanel } from "./ring.js";
 import { Lobby, RoomView } from "./room-view.js";
+import { StageSize } from "./stage-size.js";
 
 const STYLESHEET = new URL("../css/videochat.css", import.meta.url).href;
 
@@ -90,9 +91,16 @@ export class WidgetUI {
     this.signin = h("div", { class: "vc-signin", hidden: true });
     this.incoming = new IncomingPanel({ onAccept: on.accept, onDecline: on.decline });
     this.stage = new CallStage();
+    // A panel outside the enlarged call (the device check, the add panel) opens
+    // where it is: the call goes back to its place first.
+    const shown = (panel, open) => () => {
+      if (this.size.enlarged && !this.size.target?.contains(panel().root)) this.size.setEnlarged(false);
+      open();
+    };
     this.controls = new Controls({
-      onMute: on.mute, onCamera: on.camera, onScreen: on.screen, onDevices: on.devices,
-      onAdd: on.add, onHangup: on.hangup, onLeave: on.leave,
+      onMute: on.mute, onCamera: on.camera, onScreen: on.screen,
+      onDevices: shown(() => this.devices, on.devices), onAdd: shown(() => this.add, on.add),
+      onHangup: on.hangup, onLeave: on.leave,
     });
     this.lobby = new Lobby({ onJoin: on.join });
     this.room = new RoomView({ onLayout: on.layout, onPin: on.pin });
@@ -103,6 +111,8 @@ export class WidgetUI {
     this.devicesBeforeJoining = null;
     this.chat = new ChatView({ send: on.send });
     this.presence = new PresenceList({ onCall: on.call });
+    /** Enlarge, full screen, picture-in-picture: on the stage, or the room. */
+    this.size = new StageSize();
     this.body = h(
       "div",
       { class: "vc-body" },
@@ -193,6 +203,7 @@ export class WidgetUI {
   /** Empty every list and video (the connection was closed). */
   clear() {
     this.incoming.show(null);
+    this.size.show({ target: null });
     this.error.stop();
     this.error.hide();
     this.stage.removeRemote();
@@ -211,7 +222,16 @@ export class WidgetUI {
     this.dot.title = header.title;
   }
 
+  /** The size buttons: at the stage's top right, or by the room's controls. */
+  _showSize({ size, signedOut }) {
+    const inRoom = size?.target === "room";
+    const target = !size || signedOut ? null : inRoom ? this.room.root : this.stage.root;
+    this.size.show({ target, video: inRoom ? () => null : () => this.stage.remoteSlot.querySelector("video") });
+    place(this.size.root, inRoom ? this.room.controlsSlot : this.stage.root);
+  }
+
   _showLayout(view) {
+    this._showSize(view);
     this.status.textContent = view.status;
     this.signin.hidden = view.signedOut === null;
     this.body.hidden = view.signedOut !== null;
