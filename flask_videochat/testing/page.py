@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
 from .console import ConsoleLog, Ignore, watch_console
+from .page_room import RoomLayoutLocators
 
 if TYPE_CHECKING:
     from playwright.sync_api import Locator, Page
@@ -50,7 +51,7 @@ _COLOUR_JS = """v => {
 }"""
 
 
-class VideoChatPage:
+class VideoChatPage(RoomLayoutLocators):
     """Page object for the ``<video-chat>`` widget, through its public
     ``data-testid`` contract (``docs/testing.md``).
 
@@ -590,52 +591,3 @@ class VideoChatPage:
                 return
             self.page.wait_for_timeout(200)
         raise AssertionError(f"remote video of {user_id} shows {seen}, expected about {rgb}")
-
-    # -- room layouts (grid and speaker view, pins, the speaker, volumes) ---------------
-
-    def layout_button(self, layout: str) -> Locator:
-        """The room's layout toggle: ``"grid"`` or ``"speaker"`` (``aria-pressed``)."""
-        return self._id(f"videochat-layout-{layout}")
-
-    @property
-    def self_tile(self) -> Locator:
-        """Your own tile in a room (``data-user-id`` is yours)."""
-        return self._id("videochat-self-tile")
-
-    def participant(self, user_id: str) -> Locator:
-        """The participant-list row of ``user_id`` (yours too)."""
-        return self.room.locator(f'[data-testid="videochat-participant"][data-user-id="{user_id}"]')
-
-    def pin_button(self, user_id: str, *, in_list: bool = False) -> Locator:
-        """The pin button of ``user_id``'s tile (or participant row with ``in_list``);
-        ``aria-pressed`` while they are pinned."""
-        scope = self.participant(user_id) if in_list else self.tile(user_id)
-        return scope.get_by_test_id("videochat-pin")
-
-    def volume_slider(self, user_id: str) -> Locator:
-        """The volume slider (0 to 100) of ``user_id`` in the participant list."""
-        return self.participant(user_id).get_by_test_id("videochat-volume")
-
-    def big_tile(self) -> Locator:
-        """The big tile of speaker view (none in grid view)."""
-        return self.room.locator('.vc-tile[data-big="true"]')
-
-    def expect_big(self, user_id: str | None, *, timeout: float | None = None) -> None:
-        """In speaker view with ``user_id``'s tile (yours too) the big one, or no big
-        tile at all (``None``: grid view)."""
-        from playwright.sync_api import expect
-
-        if user_id is None:
-            expect(self.big_tile()).to_have_count(0, timeout=self._ms(timeout))
-        else:
-            expect(self.big_tile()).to_have_attribute("data-user-id", user_id,
-                                                      timeout=self._ms(timeout))
-
-    def expect_speaking(self, user_id: str, speaking: bool = True, *,
-                        timeout: float | None = None) -> None:
-        """``user_id``'s tile is highlighted as the speaker (or not)."""
-        from playwright.sync_api import expect
-
-        tile = self.room.locator(f'.vc-tile[data-user-id="{user_id}"]')
-        expect(tile).to_have_attribute("data-speaking", "true" if speaking else "false",
-                                       timeout=self._ms(timeout))
