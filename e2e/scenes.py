@@ -168,13 +168,22 @@ def devices_open(person: VideoChatPage) -> VideoChatPage:
     return person
 
 
+def enlarged(person: VideoChatPage) -> VideoChatPage:
+    """``person`` (in a call or a room) enlarged the call to the whole page."""
+    person.enlarge_button.click()
+    expect(person.enlarge_button).to_have_attribute("aria-pressed", "true")
+    return person
+
+
 #: Every scene by name: the name is in test ids and in the screenshots' file names.
 SCENES: dict[str, Callable[[Cast], VideoChatPage]] = {
     "idle": idle,
     "ringing": ringing,
     "call": in_call,
+    "call-enlarged": lambda cast: enlarged(in_call(cast)),
     "room-lobby": lobby,
     "room-of-three": room_of_three,
+    "room-enlarged": lambda cast: enlarged(room_of_two(cast)),
     "call-devices": lambda cast: devices_open(in_call(cast)),
     "room-devices": lambda cast: devices_open(room_of_two(cast)),
 }
