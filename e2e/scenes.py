@@ -46,11 +46,16 @@ class Cast:
         self.room = f"standup-{uuid.uuid4().hex[:6]}"
         #: A script each person's pages run before their own (e.g. stubs).
         self.init_script: str | None = None
+        #: Whether the pages ignore the site's Content-Security-Policy: for a tool
+        #: injected into them (axe-core adds an inline <style>, which the policy
+        #: refuses and reports). The widget's own compliance is every other test's.
+        self.bypass_csp = False
         self._contexts: list = []
 
     def person(self, role: str, path: str = "/") -> VideoChatPage:
         """``role`` signed in, on ``path``, at the first of :data:`VIEWPORTS`."""
-        context = self.browser.new_context(viewport=next(iter(VIEWPORTS.values())))
+        context = self.browser.new_context(viewport=next(iter(VIEWPORTS.values())),
+                                           bypass_csp=self.bypass_csp)
         self._contexts.append(context)
         if self.init_script:
             context.add_init_script(self.init_script)

@@ -58,6 +58,7 @@ _FOCUSED_JS = """host => {
 @pytest.fixture
 def cast(scene_browser, example_site, names):
     cast = Cast(scene_browser, example_site.url, names)
+    cast.bypass_csp = True  # for axe-core's inline <style>
     yield cast
     cast.close()
 

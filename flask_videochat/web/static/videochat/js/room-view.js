@@ -73,13 +73,15 @@ export class RoomView {
       h("span", { class: "vc-tile-label" }, h("span", { class: "vc-tile-name" }, "You"), this.selfMuted));
     this.grid = h("div", { class: "vc-grid", "data-count": "1", "data-layout": "grid", part: "grid" }, this.selfTile);
     this.controlsSlot = h("div", { class: "vc-room-controls" });
+    /** The room's heading: its name, how many, the layout toggle (and the size buttons). */
+    this.head = h("div", { class: "vc-room-head" }, h("span", { class: "vc-room-title" }, this.name, this.count), this.layoutToggle);
     this.people = h("ul", { class: "vc-participants", "aria-label": "People in this room", part: "participants" });
     this.side = h("div", { class: "vc-room-side" }, h("h3", { class: "vc-heading" }, "In this room"), this.people);
     this.root = h(
       "section",
       { class: "vc-room", "data-testid": "videochat-room", "aria-label": "Room", part: "room", hidden: true },
       h("div", { class: "vc-room-main" },
-        h("div", { class: "vc-room-head" }, h("span", { class: "vc-room-title" }, this.name, this.count), this.layoutToggle),
+        this.head,
         this.grid, this.controlsSlot),
       this.side,
     );
@@ -254,6 +256,9 @@ export class RoomView {
     }
     t.member = member;
     t.label.textContent = member.screen ? `${member.name} (presenting)` : member.name;
+    // A narrow tile ends a long name in an ellipsis; the whole name is its tooltip
+    // (and whole in the participant list, which wraps).
+    t.label.title = t.label.textContent;
     t.state.hidden = member.mic;
     t.tile.dataset.mic = String(member.mic);
     t.tile.dataset.cam = String(member.cam);

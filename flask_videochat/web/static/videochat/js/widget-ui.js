@@ -222,12 +222,12 @@ export class WidgetUI {
     this.dot.title = header.title;
   }
 
-  /** The size buttons: at the stage's top right, or by the room's controls. */
+  /** The size buttons: at the stage's top right, or at the end of the room's heading. */
   _showSize({ size, signedOut }) {
     const inRoom = size?.target === "room";
     const target = !size || signedOut ? null : inRoom ? this.room.root : this.stage.root;
     this.size.show({ target, video: inRoom ? () => null : () => this.stage.remoteSlot.querySelector("video") });
-    place(this.size.root, inRoom ? this.room.controlsSlot : this.stage.root);
+    place(this.size.root, inRoom ? this.room.head : this.stage.root);
   }
 
   _showLayout(view) {
