@@ -15,6 +15,7 @@ from .core.text import MAX_NAME_LENGTH
 from .events.namespace import VideoChatNamespace
 from .events.transport import harden
 from .state import CanCall, CanJoin, CanSee, Hooks, Identity, IdentityLoader, VideoChatState
+from .web import i18n
 from .web.blueprint import assets_markup, blueprint, widget_markup
 
 __all__ = ["MAX_NAME_LENGTH", "VideoChat", "VideoChatState"]
@@ -69,7 +70,8 @@ class VideoChat:
         ``VIDEOCHAT_CHAT_HISTORY``, and the abuse limits ``VIDEOCHAT_ALLOWED_ORIGINS``,
         ``VIDEOCHAT_RATE_LIMITS``, ``VIDEOCHAT_RATE_LIMITS_PER_USER``,
         ``VIDEOCHAT_RATE_LIMIT_STORAGE``, ``VIDEOCHAT_MAX_MESSAGE_SIZE`` and
-        ``VIDEOCHAT_HARDEN_TRANSPORT``, and ``VIDEOCHAT_CSP_NONCE`` (see
+        ``VIDEOCHAT_HARDEN_TRANSPORT``, ``VIDEOCHAT_CSP_NONCE``, and the widget's words
+        ``VIDEOCHAT_LOCALE`` and ``VIDEOCHAT_TRANSLATIONS`` (see
         ``docs/configuration.md``); registers the blueprint under ``/videochat``
         (static files and the room page ``/videochat/rooms/<name>``), the Socket.IO
         namespace ``/videochat`` and the Jinja global ``videochat``. When Flask-Login
@@ -96,6 +98,7 @@ class VideoChat:
         for key, value in self._defaults.items():
             app.config.setdefault(key, value)
         settings = Settings.from_config(app.config)
+        i18n.init_app(app)
         if not (settings.ice_servers or settings.turn_urls or ice_chosen) and not (
             app.debug or app.testing
         ):

@@ -5,6 +5,7 @@
  * @module chat-view
  */
 
+import { t } from "./i18n.js";
 import { h } from "./dom.js";
 
 /** Longest message the box accepts, in characters (the server's limit). */
@@ -44,13 +45,13 @@ export class ChatView {
     this._send = send;
     this._ids = new Set();
     this.log = h("ol", { class: "vc-chat-log", role: "log", "aria-live": "polite", "aria-label": "Messages", part: "chat-log" });
-    this.empty = h("p", { class: "vc-chat-empty" }, "No messages yet. Say hello!");
+    this.empty = h("p", { class: "vc-chat-empty" }, t("chat.empty"));
     this.input = h("input", {
       type: "text",
       class: "vc-chat-input",
       "data-testid": "videochat-chat-input",
       "aria-label": "Message",
-      placeholder: "Write a message…",
+      placeholder: t("chat.placeholder"),
       autocomplete: "off",
       dir: "auto",
       maxlength: String(maxLength),
