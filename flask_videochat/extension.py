@@ -254,6 +254,14 @@ class VideoChat:
         """
         return widget_markup(self.state(), **options)
 
+    def locale(self) -> str:
+        """The locale of the widget's words for the current request, a BCP 47 tag
+        such as ``"de"`` or ``"en"`` (``VIDEOCHAT_LOCALE``, else Flask-Babel's
+        ``get_locale()``, else the best match of ``Accept-Language`` among the
+        catalogues, else ``"en"``; ``docs/i18n.md``): for the page's ``<html lang>``.
+        """
+        return current_app.extensions[i18n.EXTENSION_KEY].current()
+
 
 def _has_message_queue(socketio: SocketIO) -> bool:
     """Whether ``socketio`` sends its emits through a message queue (a python-socketio

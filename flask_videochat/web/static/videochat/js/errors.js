@@ -7,7 +7,7 @@
  * @module errors
  */
 
-import { t, wordTable } from "./i18n.js";
+import { currentLanguage, t, wordTable } from "./i18n.js";
 import { waitWords } from "./words.js";
 
 // -- sent by the server ------------------------------------------------------------
@@ -89,6 +89,20 @@ export function errorOf(code) {
  */
 export function connectFailedMessage(peer) {
   return peer?.name ? t("error.connect_failed", { name: peer.name }) : t("error.connect_failed_unknown");
+}
+
+/**
+ * The words for a server's error: in English the server's own `message` (which may
+ * say more, e.g. the room's capacity); in another language the catalogue's words for
+ * its `code` (`error.<code>`), else the server's message.
+ * @param {string|undefined} code
+ * @param {string|undefined} message
+ * @returns {string|undefined}
+ */
+export function serverMessage(code, message) {
+  if (currentLanguage().split("-")[0] === "en" && message) return message;
+  const words = t(`error.${code}`);
+  return words === `error.${code}` ? message : words;
 }
 
 /** Events that ring someone: refusing one for its rate limit stops the Call buttons. */
