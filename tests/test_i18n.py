@@ -92,6 +92,10 @@ def test_accept_language_picks_the_best_shipped_match() -> None:
     assert words is not None and words["controls.hangup"] == "Raccrocher"
     element, words = widget_of(make_app(), **{"Accept-Language": "es"})
     assert (element.get("lang"), words) == (None, None)
+    element, _ = widget_of(make_app(), **{"Accept-Language": "fr-CA, en;q=0.5"})
+    assert element["lang"] == "fr"  # French before English, though not fr-CA exactly
+    element, _ = widget_of(make_app(), **{"Accept-Language": "de;q=0, fr;q=0.1"})
+    assert element["lang"] == "fr"  # q=0: not German
 
 
 def test_a_flask_babel_host_gets_its_locale() -> None:
@@ -152,3 +156,30 @@ def test_the_room_page_is_in_the_request_language() -> None:
     html = app.test_client().get("/videochat/rooms/standup", headers={"Accept-Language": "fr"})
     (page,) = Tags(html.get_data(as_text=True)).named("html")
     assert page["lang"] == "fr"
+
+
+def test_the_locale_helper_names_the_request_locale() -> None:
+    app = make_app()
+    app.add_url_rule("/lang", "lang", lambda: render_template_string("{{ videochat.locale() }}"))
+    client = app.test_client()
+    assert client.get("/lang", headers={"Accept-Language": "fr-CA, en;q=0.5"}).text == "fr"
+    assert client.get("/lang").text == "en"
+
+
+def test_the_example_site_takes_the_language_from_the_address(tmp_path, monkeypatch) -> None:
+    from example_site.app import create_app
+    from tests.test_example_site import sign_in
+
+    monkeypatch.delenv("SECRET_KEY", raising=False)
+    monkeypatch.delenv("VIDEOCHAT_STORE_URL", raising=False)
+    site = create_app({"TESTING": True, "VIDEOCHAT_ICE_SERVERS": []},
+                      async_mode="threading", instance_path=str(tmp_path))
+    client = site.test_client()
+    sign_in(client, "Ada")
+    tags = Tags(client.get("/?lang=de&dir=rtl", headers={"Accept-Language": "fr"}).text)
+    (page,) = tags.named("html")
+    assert (page["lang"], page["dir"]) == ("de", "rtl")
+    (element,) = tags.named("video-chat")
+    assert element["lang"] == "de"
+    (page,) = Tags(client.get("/", headers={"Accept-Language": "fr"}).text).named("html")
+    assert page["lang"] == "fr" and "dir" not in page

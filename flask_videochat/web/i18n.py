@@ -121,13 +121,17 @@ class Catalogues:
     def match(self, locale: str | None) -> str:
         """The catalogue for ``locale``: itself, else its language (``de-AT`` ->
         ``de``), else ``"en"``."""
+        return self.find(locale) or "en"
+
+    def find(self, locale: str | None) -> str | None:
+        """The catalogue for ``locale`` (itself, else its language), or ``None``."""
         if not locale:
-            return "en"
+            return None
         tag = normalize(str(locale))
         if tag in self.words:
             return tag
         language = tag.partition("-")[0]
-        return language if language in self.words else "en"
+        return language if language in self.words else None
 
     def current(self) -> str:
         """The locale of the current request: ``VIDEOCHAT_LOCALE``, else Flask-Babel's
@@ -143,9 +147,11 @@ class Catalogues:
             if found is not None:
                 return self.match(str(found))
         if has_request_context():
-            offered = list(self.words) + [k.partition("-")[0] for k in self.words]
-            best = request.accept_languages.best_match(offered)
-            return self.match(best)
+            # Highest quality first; "fr-CA" is served French before "en;q=0.5".
+            for tag, quality in request.accept_languages:
+                found = self.find(tag) if quality > 0 else None
+                if found:
+                    return found
         return "en"
 
     def words_for(self, locale: str) -> dict[str, Any]:
