@@ -78,7 +78,7 @@ export class CallStage {
     this.localOff = h("span", { class: "vc-local vc-local-off", "aria-hidden": "true" }, t("media.camera_off"));
     // Their microphone off: an icon, with words for screen readers.
     this.peerMuted = h("span", { class: "vc-peer-muted", "data-testid": "videochat-remote-muted", hidden: true },
-      icon("mic-off"), h("span", { class: "vc-sr" }, "Muted"));
+      icon("mic-off"), h("span", { class: "vc-sr" }, t("media.muted")));
     this.peerNameText = h("span", {});
     this.quality = qualityIndicator();
     this.peerName = h("span", { class: "vc-peer-name", part: "peer-name" }, this.peerNameText, this.peerMuted);
@@ -87,7 +87,7 @@ export class CallStage {
     this.selfSlot = h("div", { class: "vc-self" }, this.local, this.localOff);
     this.root = h(
       "section",
-      { class: "vc-stage", "aria-label": "Call", part: "stage", hidden: true },
+      { class: "vc-stage", "aria-label": t("stage.label"), part: "stage", hidden: true },
       this.remoteSlot,
       this.placeholder,
       this.peerName,

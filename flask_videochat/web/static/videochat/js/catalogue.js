@@ -186,5 +186,12 @@ export const ENGLISH = Object.freeze({
   "error.ERR_UNAUTHENTICATED": "Sign in to make video calls.",
   "error.ERR_FORBIDDEN_ORIGIN": "This page may not connect to the video call server.",
   "error.ERR_RATE_LIMITED": "Too many requests in a short time.",
-  "error.ERR_INTERNAL": "Something went wrong on the server. Try again."
+  "error.ERR_INTERNAL": "Something went wrong on the server. Try again.",
+  "stage.label": "Call",
+  "chat.heading": "Chat",
+  "chat.log_label": "Messages",
+  "chat.input_label": "Message",
+  "chat.send": "Send",
+  "member.you": "You",
+  "room.layout_label": "Layout"
 });

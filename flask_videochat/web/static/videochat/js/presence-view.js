@@ -50,7 +50,7 @@ export class PresenceList {
   _row(user) {
     let row = this._rows.get(user.id);
     if (!row) {
-      const button = h("button", { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-call", part: "button call" }, "Call");
+      const button = h("button", { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-call", part: "button call" }, t("call.button"));
       button.addEventListener("click", () => this._onCall(user.id));
       const name = h("span", { class: "vc-name" });
       const status = h("span", { class: "vc-presence" });

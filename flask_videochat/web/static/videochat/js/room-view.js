@@ -68,17 +68,17 @@ export class RoomView {
       button.addEventListener("click", () => onLayout(layout));
       this.layoutButtons.set(layout, button);
     }
-    this.layoutToggle = h("div", { class: "vc-layout-toggle", role: "group", "aria-label": "Layout" }, ...this.layoutButtons.values());
+    this.layoutToggle = h("div", { class: "vc-layout-toggle", role: "group", "aria-label": tr("room.layout_label") }, ...this.layoutButtons.values());
     this.selfMuted = mutedBadge("videochat-self-muted");
     this.selfTile = h("div", { class: "vc-tile vc-tile-self", "data-testid": "videochat-self-tile", part: "tile self-tile" },
-      h("span", { class: "vc-tile-label" }, h("span", { class: "vc-tile-name" }, "You"), this.selfMuted));
+      h("span", { class: "vc-tile-label" }, h("span", { class: "vc-tile-name" }, tr("member.you")), this.selfMuted));
     this.grid = h("div", { class: "vc-grid", "data-count": "1", "data-layout": "grid", part: "grid" }, this.selfTile);
     this.controlsSlot = h("div", { class: "vc-room-controls" });
     this.people = h("ul", { class: "vc-participants", "aria-label": tr("room.people_label"), part: "participants" });
     this.side = h("div", { class: "vc-room-side" }, h("h3", { class: "vc-heading" }, tr("room.heading")), this.people);
     this.root = h(
       "section",
-      { class: "vc-room", "data-testid": "videochat-room", "aria-label": "Room", part: "room", hidden: true },
+      { class: "vc-room", "data-testid": "videochat-room", "aria-label": tr("lobby.room"), part: "room", hidden: true },
       h("div", { class: "vc-room-main" },
         h("div", { class: "vc-room-head" }, h("span", { class: "vc-room-title" }, this.name, this.count), this.layoutToggle),
         this.grid, this.controlsSlot),
@@ -342,7 +342,7 @@ export class RoomView {
 
 /** The "Muted" badge of a tile: the mic-off icon, "Muted" for screen readers. */
 function mutedBadge(testid) {
-  return h("span", { class: "vc-tile-muted", "data-testid": testid, title: "Muted", hidden: true }, icon("mic-off"), h("span", { class: "vc-sr" }, "Muted"));
+  return h("span", { class: "vc-tile-muted", "data-testid": testid, title: tr("media.muted"), hidden: true }, icon("mic-off"), h("span", { class: "vc-sr" }, tr("media.muted")));
 }
 
 /** A pin button's icon, label and pressed state. */

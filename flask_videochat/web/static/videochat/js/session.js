@@ -18,6 +18,7 @@ import { RoomController } from "./room.js";
 import { Signaling } from "./signaling.js";
 import { SpeakerWatch } from "./speaker.js";
 import { stateOf, widgetView } from "./view.js";
+import { t } from "./i18n.js";
 import { endMessage, inviteEndedNote, leftMessage, missedInvitation, ringingNote } from "./words.js";
 
 /** Milliseconds between two updates of the Call buttons while calling is held back. */
@@ -320,7 +321,7 @@ export class Session {
   _onInviteEnded({ room, id, reason }) {
     const self = this.controller?.self?.id;
     if (id !== self && room === this.room?.room) {
-      this._roomNote = inviteEndedNote(this.controller?.users.get(id)?.name ?? "They", reason);
+      this._roomNote = inviteEndedNote(this.controller?.users.get(id)?.name ?? t("end.peer_unknown"), reason);
     } else if (id === self && reason === "no_answer") {
       this._lastMessage = missedInvitation();
     }
