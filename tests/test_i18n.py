@@ -183,3 +183,14 @@ def test_the_example_site_takes_the_language_from_the_address(tmp_path, monkeypa
     assert element["lang"] == "de"
     (page,) = Tags(client.get("/", headers={"Accept-Language": "fr"}).text).named("html")
     assert page["lang"] == "fr" and "dir" not in page
+
+
+def test_the_room_page_and_noscript_speak_the_request_language() -> None:
+    app = make_app()
+    client = app.test_client()
+    tags = Tags(client.get("/videochat/rooms/standup", headers={"Accept-Language": "de"}).text)
+    assert tags.text("title") == "standup · Videoraum"
+    assert "Teilen Sie die Adresse dieser Seite" in tags.text("body")
+    assert Tags(client.get("/page", headers={"Accept-Language": "fr"}).text).text("noscript") == (
+        "Les appels vidéo nécessitent JavaScript.")
+    assert Tags(client.get("/page").text).text("noscript") == "Video calls need JavaScript."

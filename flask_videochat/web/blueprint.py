@@ -10,7 +10,7 @@ from flask import Blueprint, abort, current_app, render_template, url_for
 from markupsafe import Markup
 
 from ..core.protocol import NAMESPACE, ROOM_NAME_PATTERN
-from .i18n import page_words
+from .i18n import page_text, page_words
 
 if TYPE_CHECKING:
     from ..state import VideoChatState
@@ -109,6 +109,7 @@ def widget_markup(state: VideoChatState, **options: Any) -> Markup:
             lang=lang,
             dir=direction,
             words=Markup(words),
+            noscript=page_text("page.noscript"),
         )
     )
 
@@ -120,7 +121,10 @@ def room_page(name: str) -> str:
     if not is_room_name(name):
         abort(404)
     lang, direction, _ = page_words()
-    return render_template("videochat/room.html", room=name, lang=lang, dir=direction)
+    return render_template(
+        "videochat/room.html", room=name, lang=lang, dir=direction,
+        title=page_text("page.room_title", room=name), hint=page_text("page.room_hint"),
+    )
 
 
 def _sign_in_url(state: VideoChatState) -> str | None:

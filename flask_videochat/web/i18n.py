@@ -162,6 +162,12 @@ class Catalogues:
             return {**self.words.get(language, {}), **self.words.get(locale, {})}
         return dict(self.words.get(locale, {}))
 
+    def text(self, locale: str, key: str, **values: Any) -> str:
+        """The text of ``key`` in ``locale`` (else English) with its ``{placeholders}``
+        filled from ``values``: for the extension's own server-rendered words."""
+        found = self.words_for(locale).get(key) or english()[key]
+        return _PLACEHOLDER.sub(lambda m: str(values.get(m.group(1), m.group(0))), found)
+
 
 def direction(locale: str) -> str:
     """``"rtl"`` for a language written right to left, else ``"ltr"``."""
@@ -175,6 +181,12 @@ def init_app(app: Flask) -> Catalogues:
     )
     app.extensions[EXTENSION_KEY] = catalogues
     return catalogues
+
+
+def page_text(key: str, **values: Any) -> str:
+    """The text of ``key`` in the current request's locale (:meth:`Catalogues.text`)."""
+    catalogues: Catalogues = current_app.extensions[EXTENSION_KEY]
+    return catalogues.text(catalogues.current(), key, **values)
 
 
 def page_words() -> tuple[str, str, str]:

@@ -193,5 +193,8 @@ export const ENGLISH = Object.freeze({
   "chat.input_label": "Message",
   "chat.send": "Send",
   "member.you": "You",
-  "room.layout_label": "Layout"
+  "room.layout_label": "Layout",
+  "page.room_title": "{room} \u00b7 Video room",
+  "page.room_hint": "Share this page's address to invite people.",
+  "page.noscript": "Video calls need JavaScript."
 });
