@@ -19,7 +19,10 @@ OVERFLOWING = """el => {
   for (const node of el.shadowRoot.querySelectorAll("*")) {
     const r = node.getBoundingClientRect();
     if (!r.width || !r.height || node.closest("dialog")) continue;
-    if (r.left < box.left - 1 || r.right > box.right + 1) out.push(`${node.className || node.tagName}: ${Math.round(r.left)}..${Math.round(r.right)} outside ${Math.round(box.left)}..${Math.round(box.right)}`);
+    if (r.left < box.left - 1 || r.right > box.right + 1) {
+      const span = (b) => `${Math.round(b.left)}..${Math.round(b.right)}`;
+      out.push(`${node.className || node.tagName}: ${span(r)} outside ${span(box)}`);
+    }
   }
   for (const node of el.shadowRoot.querySelectorAll("dialog[open] *")) {
     const r = node.getBoundingClientRect();
@@ -84,7 +87,7 @@ def test_a_page_asking_for_french_gets_french_words(videochat_user, names):
     ada = videochat_user(names("Ada"), path="/?lang=fr")
 
     expect(ada.page.locator("html")).to_have_attribute("lang", "fr")
-    ada.expect_status("Prêt. Choisissez quelqu’un à appeler.")
+    ada.expect_status("Prêt. Choisissez quelqu’un à appeler.")  # noqa: RUF001 (the French apostrophe)
     expect(ada.element.locator(".vc-title")).to_have_text("Appels vidéo")
     expect(ada.element.get_by_role("heading", name="En ligne")).to_be_visible()
     ada.expect_no_console_errors()
@@ -129,11 +132,13 @@ _I18N = "/videochat/static/js/i18n.js"
 def test_plural_forms_placeholders_and_english_fallback_in_the_browser(blank_page):
     got = blank_page.evaluate("""async (url) => {
       const { useWords, t, tn, currentLanguage } = await import(url);
-      const english = [tn("room.people", 1), tn("room.people", 3), t("call.label", { name: "<b>Ada</b>" })];
+      const english = [tn("room.people", 1), tn("room.people", 3),
+                       t("call.label", { name: "<b>Ada</b>" })];
       useWords("fr", { "room.people": { one: "{count} personne", other: "{count} personnes" },
                        "call.label": "Appeler {name}", "no.such.key": "ignored" });
       const french = [tn("room.people", 0), tn("room.people", 1), tn("room.people", 2),
-                      t("call.label", { name: "Zoé" }), t("lobby.join"), t("no.such.key"), currentLanguage()];
+                      t("call.label", { name: "Zoé" }), t("lobby.join"), t("no.such.key"),
+                      currentLanguage()];
       useWords("en", {});
       return { english, french };
     }""", _I18N)
@@ -161,7 +166,8 @@ def test_the_view_speaks_the_page_words(blank_page, example_site):
         media: { hasMicrophone: true, hasCamera: true, settled: true } });
       script.textContent = "{not json";
       const broken = usePageWords(document);
-      return { lang, status: v.status, user: v.presence.users[0], mute: v.controls.mute.label, broken };
+      return { lang, status: v.status, user: v.presence.users[0],
+               mute: v.controls.mute.label, broken };
     }""", [_I18N, "/videochat/static/js/view.js", words])
     assert got["lang"] == "de"
     assert got["status"] == "Bereit. Wählen Sie jemanden zum Anrufen."
@@ -178,6 +184,7 @@ def test_server_errors_keep_their_english_words_or_get_the_page_language(blank_p
       const full = "This room is full (4 people).";
       const english = serverMessage("ERR_ROOM_FULL", full);
       useWords("de", { "error.ERR_ROOM_FULL": "Dieser Raum ist voll." });
-      return [english, serverMessage("ERR_ROOM_FULL", full), serverMessage("ERR_NEW_CODE", "Words.")];
+      return [english, serverMessage("ERR_ROOM_FULL", full),
+              serverMessage("ERR_NEW_CODE", "Words.")];
     }""", [_I18N, "/videochat/static/js/errors.js"])
     assert got == ["This room is full (4 people).", "Dieser Raum ist voll.", "Words."]

@@ -18,7 +18,9 @@ STATIC = Path(__file__).parent / "static" / "videochat"
 #: The locales shipped besides English.
 SHIPPED = ("de", "fr")
 #: Languages written right to left: the widget gets ``dir="rtl"`` for them.
-RTL_LANGUAGES = frozenset({"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "sd", "ur", "yi"})
+RTL_LANGUAGES = frozenset(
+    {"ar", "arc", "dv", "fa", "ha", "he", "khw", "ks", "ku", "ps", "sd", "ur", "yi"}
+)
 #: Where ``app.extensions`` keeps the app's :class:`Catalogues`.
 EXTENSION_KEY = "videochat_i18n"
 
