@@ -166,6 +166,12 @@ def _may_call(caller: Any, callee: Any) -> bool:
     return [caller.name, callee.name] not in current_app.config.get("EXAMPLE_NO_CALLS", [])
 
 
+def page_locale() -> str | None:
+    """The widget's locale chosen with ``?lang=de`` (a demo of ``VIDEOCHAT_LOCALE``
+    as a callable); without it, ``None``: the browser's ``Accept-Language``."""
+    return request.args.get("lang") or None
+
+
 def create_app(
     config: dict[str, Any] | None = None,
     *,
@@ -186,6 +192,7 @@ def create_app(
     # hour): this site's pages stay open for hours, waiting for calls, and their Sign
     # out must still work then. A token is worth nothing without its session cookie.
     app.config["WTF_CSRF_TIME_LIMIT"] = None
+    app.config["VIDEOCHAT_LOCALE"] = page_locale
     app.config.update(_env_config())
     app.config.update(config or {})
     csrf.init_app(app)

@@ -180,6 +180,17 @@ VIDEOCHAT_HARDEN_TRANSPORT: bool = True
 #: start-up. See ``docs/csp.md``.
 VIDEOCHAT_CSP_NONCE: Callable[[], str | None] | str | None = None
 
+#: The locale of the widget's words (``docs/i18n.md``): a tag such as ``"de"``, or a
+#: callable taking no arguments and returning one per request. Default: ``None``:
+#: Flask-Babel's ``get_locale()`` when the app has Flask-Babel, else the best match
+#: of the request's ``Accept-Language`` among the catalogues, else ``"en"``.
+VIDEOCHAT_LOCALE: Callable[[], str | None] | str | None = None
+
+#: The host's words, a mapping of locale to a mapping of catalogue key to text, laid
+#: over the shipped ones (English, German, French) key by key; a new locale adds a
+#: language. Default: ``{}``. Unknown keys or placeholders fail at start-up.
+VIDEOCHAT_TRANSLATIONS: Mapping[str, Mapping[str, Any]] = {}
+
 DEFAULTS: dict[str, Any] = {
     "VIDEOCHAT_RING_TIMEOUT": VIDEOCHAT_RING_TIMEOUT,
     "VIDEOCHAT_ICE_SERVERS": VIDEOCHAT_ICE_SERVERS,
@@ -203,6 +214,8 @@ DEFAULTS: dict[str, Any] = {
     "VIDEOCHAT_MAX_MESSAGE_SIZE": VIDEOCHAT_MAX_MESSAGE_SIZE,
     "VIDEOCHAT_HARDEN_TRANSPORT": VIDEOCHAT_HARDEN_TRANSPORT,
     "VIDEOCHAT_CSP_NONCE": VIDEOCHAT_CSP_NONCE,
+    "VIDEOCHAT_LOCALE": VIDEOCHAT_LOCALE,
+    "VIDEOCHAT_TRANSLATIONS": VIDEOCHAT_TRANSLATIONS,
 }
 
 

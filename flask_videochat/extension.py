@@ -15,6 +15,7 @@ from .core.text import MAX_NAME_LENGTH
 from .events.namespace import VideoChatNamespace
 from .events.transport import harden
 from .state import CanCall, CanJoin, CanSee, Hooks, Identity, IdentityLoader, VideoChatState
+from .web import i18n
 from .web.blueprint import assets_markup, blueprint, widget_markup
 
 __all__ = ["MAX_NAME_LENGTH", "VideoChat", "VideoChatState"]
@@ -69,7 +70,8 @@ class VideoChat:
         ``VIDEOCHAT_CHAT_HISTORY``, and the abuse limits ``VIDEOCHAT_ALLOWED_ORIGINS``,
         ``VIDEOCHAT_RATE_LIMITS``, ``VIDEOCHAT_RATE_LIMITS_PER_USER``,
         ``VIDEOCHAT_RATE_LIMIT_STORAGE``, ``VIDEOCHAT_MAX_MESSAGE_SIZE`` and
-        ``VIDEOCHAT_HARDEN_TRANSPORT``, and ``VIDEOCHAT_CSP_NONCE`` (see
+        ``VIDEOCHAT_HARDEN_TRANSPORT``, ``VIDEOCHAT_CSP_NONCE``, and the widget's words
+        ``VIDEOCHAT_LOCALE`` and ``VIDEOCHAT_TRANSLATIONS`` (see
         ``docs/configuration.md``); registers the blueprint under ``/videochat``
         (static files and the room page ``/videochat/rooms/<name>``), the Socket.IO
         namespace ``/videochat`` and the Jinja global ``videochat``. When Flask-Login
@@ -96,6 +98,7 @@ class VideoChat:
         for key, value in self._defaults.items():
             app.config.setdefault(key, value)
         settings = Settings.from_config(app.config)
+        i18n.init_app(app)
         if not (settings.ice_servers or settings.turn_urls or ice_chosen) and not (
             app.debug or app.testing
         ):
@@ -250,6 +253,14 @@ class VideoChat:
             (:data:`~flask_videochat.core.protocol.ROOM_NAME_PATTERN`).
         """
         return widget_markup(self.state(), **options)
+
+    def locale(self) -> str:
+        """The locale of the widget's words for the current request, a BCP 47 tag
+        such as ``"de"`` or ``"en"`` (``VIDEOCHAT_LOCALE``, else Flask-Babel's
+        ``get_locale()``, else the best match of ``Accept-Language`` among the
+        catalogues, else ``"en"``; ``docs/i18n.md``): for the page's ``<html lang>``.
+        """
+        return current_app.extensions[i18n.EXTENSION_KEY].current()
 
 
 def _has_message_queue(socketio: SocketIO) -> bool:

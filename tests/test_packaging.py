@@ -31,6 +31,9 @@ REQUIRED = (
     "flask_videochat/web/static/videochat/css/icons.css",
     "flask_videochat/web/static/videochat/vendor/lucide/LICENSE",
     "flask_videochat/web/static/videochat/vendor/lucide/mic.svg",
+    "flask_videochat/web/static/videochat/js/catalogue.js",
+    "flask_videochat/web/static/videochat/i18n/de.json",
+    "flask_videochat/web/static/videochat/i18n/fr.json",
 )
 
 

@@ -142,18 +142,21 @@ def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url:
                    videochat_sign_in: Callable[[Page, str, str], None],
                    tmp_path: Path) -> Callable[..., VideoChatPage]:
     """``user(name, *, colour=None, second_camera=None, media_access="granted",
-    permissions=None, path="/", base_url=None, viewport=None) -> VideoChatPage``;
+    permissions=None, path="/", base_url=None, viewport=None, locale=None) -> VideoChatPage``;
     ``second_camera=RGB`` adds a second camera of that colour
     (:func:`~flask_videochat.testing.add_second_camera`); ``base_url`` signs in on
     another server than ``videochat_base_url`` (another process of a site on
     Redis); ``viewport=(width, height)`` in CSS pixels sizes the person's window
-    (Playwright's default: 1280 x 720)."""
+    (Playwright's default: 1280 x 720); ``locale="de-DE"`` sets the browser's
+    language (``navigator.language`` and the ``Accept-Language`` header, so the
+    widget speaks German when your site follows it)."""
 
     def user(name: str, *, colour: tuple[int, int, int] | None = None,
              second_camera: tuple[int, int, int] | None = None,
              media_access: str = "granted", permissions: list[str] | None = None,
              path: str = "/", base_url: str | None = None,
-             viewport: tuple[int, int] | None = None) -> VideoChatPage:
+             viewport: tuple[int, int] | None = None,
+             locale: str | None = None) -> VideoChatPage:
         site = base_url or videochat_base_url
         video = None
         if colour is not None:
@@ -167,6 +170,8 @@ def videochat_user(videochat_launch: Callable[..., Browser], videochat_base_url:
             options["permissions"] = permissions
         if viewport is not None:
             options["viewport"] = {"width": viewport[0], "height": viewport[1]}
+        if locale is not None:
+            options["locale"] = locale
         context = browser.new_context(**options)
         if second_camera is not None:
             add_second_camera(context, second_camera)

@@ -10,6 +10,7 @@ from flask import Blueprint, abort, current_app, render_template, url_for
 from markupsafe import Markup
 
 from ..core.protocol import NAMESPACE, ROOM_NAME_PATTERN
+from .i18n import page_text, page_words
 
 if TYPE_CHECKING:
     from ..state import VideoChatState
@@ -93,6 +94,7 @@ def widget_markup(state: VideoChatState, **options: Any) -> Markup:
             "or '-', starting with a letter or digit."
         )
     signed_out = state.identify() is None
+    lang, direction, words = page_words()
     return Markup(
         render_template(
             "videochat/widget.html",
@@ -104,6 +106,10 @@ def widget_markup(state: VideoChatState, **options: Any) -> Markup:
             signed_out=signed_out,
             sign_in_url=_sign_in_url(state) if signed_out else None,
             room=room,
+            lang=lang,
+            dir=direction,
+            words=Markup(words),
+            noscript=page_text("page.noscript"),
         )
     )
 
@@ -114,7 +120,11 @@ def room_page(name: str) -> str:
     ``videochat/room.html``); 404 for a name that is not a room name."""
     if not is_room_name(name):
         abort(404)
-    return render_template("videochat/room.html", room=name)
+    lang, direction, _ = page_words()
+    return render_template(
+        "videochat/room.html", room=name, lang=lang, dir=direction,
+        title=page_text("page.room_title", room=name), hint=page_text("page.room_hint"),
+    )
 
 
 def _sign_in_url(state: VideoChatState) -> str | None:

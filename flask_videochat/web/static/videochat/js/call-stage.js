@@ -6,6 +6,7 @@
  * @module call-stage
  */
 
+import { t } from "./i18n.js";
 import { applySpeaker } from "./media.js";
 import { avatar, h, qualityIndicator, showQuality } from "./dom.js";
 import { icon, setIcon } from "./icons.js";
@@ -38,15 +39,15 @@ export class Controls {
    *   onAdd: () => void, onHangup: () => void, onLeave: () => void}} handlers
    */
   constructor(handlers) {
-    this.mute = button("videochat-mute", "vc-round", "Mute microphone", "mic", "mute", { "aria-pressed": "false" });
-    this.camera = button("videochat-camera", "vc-round", "Turn camera off", "video", "camera", { "aria-pressed": "false" });
-    this.screen = button("videochat-screen-share", "vc-round vc-share", "Share your screen", "monitor-up", "screen-share", { "aria-pressed": "false" });
-    this.devices = button("videochat-devices", "vc-round", "Camera and microphone settings", "settings", "devices-button", { "aria-expanded": "false" });
-    this.add = button("videochat-add-participant", "vc-round", "Add someone to this call", "user-plus", "add", { "aria-expanded": "false" });
+    this.mute = button("videochat-mute", "vc-round", t("controls.mute"), "mic", "mute", { "aria-pressed": "false" });
+    this.camera = button("videochat-camera", "vc-round", t("controls.camera_off"), "video", "camera", { "aria-pressed": "false" });
+    this.screen = button("videochat-screen-share", "vc-round vc-share", t("controls.share"), "monitor-up", "screen-share", { "aria-pressed": "false" });
+    this.devices = button("videochat-devices", "vc-round", t("controls.devices"), "settings", "devices-button", { "aria-expanded": "false" });
+    this.add = button("videochat-add-participant", "vc-round", t("controls.add"), "user-plus", "add", { "aria-expanded": "false" });
     // Hang up and Leave: red, always last.
-    this.hangup = button("videochat-hangup", "vc-hangup", "Hang up", "phone-off", "hangup", { hidden: true });
-    this.leave = button("videochat-leave", "vc-hangup", "Leave the room", "log-out", "leave", { hidden: true });
-    this.root = h("div", { class: "vc-controls", role: "group", "aria-label": "Call controls" },
+    this.hangup = button("videochat-hangup", "vc-hangup", t("controls.hangup"), "phone-off", "hangup", { hidden: true });
+    this.leave = button("videochat-leave", "vc-hangup", t("controls.leave"), "log-out", "leave", { hidden: true });
+    this.root = h("div", { class: "vc-controls", role: "group", "aria-label": t("controls.label") },
       this.mute, this.camera, this.screen, this.devices, this.add, this.hangup, this.leave);
     const on = { mute: "onMute", camera: "onCamera", screen: "onScreen", devices: "onDevices", add: "onAdd", hangup: "onHangup", leave: "onLeave" };
     for (const [name, handler] of Object.entries(on)) this[name].addEventListener("click", handlers[handler]);
@@ -74,19 +75,19 @@ export class CallStage {
     this.placeholder = h("div", { class: "vc-placeholder" });
     this.local = h("video", { class: "vc-local", "data-testid": "videochat-local-video", autoplay: true, playsinline: true, part: "local-video" });
     this.local.muted = true;
-    this.localOff = h("span", { class: "vc-local vc-local-off", "aria-hidden": "true" }, "Camera off");
+    this.localOff = h("span", { class: "vc-local vc-local-off", "aria-hidden": "true" }, t("media.camera_off"));
     // Their microphone off: an icon, with words for screen readers.
     this.peerMuted = h("span", { class: "vc-peer-muted", "data-testid": "videochat-remote-muted", hidden: true },
-      icon("mic-off"), h("span", { class: "vc-sr" }, "Muted"));
+      icon("mic-off"), h("span", { class: "vc-sr" }, t("media.muted")));
     this.peerNameText = h("span", {});
     this.quality = qualityIndicator();
     this.peerName = h("span", { class: "vc-peer-name", part: "peer-name" }, this.peerNameText, this.peerMuted);
-    this.previewLabel = h("span", { class: "vc-preview-label" }, "Your camera");
+    this.previewLabel = h("span", { class: "vc-preview-label" }, t("stage.your_camera"));
     /** Your preview; moved into the lobby or your room tile while those are shown. */
     this.selfSlot = h("div", { class: "vc-self" }, this.local, this.localOff);
     this.root = h(
       "section",
-      { class: "vc-stage", "aria-label": "Call", part: "stage", hidden: true },
+      { class: "vc-stage", "aria-label": t("stage.label"), part: "stage", hidden: true },
       this.remoteSlot,
       this.placeholder,
       this.peerName,
@@ -106,7 +107,7 @@ export class CallStage {
     this.root.hidden = !view.shown;
     this.root.dataset.state = view.state;
     const p = view.placeholder;
-    const cameraOff = p?.cameraOff ? [h("span", { class: "vc-camera-off", "data-testid": "videochat-camera-off" }, icon("video-off"), "Camera off")] : [];
+    const cameraOff = p?.cameraOff ? [h("span", { class: "vc-camera-off", "data-testid": "videochat-camera-off" }, icon("video-off"), t("media.camera_off"))] : [];
     this.placeholder.replaceChildren(...(p ? [avatar(p.peer, "vc-large"), h("span", {}, p.peer.name), ...cameraOff] : []));
     this.placeholder.hidden = view.showingVideo;
     this.root.dataset.peerMic = String(view.peerMedia.mic);

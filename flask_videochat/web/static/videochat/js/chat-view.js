@@ -5,6 +5,7 @@
  * @module chat-view
  */
 
+import { t } from "./i18n.js";
 import { h } from "./dom.js";
 
 /** Longest message the box accepts, in characters (the server's limit). */
@@ -43,22 +44,22 @@ export class ChatView {
   constructor({ send, maxLength = DEFAULT_MAX_LENGTH }) {
     this._send = send;
     this._ids = new Set();
-    this.log = h("ol", { class: "vc-chat-log", role: "log", "aria-live": "polite", "aria-label": "Messages", part: "chat-log" });
-    this.empty = h("p", { class: "vc-chat-empty" }, "No messages yet. Say hello!");
+    this.log = h("ol", { class: "vc-chat-log", role: "log", "aria-live": "polite", "aria-label": t("chat.log_label"), part: "chat-log" });
+    this.empty = h("p", { class: "vc-chat-empty" }, t("chat.empty"));
     this.input = h("input", {
       type: "text",
       class: "vc-chat-input",
       "data-testid": "videochat-chat-input",
-      "aria-label": "Message",
-      placeholder: "Write a message…",
+      "aria-label": t("chat.input_label"),
+      placeholder: t("chat.placeholder"),
       autocomplete: "off",
       dir: "auto",
       maxlength: String(maxLength),
       part: "chat-input",
     });
-    this.button = h("button", { type: "submit", class: "vc-btn vc-chat-send", "data-testid": "videochat-chat-send", part: "button chat-send" }, "Send");
+    this.button = h("button", { type: "submit", class: "vc-btn vc-chat-send", "data-testid": "videochat-chat-send", part: "button chat-send" }, t("chat.send"));
     this.form = h("form", { class: "vc-chat-form" }, this.input, this.button);
-    this.root = h("section", { class: "vc-chat", "aria-label": "Chat", part: "chat" }, h("h3", { class: "vc-heading" }, "Chat"), this.log, this.empty, this.form);
+    this.root = h("section", { class: "vc-chat", "aria-label": t("chat.heading"), part: "chat" }, h("h3", { class: "vc-heading" }, t("chat.heading")), this.log, this.empty, this.form);
     this.form.addEventListener("submit", (e) => {
       e.preventDefault();
       this._submit();
@@ -77,7 +78,7 @@ export class ChatView {
     const item = h(
       "li",
       { class: `vc-chat-message${mine ? " vc-mine" : ""}`, "data-testid": "videochat-chat-message", "data-message-id": message.id, part: "chat-message" },
-      h("span", { class: "vc-chat-meta" }, h("strong", { class: "vc-chat-from", dir: "auto" }, mine ? "You" : message.from.name), " ", h("time", { datetime: when.toISOString() }, when.toLocaleTimeString([], TIME_FORMAT))),
+      h("span", { class: "vc-chat-meta" }, h("strong", { class: "vc-chat-from", dir: "auto" }, mine ? t("member.you") : message.from.name), " ", h("time", { datetime: when.toISOString() }, when.toLocaleTimeString([], TIME_FORMAT))),
       // Its own paragraph, direction from its first strong letter and isolated
       // (dir="auto"): bidi controls in a message end with it (UAX #9, X8).
       h("p", { class: "vc-chat-text", dir: "auto" }, message.text),

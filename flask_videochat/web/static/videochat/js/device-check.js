@@ -6,6 +6,7 @@
  * @module device-check
  */
 
+import { t } from "./i18n.js";
 import { h } from "./dom.js";
 import { LevelMeter, listDevices, loadPreferences, savePreferences } from "./media.js";
 
@@ -23,24 +24,24 @@ export class DeviceCheck {
   constructor({ onSelect, onSpeaker, onUse }) {
     const select = (testid, label) =>
       h("select", { class: "vc-select", "data-testid": testid, "aria-label": label, part: "device-select" });
-    this.camera = select("videochat-camera-select", "Camera");
-    this.microphone = select("videochat-microphone-select", "Microphone");
-    this.speaker = select("videochat-speaker-select", "Speaker");
+    this.camera = select("videochat-camera-select", t("devices.camera"));
+    this.microphone = select("videochat-microphone-select", t("devices.microphone"));
+    this.speaker = select("videochat-speaker-select", t("devices.speaker"));
     this.useCamera = h("input", { type: "checkbox", "data-testid": "videochat-use-camera" });
     this.useMicrophone = h("input", { type: "checkbox", "data-testid": "videochat-use-microphone" });
     this.meterBar = h("span", { class: "vc-meter-bar" });
-    this.meter = h("span", { class: "vc-meter", role: "meter", "aria-label": "Microphone level", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0", "data-testid": "videochat-mic-level" }, this.meterBar);
+    this.meter = h("span", { class: "vc-meter", role: "meter", "aria-label": t("devices.mic_level"), "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0", "data-testid": "videochat-mic-level" }, this.meterBar);
     this.summary = h("p", { class: "vc-device-summary", "data-testid": "videochat-device-summary" });
     this.useRow = h("div", { class: "vc-use" },
-      h("label", {}, this.useCamera, " Camera"),
-      h("label", {}, this.useMicrophone, " Microphone"));
-    this.speakerRow = h("label", { class: "vc-field" }, h("span", {}, "Speaker"), this.speaker);
+      h("label", {}, this.useCamera, ` ${t("devices.camera")}`),
+      h("label", {}, this.useMicrophone, ` ${t("devices.microphone")}`));
+    this.speakerRow = h("label", { class: "vc-field" }, h("span", {}, t("devices.speaker")), this.speaker);
     this.root = h(
       "section",
-      { class: "vc-devices", "aria-label": "Camera and microphone", "data-testid": "videochat-device-check", part: "devices" },
+      { class: "vc-devices", "aria-label": t("devices.label"), "data-testid": "videochat-device-check", part: "devices" },
       this.useRow,
-      h("label", { class: "vc-field" }, h("span", {}, "Camera"), this.camera),
-      h("label", { class: "vc-field" }, h("span", {}, "Microphone"), h("span", { class: "vc-mic-row" }, this.microphone, this.meter)),
+      h("label", { class: "vc-field" }, h("span", {}, t("devices.camera")), this.camera),
+      h("label", { class: "vc-field" }, h("span", {}, t("devices.microphone")), h("span", { class: "vc-mic-row" }, this.microphone, this.meter)),
       this.speakerRow,
       this.summary,
     );
@@ -86,11 +87,11 @@ export class DeviceCheck {
     const devices = await listDevices();
     const prefs = loadPreferences();
     const current = (kind) => stream?.getTracks().find((t) => t.kind === kind)?.getSettings().deviceId;
-    fill(this.camera, devices.videoinput, current("video") || prefs.videoDeviceId, "Camera");
-    fill(this.microphone, devices.audioinput, current("audio") || prefs.audioDeviceId, "Microphone");
+    fill(this.camera, devices.videoinput, current("video") || prefs.videoDeviceId, "camera");
+    fill(this.microphone, devices.audioinput, current("audio") || prefs.audioDeviceId, "microphone");
     const canChooseSpeaker = "setSinkId" in HTMLMediaElement.prototype && devices.audiooutput.length > 0;
     this.speakerRow.hidden = !canChooseSpeaker;
-    if (canChooseSpeaker) fill(this.speaker, devices.audiooutput, prefs.audioOutputId, "Speaker");
+    if (canChooseSpeaker) fill(this.speaker, devices.audiooutput, prefs.audioOutputId, "speaker");
     this.camera.disabled = devices.videoinput.length === 0 || !stream?.getVideoTracks().length;
     this.microphone.disabled = devices.audioinput.length === 0 || !stream?.getAudioTracks().length;
   }
@@ -110,10 +111,10 @@ export class DeviceCheck {
     const hasVideo = Boolean(stream?.getVideoTracks().length) || video;
     const hasAudio = Boolean(stream?.getAudioTracks().length) || audio;
     this.summary.textContent =
-      video && audio && hasVideo && hasAudio ? "You will be seen and heard."
-      : audio && hasAudio && !video ? "Audio only: you will be heard but not seen."
-      : video && hasVideo && !audio ? "Video only: you will be seen but not heard."
-      : !video && !audio ? "Receive only: you will see and hear the others, and they will not see or hear you."
+      video && audio && hasVideo && hasAudio ? t("devices.seen_and_heard")
+      : audio && hasAudio && !video ? t("devices.audio_only")
+      : video && hasVideo && !audio ? t("devices.video_only")
+      : !video && !audio ? t("devices.receive_only")
       : "";
   }
 
@@ -139,10 +140,10 @@ export class DeviceCheck {
 function fill(select, devices, selectedId, noun) {
   select.replaceChildren(
     ...devices.map((d, i) => {
-      const option = h("option", { value: d.deviceId }, d.label || `${noun} ${i + 1}`);
+      const option = h("option", { value: d.deviceId }, d.label || t(`devices.${noun}_n`, { n: i + 1 }));
       option.selected = d.deviceId === selectedId;
       return option;
     }),
   );
-  if (devices.length === 0) select.append(h("option", { value: "" }, `No ${noun.toLowerCase()} found`));
+  if (devices.length === 0) select.append(h("option", { value: "" }, t(`devices.no_${noun}`)));
 }

@@ -7,6 +7,7 @@
  * @module errors
  */
 
+import { currentLanguage, t, wordTable } from "./i18n.js";
 import { waitWords } from "./words.js";
 
 // -- sent by the server ------------------------------------------------------------
@@ -65,30 +66,13 @@ export const ERR_MEDIA = "ERR_MEDIA";
 // -- words -------------------------------------------------------------------------
 
 /** The words for the codes the browser raises with fixed words (the server's codes
- * come with the server's words). */
-export const ERROR_WORDS = Object.freeze({
-  [ERR_PERMISSION_DENIED]:
-    "Camera and microphone access was refused. Allow them in your browser's site settings to be seen and heard; you can still see and hear others.",
-  [ERR_CAMERA_DENIED]:
-    "Camera access was refused, so others can hear you but not see you. Allow the camera in your browser's site settings to be seen.",
-  [ERR_MICROPHONE_DENIED]:
-    "Microphone access was refused, so others can see you but not hear you. Allow the microphone in your browser's site settings to be heard.",
-  [ERR_NO_DEVICE]: "No camera or microphone was found. You can still see and hear others.",
-  [ERR_DEVICE_IN_USE]:
-    "Your camera or microphone is in use by another application. Close it and try again; you can still see and hear others.",
-  [ERR_OVERCONSTRAINED]: "Your camera cannot provide the requested video. You can still see and hear others.",
-  [ERR_CAMERA_UNAVAILABLE]: "Your camera could not be started (missing or in use): you are heard but not seen.",
-  [ERR_MICROPHONE_UNAVAILABLE]: "Your microphone could not be started (missing or in use): you are seen but not heard.",
-  [ERR_INSECURE_CONTEXT]: "Video calls need a secure (https) page.",
-  [ERR_SCREEN_DENIED]: "Screen sharing was cancelled or refused.",
-  [ERR_SCREEN_UNAVAILABLE]: "Your screen could not be shared.",
-  [ERR_DEVICE_SWITCH]: "That device could not be started; you keep the one you had.",
-  [ERR_MEDIA]: "Your camera and microphone could not be started. You can still see and hear others.",
-  [ERR_OFFLINE]: "You are offline. Reconnecting…",
-  [ERR_TIMEOUT]: "The server did not answer. Check your connection.",
-  [ERR_PROTOCOL]: "The server refused the request.",
-  [ERR_ALREADY_IN_CALL]: "Hang up your current call first.",
-});
+ * come with the server's words), read in the language in use (i18n.js). */
+export const ERROR_WORDS = wordTable(Object.fromEntries([
+  ERR_PERMISSION_DENIED, ERR_CAMERA_DENIED, ERR_MICROPHONE_DENIED, ERR_NO_DEVICE, ERR_DEVICE_IN_USE,
+  ERR_OVERCONSTRAINED, ERR_CAMERA_UNAVAILABLE, ERR_MICROPHONE_UNAVAILABLE, ERR_INSECURE_CONTEXT,
+  ERR_SCREEN_DENIED, ERR_SCREEN_UNAVAILABLE, ERR_DEVICE_SWITCH, ERR_MEDIA, ERR_OFFLINE, ERR_TIMEOUT,
+  ERR_PROTOCOL, ERR_ALREADY_IN_CALL,
+].map((code) => [code, `error.${code}`])));
 
 /**
  * An error as `{code, message}` with the words of {@link ERROR_WORDS}.
@@ -104,7 +88,21 @@ export function errorOf(code) {
  * @param {{name: string}|null} peer
  */
 export function connectFailedMessage(peer) {
-  return `Could not connect to ${peer?.name ?? "the other person"}. Try again, or check your network.`;
+  return peer?.name ? t("error.connect_failed", { name: peer.name }) : t("error.connect_failed_unknown");
+}
+
+/**
+ * The words for a server's error: in English the server's own `message` (which may
+ * say more, e.g. the room's capacity); in another language the catalogue's words for
+ * its `code` (`error.<code>`), else the server's message.
+ * @param {string|undefined} code
+ * @param {string|undefined} message
+ * @returns {string|undefined}
+ */
+export function serverMessage(code, message) {
+  if (currentLanguage().split("-")[0] === "en" && message) return message;
+  const words = t(`error.${code}`);
+  return words === `error.${code}` ? message : words;
 }
 
 /** Events that ring someone: refusing one for its rate limit stops the Call buttons. */
@@ -118,8 +116,8 @@ export const CALLING_EVENTS = new Set(["call.invite", "room.invite", "call.add"]
  */
 export function rateLimitedMessage(event, seconds) {
   const wait = waitWords(seconds);
-  if (CALLING_EVENTS.has(event)) return `You have called too many people in a short time. You can call again in ${wait}.`;
-  if (event === "chat.send") return `You are sending messages too fast. You can send again in ${wait}.`;
-  if (event === "room.join") return `You have joined too many times in a short time. You can join again in ${wait}.`;
-  return `Too many requests in a short time. Try again in ${wait}.`;
+  if (CALLING_EVENTS.has(event)) return t("error.rate_calls", { wait });
+  if (event === "chat.send") return t("error.rate_chat", { wait });
+  if (event === "room.join") return t("error.rate_join", { wait });
+  return t("error.rate_other", { wait });
 }

@@ -9,7 +9,11 @@
  */
 
 import { VideoChatElement } from "./element.js";
+import { usePageWords } from "./i18n.js";
 
 export { VideoChatElement };
 
+// The words of the request's locale, rendered by widget() (docs/i18n.md), before
+// any element is built.
+usePageWords(document);
 VideoChatElement.define();

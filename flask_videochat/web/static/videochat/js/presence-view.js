@@ -5,6 +5,7 @@
  * @module presence-view
  */
 
+import { t } from "./i18n.js";
 import { avatar, h } from "./dom.js";
 
 /** The ids of the rows' reasons (unique in the shadow root; user ids are untrusted). */
@@ -17,9 +18,9 @@ export class PresenceList {
     this._onCall = onCall;
     /** @type {Map<string, {li: HTMLElement, button: HTMLButtonElement, name: HTMLElement, status: HTMLElement, avatar: HTMLElement}>} */
     this._rows = new Map();
-    this.heading = h("h3", { class: "vc-heading" }, "Online now");
-    this.list = h("ul", { class: "vc-list", "data-testid": "videochat-presence", "aria-label": "People online", part: "presence" });
-    this.empty = h("p", { class: "vc-empty" }, "Nobody else is online right now.");
+    this.heading = h("h3", { class: "vc-heading" }, t("presence.heading"));
+    this.list = h("ul", { class: "vc-list", "data-testid": "videochat-presence", "aria-label": t("presence.label"), part: "presence" });
+    this.empty = h("p", { class: "vc-empty" }, t("presence.empty"));
   }
 
   /**
@@ -49,7 +50,7 @@ export class PresenceList {
   _row(user) {
     let row = this._rows.get(user.id);
     if (!row) {
-      const button = h("button", { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-call", part: "button call" }, "Call");
+      const button = h("button", { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-call", part: "button call" }, t("call.button"));
       button.addEventListener("click", () => this._onCall(user.id));
       const name = h("span", { class: "vc-name" });
       const status = h("span", { class: "vc-presence" });
@@ -98,12 +99,12 @@ export class AddPanel {
   constructor({ onInvite }) {
     this._onInvite = onInvite;
     this._shown = "";
-    this.list = h("ul", { class: "vc-list vc-add-list", "aria-label": "People you can add" });
-    this.empty = h("p", { class: "vc-empty" }, "Nobody else is available right now.");
+    this.list = h("ul", { class: "vc-list vc-add-list", "aria-label": t("add.list_label") });
+    this.empty = h("p", { class: "vc-empty" }, t("add.empty"));
     this.root = h(
       "section",
-      { class: "vc-add-panel", "aria-label": "Add someone", "data-testid": "videochat-add-panel", part: "add-panel", hidden: true },
-      h("h3", { class: "vc-heading" }, "Add someone to this call"),
+      { class: "vc-add-panel", "aria-label": t("add.label"), "data-testid": "videochat-add-panel", part: "add-panel", hidden: true },
+      h("h3", { class: "vc-heading" }, t("controls.add")),
       this.list,
       this.empty,
     );
@@ -122,7 +123,7 @@ export class AddPanel {
     this._shown = key;
     this.list.replaceChildren(
       ...candidates.map((user) => {
-        const button = h("button", { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-invite", "aria-label": `Add ${user.name}`, part: "button invite" }, "Add");
+        const button = h("button", { type: "button", class: "vc-btn vc-call", "data-testid": "videochat-invite", "aria-label": t("add.person", { name: user.name }), part: "button invite" }, t("add.button"));
         button.addEventListener("click", () => this._onInvite(user.id));
         return h("li", { class: "vc-user", "data-user-id": user.id, part: "user" }, avatar(user), h("span", { class: "vc-user-text" }, h("span", { class: "vc-name" }, user.name)), button);
       }),

@@ -4,6 +4,8 @@
  * @module quality
  */
 
+import { t, wordTable } from "./i18n.js";
+
 /**
  * Thresholds of the rating. A connection is **poor** when any "poor" limit is
  * passed, **fair** when any "fair" limit is, else **good**. Loss is the share of
@@ -59,7 +61,7 @@ function sum(sample, key) {
 }
 
 /** Words for each level, shown to the person. */
-export const QUALITY_WORDS = { good: "Good connection", fair: "Fair connection", poor: "Poor connection", unknown: "Connecting…" };
+export const QUALITY_WORDS = wordTable({ good: "quality.good", fair: "quality.fair", poor: "quality.poor", unknown: "quality.unknown" });
 
 /**
  * The rating in words, with its figures: "Good connection · 12 ms round trip · ...".
@@ -67,8 +69,8 @@ export const QUALITY_WORDS = { good: "Good connection", fair: "Fair connection",
  */
 export function qualityWords(rating) {
   const parts = [QUALITY_WORDS[rating.level]];
-  if (rating.rttMs !== null) parts.push(`${rating.rttMs} ms round trip`);
-  if (rating.lossPercent !== null) parts.push(`${rating.lossPercent}% loss`);
+  if (rating.rttMs !== null) parts.push(t("quality.rtt", { ms: rating.rttMs }));
+  if (rating.lossPercent !== null) parts.push(t("quality.loss", { percent: rating.lossPercent }));
   if (rating.kbps !== null) parts.push(`${rating.kbps} kbit/s`);
   if (rating.fps) parts.push(`${Math.round(rating.fps)} fps`);
   return parts.join(" · ");

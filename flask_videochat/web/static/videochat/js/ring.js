@@ -8,6 +8,7 @@
  * @module ring
  */
 
+import { t } from "./i18n.js";
 import { avatar, h } from "./dom.js";
 
 /** The `tag` of the ring's system notification (one at a time per site). */
@@ -27,10 +28,10 @@ export class IncomingPanel {
     this.name = h("strong");
     this.what = h("span", {}, " is calling…");
     this.avatar = h("span");
-    this.title = h("h2", { class: "vc-incoming-title", id: `${id}-title` }, "Incoming call");
+    this.title = h("h2", { class: "vc-incoming-title", id: `${id}-title` }, t("ring.title"));
     this.text = h("p", { class: "vc-incoming-text", id: `${id}-text` }, this.name, this.what);
-    this.accept = h("button", { type: "button", class: "vc-btn vc-accept", "data-testid": "videochat-accept", part: "button accept" }, "Accept");
-    this.decline = h("button", { type: "button", class: "vc-btn vc-decline", "data-testid": "videochat-decline", part: "button decline" }, "Decline");
+    this.accept = h("button", { type: "button", class: "vc-btn vc-accept", "data-testid": "videochat-accept", part: "button accept" }, t("ring.accept"));
+    this.decline = h("button", { type: "button", class: "vc-btn vc-decline", "data-testid": "videochat-decline", part: "button decline" }, t("ring.decline"));
     /** Where the device check goes while the panel is open (the rest of the page is inert). */
     this.devicesSlot = h("div", { class: "vc-incoming-devices" });
     this.root = h(

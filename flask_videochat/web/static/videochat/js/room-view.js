@@ -10,6 +10,7 @@
  * @module room-view
  */
 
+import { t as tr, tn } from "./i18n.js";
 import { applySpeaker } from "./media.js";
 import { avatar, h, qualityIndicator, showQuality } from "./dom.js";
 import { icon, setIcon } from "./icons.js";
@@ -22,14 +23,14 @@ export const DEFAULT_VOLUME = 100;
 export class Lobby {
   /** @param {{onJoin: () => void}} handlers */
   constructor({ onJoin }) {
-    this.join = h("button", { type: "button", class: "vc-btn vc-accept vc-join", "data-testid": "videochat-join", part: "button join" }, "Join room");
+    this.join = h("button", { type: "button", class: "vc-btn vc-accept vc-join", "data-testid": "videochat-join", part: "button join" }, tr("lobby.join"));
     this.title = h("strong", { class: "vc-room-name" });
     /** Where your preview goes. */
     this.stage = h("div", { class: "vc-lobby-stage" });
     this.root = h(
       "section",
-      { class: "vc-lobby", "aria-label": "Join the room", part: "lobby", hidden: true },
-      h("p", { class: "vc-lobby-title" }, "Room ", this.title),
+      { class: "vc-lobby", "aria-label": tr("lobby.label"), part: "lobby", hidden: true },
+      h("p", { class: "vc-lobby-title" }, `${tr("lobby.room")} `, this.title),
       this.stage,
       this.join,
     );
@@ -67,19 +68,19 @@ export class RoomView {
       button.addEventListener("click", () => onLayout(layout));
       this.layoutButtons.set(layout, button);
     }
-    this.layoutToggle = h("div", { class: "vc-layout-toggle", role: "group", "aria-label": "Layout" }, ...this.layoutButtons.values());
+    this.layoutToggle = h("div", { class: "vc-layout-toggle", role: "group", "aria-label": tr("room.layout_label") }, ...this.layoutButtons.values());
     this.selfMuted = mutedBadge("videochat-self-muted");
     this.selfTile = h("div", { class: "vc-tile vc-tile-self", "data-testid": "videochat-self-tile", part: "tile self-tile" },
-      h("span", { class: "vc-tile-label" }, h("span", { class: "vc-tile-name" }, "You"), this.selfMuted));
+      h("span", { class: "vc-tile-label" }, h("span", { class: "vc-tile-name" }, tr("member.you")), this.selfMuted));
     this.grid = h("div", { class: "vc-grid", "data-count": "1", "data-layout": "grid", part: "grid" }, this.selfTile);
     this.controlsSlot = h("div", { class: "vc-room-controls" });
     /** The room's heading: its name, how many, the layout toggle (and the size buttons). */
     this.head = h("div", { class: "vc-room-head" }, h("span", { class: "vc-room-title" }, this.name, this.count), this.layoutToggle);
-    this.people = h("ul", { class: "vc-participants", "aria-label": "People in this room", part: "participants" });
-    this.side = h("div", { class: "vc-room-side" }, h("h3", { class: "vc-heading" }, "In this room"), this.people);
+    this.people = h("ul", { class: "vc-participants", "aria-label": tr("room.people_label"), part: "participants" });
+    this.side = h("div", { class: "vc-room-side" }, h("h3", { class: "vc-heading" }, tr("room.heading")), this.people);
     this.root = h(
       "section",
-      { class: "vc-room", "data-testid": "videochat-room", "aria-label": "Room", part: "room", hidden: true },
+      { class: "vc-room", "data-testid": "videochat-room", "aria-label": tr("lobby.room"), part: "room", hidden: true },
       h("div", { class: "vc-room-main" },
         this.head,
         this.grid, this.controlsSlot),
@@ -122,7 +123,7 @@ export class RoomView {
     for (const id of [...this.tiles.keys()]) if (!ids.has(id)) this.removeTile(id);
     for (const member of members) this._tile(member);
     this.grid.dataset.count = String(members.length + 1);
-    this.count.textContent = members.length === 0 ? "Only you so far" : `${members.length + 1} people`;
+    this.count.textContent = members.length === 0 ? tr("room.only_you") : tn("room.people", members.length + 1);
     this._selfId = me.self?.id ?? null;
     this.selfTile.dataset.userId = this._selfId ?? "";
     this.selfMuted.hidden = me.mic;
@@ -255,7 +256,7 @@ export class RoomView {
       this.grid.append(tile);
     }
     t.member = member;
-    t.label.textContent = member.screen ? `${member.name} (presenting)` : member.name;
+    t.label.textContent = member.screen ? tr("member.presenting", { name: member.name }) : member.name;
     // A narrow tile ends a long name in an ellipsis; the whole name is its tooltip
     // (and whole in the participant list, which wraps).
     t.label.title = t.label.textContent;
@@ -275,7 +276,7 @@ export class RoomView {
     const hasVideo = Boolean(stream?.getVideoTracks().length) && t.video.videoWidth > 0;
     const connecting = !hasVideo && t.tile.dataset.connection !== "connected";
     const failed = connecting && t.failed;
-    const words = failed ? t.failed : !t.member.cam ? "Camera off" : connecting ? "Connecting…" : hasVideo ? "" : "No video";
+    const words = failed ? t.failed : !t.member.cam ? tr("media.camera_off") : connecting ? tr("media.connecting") : hasVideo ? "" : tr("media.no_video");
     const covered = !t.member.cam || !hasVideo;
     t.cover.hidden = !covered;
     const testid = failed ? "videochat-connect-failed" : !t.member.cam ? "videochat-camera-off" : null;
@@ -346,7 +347,7 @@ export class RoomView {
 
 /** The "Muted" badge of a tile: the mic-off icon, "Muted" for screen readers. */
 function mutedBadge(testid) {
-  return h("span", { class: "vc-tile-muted", "data-testid": testid, title: "Muted", hidden: true }, icon("mic-off"), h("span", { class: "vc-sr" }, "Muted"));
+  return h("span", { class: "vc-tile-muted", "data-testid": testid, title: tr("media.muted"), hidden: true }, icon("mic-off"), h("span", { class: "vc-sr" }, tr("media.muted")));
 }
 
 /** A pin button's icon, label and pressed state. */

@@ -18,7 +18,8 @@ import { RoomController } from "./room.js";
 import { Signaling } from "./signaling.js";
 import { SpeakerWatch } from "./speaker.js";
 import { stateOf, widgetView } from "./view.js";
-import { MISSED_INVITATION, endMessage, inviteEndedNote, leftMessage, ringingNote } from "./words.js";
+import { t } from "./i18n.js";
+import { endMessage, inviteEndedNote, leftMessage, missedInvitation, ringingNote } from "./words.js";
 
 /** Milliseconds between two updates of the Call buttons while calling is held back. */
 export const CALL_WAIT_INTERVAL_MS = 1000;
@@ -320,9 +321,9 @@ export class Session {
   _onInviteEnded({ room, id, reason }) {
     const self = this.controller?.self?.id;
     if (id !== self && room === this.room?.room) {
-      this._roomNote = inviteEndedNote(this.controller?.users.get(id)?.name ?? "They", reason);
+      this._roomNote = inviteEndedNote(this.controller?.users.get(id)?.name ?? t("end.peer_unknown"), reason);
     } else if (id === self && reason === "no_answer") {
-      this._lastMessage = MISSED_INVITATION;
+      this._lastMessage = missedInvitation();
     }
     this.render();
   }

@@ -6,7 +6,7 @@
  */
 
 import { io } from "../vendor/socket.io.esm.min.js";
-import { ERR_OFFLINE, ERR_PROTOCOL, ERR_TIMEOUT, ERROR_WORDS } from "./errors.js";
+import { ERR_OFFLINE, ERR_PROTOCOL, ERR_TIMEOUT, ERROR_WORDS, serverMessage } from "./errors.js";
 
 /** Milliseconds to wait for the server's acknowledgement of a request. */
 export const ACK_TIMEOUT_MS = 10000;
@@ -130,7 +130,7 @@ export class Signaling extends EventTarget {
     }
     if (!ack || ack.ok !== true) {
       const error = ack?.error ?? {};
-      throw new SignalingError(error.code ?? ERR_PROTOCOL, error.message ?? ERROR_WORDS[ERR_PROTOCOL], {
+      throw new SignalingError(error.code ?? ERR_PROTOCOL, serverMessage(error.code, error.message) ?? ERROR_WORDS[ERR_PROTOCOL], {
         retryAfter: typeof error.retry_after === "number" ? error.retry_after : null,
         event,
       });

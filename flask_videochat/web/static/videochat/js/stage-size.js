@@ -14,6 +14,7 @@
  */
 
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 import { icon, setIcon } from "./icons.js";
 
 /** The Document Picture-in-Picture window's size, in CSS pixels. */
@@ -47,10 +48,10 @@ function showButton(btn, pressed, label, iconName) {
 /** The size buttons and what they do to their target (the stage or the room). */
 export class StageSize {
   constructor() {
-    this.enlarge = sizeButton("videochat-enlarge", "Enlarge the call", "maximize-2", "enlarge");
-    this.fullscreen = sizeButton("videochat-fullscreen", "Full screen", "fullscreen", "fullscreen");
-    this.pip = sizeButton("videochat-pip", "Picture-in-picture", "picture-in-picture-2", "pip");
-    this.root = h("div", { class: "vc-size", role: "group", "aria-label": "Call size", part: "size", hidden: true },
+    this.enlarge = sizeButton("videochat-enlarge", t("size.enlarge"), "maximize-2", "enlarge");
+    this.fullscreen = sizeButton("videochat-fullscreen", t("size.fullscreen"), "fullscreen", "fullscreen");
+    this.pip = sizeButton("videochat-pip", t("size.pip"), "picture-in-picture-2", "pip");
+    this.root = h("div", { class: "vc-size", role: "group", "aria-label": t("size.label"), part: "size", hidden: true },
       this.enlarge, this.fullscreen, this.pip);
     /** The element made bigger (the stage or the room); null while not shown. @type {HTMLElement|null} */
     this.target = null;
@@ -61,9 +62,9 @@ export class StageSize {
     /** The Document Picture-in-Picture window the target is in, or null. @type {Window|null} */
     this.pipWindow = null;
     /** In the target's place while it is in the Document Picture-in-Picture window. */
-    this.back = h("button", { type: "button", class: "vc-btn", "data-testid": "videochat-pip-back", part: "button pip-back" }, "Bring the call back");
+    this.back = h("button", { type: "button", class: "vc-btn", "data-testid": "videochat-pip-back", part: "button pip-back" }, t("size.pip_back"));
     this.home = h("div", { class: "vc-pip-home", "data-testid": "videochat-pip-home", part: "pip-home" },
-      h("p", {}, "The call is in a picture-in-picture window."), this.back);
+      h("p", {}, t("size.pip_home")), this.back);
     this.back.addEventListener("click", () => this.pipWindow?.close());
     this._onKey = (e) => {
       if (e.key === "Escape" && this.enlarged && !this._fullscreenElement()) this.setEnlarged(false);
@@ -202,11 +203,11 @@ export class StageSize {
     this.enlarge.hidden = inPip || full;
     this.fullscreen.hidden = inPip || !document.fullscreenEnabled;
     this.pip.hidden = mode === null || (mode === "video" && !isStage);
-    showButton(this.enlarge, this.enlarged, this.enlarged ? "Restore the call's size" : "Enlarge the call",
+    showButton(this.enlarge, this.enlarged, t(this.enlarged ? "size.restore" : "size.enlarge"),
       this.enlarged ? "minimize-2" : "maximize-2");
-    showButton(this.fullscreen, full, full ? "Exit full screen" : "Full screen", full ? "minimize" : "fullscreen");
+    showButton(this.fullscreen, full, t(full ? "size.exit_fullscreen" : "size.fullscreen"), full ? "minimize" : "fullscreen");
     const pipOn = inPip || Boolean(document.pictureInPictureElement);
-    showButton(this.pip, pipOn, pipOn ? "Back to the page" : "Picture-in-picture", "picture-in-picture-2");
+    showButton(this.pip, pipOn, t(pipOn ? "size.pip_exit" : "size.pip"), "picture-in-picture-2");
   }
 }
 

@@ -6,6 +6,7 @@
  * @module view
  */
 
+import { t } from "./i18n.js";
 import { LAYOUT_WORDS, STATUS_WORDS, forbiddenCallWords, incomingWords, inviteWords, ringingTitle, roomTitle, stateWords, waitWords } from "./words.js";
 
 /** What the other person sends before they say otherwise. */
@@ -150,9 +151,9 @@ export function widgetView(input) {
 }
 
 function statusOf(s, state, invite) {
-  if (s.signedOut) return "Sign in to make video calls.";
-  if (s.connection === "connecting") return "Connecting…";
-  if (s.reconnecting && state === "idle") return "Reconnecting…";
+  if (s.signedOut) return t("state.signed_out");
+  if (s.connection === "connecting") return t("state.connecting_server");
+  if (s.reconnecting && state === "idle") return t("state.reconnecting");
   let status = stateWords(state, {
     name: s.call.peer?.name ?? "",
     room: s.room.name,
@@ -167,7 +168,7 @@ function statusOf(s, state, invite) {
 
 /** The header: your name and the connection's dot. */
 function headerView(s) {
-  const titles = { connecting: "Connecting…", online: "Connected", offline: "Reconnecting…" };
+  const titles = { connecting: t("state.connecting_server"), online: t("state.connected"), offline: t("state.reconnecting") };
   return { me: s.self?.name ?? null, online: s.connection === "online", title: titles[s.connection] };
 }
 
@@ -190,7 +191,7 @@ function stageView({ call }, { inRoom, invite, ringing }) {
     placeholder: peer ? { peer, cameraOff: inCall && !peerMedia.cam } : null,
     showingVideo,
     peerMedia: { mic: peerMedia.mic, cam: peerMedia.cam, screen: Boolean(peerMedia.screen) },
-    peerName: peerMedia.screen ? `${name} (presenting)` : name,
+    peerName: peerMedia.screen ? t("member.presenting", { name }) : name,
     peerMuted,
     peerNameShown: showingVideo || peerMuted,
     previewLabel: ringing,
@@ -220,18 +221,18 @@ function iconToggle(off, on, offIcon, tip) {
  * preview: camera off is said in words rather than shown as a frozen or black frame.
  */
 function controlsView({ media, addOpen }, { inRoom, inSession, devicesShown, addShown, hangup }) {
-  const cameraText = !media.hasCamera ? "No camera" : media.cameraOff ? "Camera on" : "Camera off";
-  const mute = toggle(media.muted, media.muted ? "Unmute microphone" : "Mute microphone",
-    !media.hasMicrophone ? "No mic" : media.muted ? "Unmute" : "Mute", !media.hasMicrophone);
-  const camera = toggle(media.cameraOff, media.cameraOff ? "Turn camera on" : "Turn camera off", cameraText,
+  const cameraText = t(!media.hasCamera ? "controls.no_camera" : media.cameraOff ? "media.camera_on" : "media.camera_off");
+  const mute = toggle(media.muted, t(media.muted ? "controls.unmute" : "controls.mute"),
+    t(!media.hasMicrophone ? "controls.no_mic" : media.muted ? "controls.unmute_text" : "controls.mute_text"), !media.hasMicrophone);
+  const camera = toggle(media.cameraOff, t(media.cameraOff ? "controls.camera_on" : "controls.camera_off"), cameraText,
     !media.hasCamera || media.sharing);
-  const screen = toggle(media.sharing, media.sharing ? "Stop sharing your screen" : "Share your screen",
-    media.sharing ? "Stop sharing" : "Share");
+  const screen = toggle(media.sharing, t(media.sharing ? "controls.stop_sharing" : "controls.share"),
+    t(media.sharing ? "controls.stop_sharing_text" : "controls.share_text"));
   return {
     mute: { ...mute, ...iconToggle(media.muted || !media.hasMicrophone, "mic", "mic-off",
-      !media.hasMicrophone ? "No microphone found" : mute.label) },
+      !media.hasMicrophone ? t("controls.no_mic_found") : mute.label) },
     camera: { ...camera, ...iconToggle(media.cameraOff || !media.hasCamera, "video", "video-off",
-      !media.hasCamera ? "No camera found" : media.sharing ? "Your camera is off while you share your screen" : camera.label) },
+      !media.hasCamera ? t("controls.no_camera_found") : media.sharing ? t("controls.camera_while_sharing") : camera.label) },
     screen: { ...screen, ...iconToggle(media.sharing, "monitor-up", "monitor-x", screen.label), shown: inSession },
     devices: { shown: inSession, expanded: devicesShown },
     add: { shown: addShown, expanded: addShown && addOpen },
@@ -278,15 +279,15 @@ function presenceView(s) {
   return {
     users: users.map((u) => {
       const forbidden = u.callable === false;
-      const waitTitle = wait > 0 ? `You can call again in ${waitWords(wait)}.` : "";
+      const waitTitle = wait > 0 ? t("call.wait_title", { wait: waitWords(wait) }) : "";
       return {
         id: u.id,
         name: u.name,
         status: u.status,
         statusWords: STATUS_WORDS[u.status] ?? u.status,
         call: {
-          label: `Call ${u.name}`,
-          text: wait > 0 && !forbidden ? `Call in ${wait} s` : "Call",
+          label: t("call.label", { name: u.name }),
+          text: wait > 0 && !forbidden ? t("call.button_wait", { seconds: wait }) : t("call.button"),
           title: forbidden ? forbiddenCallWords(u.name) : waitTitle,
           reason: forbidden ? forbiddenCallWords(u.name) : "",
           disabled: !free || u.status !== "available" || wait > 0 || forbidden,

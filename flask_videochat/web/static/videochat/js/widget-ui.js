@@ -17,6 +17,7 @@ import { applySpeaker } from "./media.js";
 import { ERR_RATE_LIMITED, rateLimitedMessage } from "./errors.js";
 import { AddPanel, PresenceList } from "./presence-view.js";
 import { IncomingPanel } from "./ring.js";
+import { t } from "./i18n.js";
 import { Lobby, RoomView } from "./room-view.js";
 import { StageSize } from "./stage-size.js";
 
@@ -85,8 +86,8 @@ export class WidgetUI {
     /** The audio output (device id) the others play on; null: the default. */
     this.speaker = null;
     this.me = h("span", { class: "vc-me", hidden: true });
-    this.dot = h("span", { class: "vc-dot", title: "Connecting…", "aria-hidden": "true" });
-    this.status = h("p", { class: "vc-status", "aria-live": "polite", "data-testid": "videochat-status", part: "status" }, "Connecting…");
+    this.dot = h("span", { class: "vc-dot", title: t("state.connecting_server"), "aria-hidden": "true" });
+    this.status = h("p", { class: "vc-status", "aria-live": "polite", "data-testid": "videochat-status", part: "status" }, t("state.connecting_server"));
     this.error = new ErrorAlert();
     this.signin = h("div", { class: "vc-signin", hidden: true });
     this.incoming = new IncomingPanel({ onAccept: on.accept, onDecline: on.decline });
@@ -135,7 +136,7 @@ export class WidgetUI {
       h(
         "div",
         { class: "vc", part: "container" },
-        h("header", { class: "vc-head" }, h("span", { class: "vc-title" }, "Video calls"), this.dot, this.me),
+        h("header", { class: "vc-head" }, h("span", { class: "vc-title" }, t("widget.title")), this.dot, this.me),
         this.signin,
         this.body,
       ),
@@ -238,7 +239,7 @@ export class WidgetUI {
     this.dot.hidden = view.signedOut !== null;
     if (view.signedOut) {
       const url = view.signedOut.signInUrl;
-      this.signin.replaceChildren(this.status, ...(url ? [h("a", { class: "vc-btn vc-accept", href: url }, "Sign in")] : []));
+      this.signin.replaceChildren(this.status, ...(url ? [h("a", { class: "vc-btn vc-accept", href: url }, t("widget.sign_in"))] : []));
       return;
     }
     place(this.status, this.body, this.error.root);

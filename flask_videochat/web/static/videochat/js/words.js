@@ -1,23 +1,26 @@
 /**
  * The words the widget shows: presence statuses, room names, lists of names, the
  * state of a call or room, why a call ended or a room was left, invitations. Plain
- * functions, no DOM. The words for error codes are in errors.js.
+ * functions, no DOM. The words for error codes are in errors.js. The texts are
+ * the catalogue's (catalogue.js), in the language in use (i18n.js).
  * @module words
  */
 
-/** Words for each presence status. */
-export const STATUS_WORDS = { available: "Available", ringing: "Ringing…", in_call: "In a call", in_room: "In a room" };
+import { t, tn, wordTable } from "./i18n.js";
+
+/** Words for each presence status (read in the language in use, i18n.js). */
+export const STATUS_WORDS = wordTable({ available: "status.available", ringing: "status.ringing", in_call: "status.in_call", in_room: "status.in_room" });
 
 /** The words naming a room: its name, or "the group call" for a call that grew. */
 export function roomTitle(room) {
   if (!room) return "";
-  return room.startsWith("call-") ? "the group call" : room;
+  return room.startsWith("call-") ? t("room.group_call") : room;
 }
 
 /** "A", "A and B", "A, B and C". */
 export function listWords(names) {
   if (names.length < 2) return names.join("");
-  return `${names.slice(0, -1).join(", ")} and ${names[names.length - 1]}`;
+  return t("list.and", { first: names.slice(0, -1).join(", "), last: names[names.length - 1] });
 }
 
 /**
@@ -25,43 +28,42 @@ export function listWords(names) {
  * @param {{reason: string, peer: {name: string}|null, byMe: boolean, outgoing: boolean}} ended
  */
 export function endMessage({ reason, peer, byMe, outgoing }) {
-  const name = peer?.name ?? "The other person";
+  const name = peer?.name ?? t("end.peer_unknown");
   switch (reason) {
     case "declined": // on the callee's side: declined in another tab
-      return outgoing ? `${name} declined the call.` : "You declined the call.";
+      return outgoing ? t("end.declined_by_peer", { name }) : t("end.declined_by_me");
     case "declined-by-me":
-      return "You declined the call.";
+      return t("end.declined_by_me");
     case "busy":
-      return `${name} is busy.`;
+      return t("end.busy", { name });
     case "no_answer":
-      return outgoing ? `${name} did not answer.` : `Missed call from ${name}.`;
+      return outgoing ? t("end.no_answer", { name }) : t("end.missed", { name });
     case "cancelled":
-      return outgoing ? "Call cancelled." : `${name} cancelled the call.`;
+      return outgoing ? t("end.cancelled_by_me") : t("end.cancelled_by_peer", { name });
     case "cancelled-by-me":
-      return "Call cancelled.";
+      return t("end.cancelled_by_me");
     case "hangup":
-      return byMe ? "Call ended." : `Call ended: ${name} hung up.`;
+      return byMe ? t("end.ended") : t("end.hung_up", { name });
     case "peer_disconnected":
-      return `${name} lost the connection. Call ended.`;
+      return t("end.peer_disconnected", { name });
     case "answered_elsewhere":
-      return "Answered in another tab.";
+      return t("end.answered_elsewhere");
     case "refused": // the error alert says why
       return "";
     case "connect_failed": // the error alert says it, with its code
       return "";
     case "connection_lost":
-      return "Your connection was lost, so the call was cancelled.";
+      return t("end.connection_lost");
     default:
-      return "Call ended.";
+      return t("end.ended");
   }
 }
 
 /** "1 second", "45 seconds", "2 minutes": a wait, rounded up. @param {number} seconds */
 export function waitWords(seconds) {
   const s = Math.max(1, Math.ceil(seconds));
-  if (s < 60) return s === 1 ? "1 second" : `${s} seconds`;
-  const m = Math.ceil(s / 60);
-  return m === 1 ? "1 minute" : `${m} minutes`;
+  if (s < 60) return tn("wait.seconds", s);
+  return tn("wait.minutes", Math.ceil(s / 60));
 }
 
 /**
@@ -77,21 +79,21 @@ export function waitWords(seconds) {
 export function stateWords(state, { name, room, others, lastMessage, roomMode }) {
   switch (state) {
     case "idle":
-      return lastMessage || (roomMode ? "Ready to join? Check your camera, then join." : "Ready. Pick someone to call.");
+      return lastMessage || (roomMode ? t("state.ready_room") : t("state.ready"));
     case "calling":
-      return `Calling ${name}…`;
+      return t("state.calling", { name });
     case "ringing":
-      return `Ringing ${name}…`;
+      return t("state.ringing", { name });
     case "incoming":
-      return `${name} is calling…`;
+      return t("state.incoming", { name });
     case "connecting":
-      return `Connecting to ${name}…`;
+      return t("state.connecting", { name });
     case "in-call":
-      return `In call with ${name}`;
+      return t("state.in_call", { name });
     case "joining":
-      return `Joining ${roomTitle(room)}…`;
+      return t("state.joining", { room: roomTitle(room) });
     case "in-room":
-      return others.length ? `In ${roomTitle(room)} with ${listWords(others)}` : `Waiting for others to join ${roomTitle(room)}…`;
+      return others.length ? t("state.in_room", { room: roomTitle(room), others: listWords(others) }) : t("state.waiting", { room: roomTitle(room) });
     default:
       return "";
   }
@@ -99,7 +101,7 @@ export function stateWords(state, { name, room, others, lastMessage, roomMode })
 
 /** The page title while a call rings: "NAME is calling…". @param {string} name */
 export function ringingTitle(name) {
-  return `${name} is calling…`;
+  return t("state.incoming", { name });
 }
 
 /**
@@ -107,13 +109,13 @@ export function ringingTitle(name) {
  * @param {{members: number}|null} invite  an invitation into a room, or null for a 1:1 call
  */
 export function incomingWords(invite) {
-  if (!invite) return " is calling…";
-  return ` invites you to a call with ${invite.members} ${invite.members === 1 ? "person" : "people"}…`;
+  if (!invite) return ` ${t("ring.is_calling")}`;
+  return ` ${tn("ring.invites", invite.members)}`;
 }
 
 /** The status line while an invitation into a room rings. @param {{from: {name: string}}} invite */
 export function inviteWords(invite) {
-  return `${invite.from.name} invites you to a call…`;
+  return t("ring.invite_status", { name: invite.from.name });
 }
 
 /**
@@ -123,11 +125,11 @@ export function inviteWords(invite) {
 export function leftMessage({ reason, byMe }) {
   switch (reason) {
     case "joined_elsewhere":
-      return "You joined from another tab.";
+      return t("left.joined_elsewhere");
     case "connection_lost":
-      return "Connection lost. You will rejoin the room when it is back…";
+      return t("left.connection_lost");
     default:
-      return byMe ? "You left the room." : "You are no longer in the room.";
+      return byMe ? t("left.by_me") : t("left.removed");
   }
 }
 
@@ -137,7 +139,7 @@ export function leftMessage({ reason, byMe }) {
  * @param {{state: string}} result  the server's answer (`state` "ended": they are busy)
  */
 export function ringingNote(name, result) {
-  return result.state === "ended" ? `${name} is busy.` : `Ringing ${name}…`;
+  return result.state === "ended" ? t("end.busy", { name }) : t("state.ringing", { name });
 }
 
 /**
@@ -147,27 +149,29 @@ export function ringingNote(name, result) {
  * @param {string} reason  `declined`, `no_answer`, `busy`...
  */
 export function inviteEndedNote(name, reason) {
-  const words = { declined: `${name} declined.`, no_answer: `${name} did not answer.`, busy: `${name} is busy.` };
-  return words[reason] ?? "";
+  const keys = { declined: "invite.declined", no_answer: "end.no_answer", busy: "end.busy" };
+  return keys[reason] ? t(keys[reason], { name }) : "";
 }
 
 /** The message when an invitation to you rang out unanswered. */
-export const MISSED_INVITATION = "You missed an invitation to a call.";
+export function missedInvitation() {
+  return t("invite.missed");
+}
 
 /** The room's layout toggle: each layout's words (`text` on the button, `label` for screen readers). */
 export const LAYOUT_WORDS = Object.freeze({
-  grid: Object.freeze({ text: "Grid", label: "Grid view: everyone the same size" }),
-  speaker: Object.freeze({ text: "Speaker", label: "Speaker view: who speaks is big" }),
+  grid: wordTable({ text: "layout.grid", label: "layout.grid_label" }),
+  speaker: wordTable({ text: "layout.speaker", label: "layout.speaker_label" }),
 });
 
 /** A pin button's label: "Pin Ada", or "Unpin Ada" while Ada is pinned. */
 export function pinWords(name, pinned) {
-  return pinned ? `Unpin ${name}` : `Pin ${name}`;
+  return pinned ? t("member.unpin", { name }) : t("member.pin", { name });
 }
 
 /** A volume slider's label. @param {string} name */
 export function volumeWords(name) {
-  return `Volume of ${name}`;
+  return t("member.volume", { name });
 }
 
 /**
@@ -176,13 +180,13 @@ export function volumeWords(name) {
  * @returns {{mic: string, cam: string}}  `cam` says "Presenting" while they share a screen
  */
 export function mediaWords({ mic, cam, screen = false }) {
-  return { mic: mic ? "Microphone on" : "Muted", cam: screen ? "Presenting" : cam ? "Camera on" : "Camera off" };
+  return { mic: t(mic ? "media.mic_on" : "media.muted"), cam: t(screen ? "media.presenting" : cam ? "media.camera_on" : "media.camera_off") };
 }
 /**
  * Why the Call button of someone the host does not let you call is disabled
  * (presence said `callable: false`). @param {string} name
  */
 export function forbiddenCallWords(name) {
-  return `You are not allowed to call ${name}.`;
+  return t("call.forbidden", { name });
 }
 
