@@ -54,7 +54,7 @@ def expect_tooltip(page, button, words: str) -> None:
 def test_call_controls_are_labelled_icons_in_one_row_with_hang_up_red_and_last(videochat_user, names):
     ada = videochat_user(names("Ada"), colour=RED)
     bob = videochat_user(names("Bob"), colour=BLUE)
-    _, bob_id = answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
+    answered_call(ada, bob, caller_name=names("Ada"), callee_name=names("Bob"))
     ada.page.set_viewport_size(PHONE)
     stage = ada.element.locator(".vc-stage")
 

@@ -104,7 +104,8 @@ def test_every_extra_named_exists_as_spelled() -> None:
         try:
             dist = metadata.distribution(requirement.name)
         except metadata.PackageNotFoundError:  # pragma: no cover - a message, not a skip
-            raise AssertionError(f"{requirement.name} is not installed: pip install -e '.[dev]'")
+            raise AssertionError(
+                f"{requirement.name} is not installed: pip install -e '.[dev]'") from None
         provided = set(dist.metadata.get_all("Provides-Extra") or [])
         for extra in requirement.extras:
             assert extra in provided, f"{requirement}: {requirement.name} provides {provided}"

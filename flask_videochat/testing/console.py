@@ -132,5 +132,5 @@ def watch_console(context: BrowserContext) -> ConsoleLog:
     log: ConsoleLog | None = getattr(context, "_videochat_console_log", None)
     if log is None:
         log = ConsoleLog(context)
-        setattr(context, "_videochat_console_log", log)
+        context._videochat_console_log = log  # type: ignore[attr-defined]
     return log
