@@ -145,7 +145,7 @@ def room_of_three(cast: Cast) -> VideoChatPage:
     for person in people:
         person.join()
         expect(person.room).to_be_visible()
-        ids.append(person.element.evaluate("el => el.currentUser.id"))
+        ids.append(person.own_user_id())
         person.expect_in_room(ids[:-1])
         for user_id in ids[:-1]:
             expect_member_playing(person, user_id)
@@ -162,7 +162,7 @@ def room_of_two(cast: Cast) -> VideoChatPage:
     ada, bob = cast.in_room("Ada"), cast.in_room("Bob")
     ada.join()
     bob.join()
-    ada.expect_in_room([bob.element.evaluate("el => el.currentUser.id")])
+    ada.expect_in_room([bob.own_user_id()])
     return ada
 
 

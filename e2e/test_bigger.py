@@ -124,7 +124,7 @@ def test_picture_in_picture_takes_the_whole_call_out_and_back(videochat_user, na
     # The controls work from the window: Bob sees Ada muted.
     ada.page.evaluate("""() => documentPictureInPicture.window.document
       .querySelector('[data-testid="videochat-mute"]').click()""")
-    bob.expect_peer_muted(ada.element.evaluate("el => el.currentUser.id"))
+    bob.expect_peer_muted(ada.own_user_id())
     # The pop-out button is in the window with the call, pressed: it brings the call back.
     assert ada.page.evaluate("""() => documentPictureInPicture.window.document
       .querySelector('[data-testid="videochat-pip"]').getAttribute('aria-pressed')""") == "true"
@@ -189,7 +189,7 @@ def test_a_room_enlarges_to_the_page_with_its_bar_in_one_row(videochat_user, nam
     bob = videochat_user(names("Bob"), colour=BLUE, path=path)
     ada.join()
     bob.join()
-    bob_id = bob.element.evaluate("el => el.currentUser.id")
+    bob_id = bob.own_user_id()
     ada.expect_in_room([bob_id])
     page = ada.page
     page.set_viewport_size({"width": 390, "height": 844})

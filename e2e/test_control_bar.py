@@ -108,7 +108,7 @@ def test_the_rooms_bar_is_the_same_one_row_with_leave_red_and_last(videochat_use
     bob = videochat_user(names("Bob"), colour=BLUE, path=path)
     ada.join()
     bob.join()
-    bob_id = bob.element.evaluate("el => el.currentUser.id")
+    bob_id = bob.own_user_id()
     ada.expect_in_room([bob_id])
     ada.page.set_viewport_size(PHONE)
 
@@ -123,4 +123,4 @@ def test_the_rooms_bar_is_the_same_one_row_with_leave_red_and_last(videochat_use
     expect(camera).to_have_attribute("aria-pressed", "true")
     expect(camera.locator(".vc-icon")).to_have_attribute("data-icon", "video-off")
     expect(camera).to_have_css("background-color", RED_CSS)
-    bob.expect_peer_camera_off(ada.element.evaluate("el => el.currentUser.id"))
+    bob.expect_peer_camera_off(ada.own_user_id())

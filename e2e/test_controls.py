@@ -62,7 +62,7 @@ def test_mute_and_camera_off_are_shown_on_room_tiles(videochat_user, names, room
     bob = videochat_user(names("Bob"), colour=BLUE, path=f"/videochat/rooms/{room_name}")
     ada.join()
     bob.join()
-    bob_id = bob.element.evaluate("el => el.currentUser.id")
+    bob_id = bob.own_user_id()
     ada.expect_remote_video_playing(bob_id)
 
     bob.element.evaluate("el => { el.setMicrophoneMuted(true); el.setCameraOff(true); }")
@@ -127,7 +127,7 @@ def test_screen_share_in_a_room_is_shown_whole_and_named(videochat_user, names, 
     bob = videochat_user(names("Bob"), colour=BLUE, path=f"/videochat/rooms/{room_name}")
     ada.join()
     bob.join()
-    ada_id = ada.element.evaluate("el => el.currentUser.id")
+    ada_id = ada.own_user_id()
     bob.expect_remote_video_playing(ada_id)
 
     ada.screen_share_button.click()
@@ -168,7 +168,7 @@ def test_audio_only_and_receive_only_joins_work(videochat_user, names, room_name
     expect(cy.element.get_by_test_id("videochat-device-summary")).to_contain_text("Receive only")
     for page in (ada, bob, cy):
         page.join()
-    ada_id, bob_id, cy_id = (p.element.evaluate("el => el.currentUser.id") for p in (ada, bob, cy))
+    ada_id, bob_id, cy_id = (p.own_user_id() for p in (ada, bob, cy))
     for page, others in ((ada, [bob_id, cy_id]), (bob, [ada_id, cy_id]), (cy, [ada_id, bob_id])):
         page.expect_in_room(others)
 

@@ -99,7 +99,7 @@ def test_room_tiles_end_on_the_latest_state_however_fast_it_flips(
     bob = videochat_user(names("Bob"), colour=BLUE, path=path)
     ada.join()
     bob.join()
-    bob_id = bob.element.evaluate("el => el.currentUser.id")
+    bob_id = bob.own_user_id()
     ada.expect_remote_video_playing(bob_id)
 
     final = {"mic": False, "cam": False}
@@ -153,7 +153,7 @@ def test_a_room_member_who_cannot_be_reached_is_named_on_the_tile_until_reached(
     with NetworkCut(keep_port=example_site.port):
         ada.join()
         bob.join()
-        ada_id, bob_id = (p.element.evaluate("el => el.currentUser.id") for p in (ada, bob))
+        ada_id, bob_id = (p.own_user_id() for p in (ada, bob))
         for page, other_id, other in ((ada, bob_id, names("Bob")), (bob, ada_id, names("Ada"))):
             words = page.tile(other_id).get_by_test_id("videochat-connect-failed")
             expect(words).to_have_text(

@@ -132,7 +132,7 @@ def test_the_others_see_you_leave_when_your_room_attribute_changes(videochat_use
     for person in (ada, bob):
         expect(person.join_button).to_be_enabled()
         person.join()
-    ada_id, bob_id = (p.element.evaluate("el => el.currentUser.id") for p in (ada, bob))
+    ada_id, bob_id = (p.own_user_id() for p in (ada, bob))
     bob.expect_in_room([ada_id])
     ada.expect_in_room([bob_id])
 

@@ -28,7 +28,7 @@ def _room_of_three(videochat_user, names, room_name, *, full_names=False, before
         people.append(person)
     for person in people:
         person.join()
-    ids = [p.element.evaluate("el => el.currentUser.id") for p in people]
+    ids = [p.own_user_id() for p in people]
     for i, person in enumerate(people):
         others = [x for j, x in enumerate(ids) if j != i]
         person.expect_in_room(others)
@@ -199,7 +199,7 @@ def test_a_room_in_the_sidebar_keeps_its_controls_in_sight(videochat_user, names
     for person in (ada, cy):
         expect(person.join_button).to_be_enabled()
         person.join()
-    ada_id, cy_id = (p.element.evaluate("el => el.currentUser.id") for p in (ada, cy))
+    ada_id, cy_id = (p.own_user_id() for p in (ada, cy))
     ada.expect_in_room([cy_id])
 
     # A different person for each size: each arrives on a page never scrolled.

@@ -29,7 +29,7 @@ def test_three_people_see_each_other_and_a_fourth_finds_the_room_full(
     for who, (page, _) in people.items():
         page.join()
         expect(page.room).to_be_visible()
-        ids[who] = page.element.evaluate("el => el.currentUser.id")
+        ids[who] = page.own_user_id()
 
     for who, (page, _) in people.items():
         others = [w for w in people if w != who]
@@ -60,7 +60,7 @@ def test_a_member_who_leaves_disappears_for_the_others_within_2_s(
     cy = _in_room(videochat_user, names("Cy"), room_name, GREEN)
     for page in (ada, bob, cy):
         page.join()
-    ids = [p.element.evaluate("el => el.currentUser.id") for p in (ada, bob, cy)]
+    ids = [p.own_user_id() for p in (ada, bob, cy)]
     ada.expect_in_room(ids[1:])
     bob.expect_in_room([ids[0], ids[2]])
     cy.expect_in_room(ids[:2])
@@ -91,7 +91,7 @@ def test_chat_reaches_everyone_as_text_and_late_joiners_see_it(
     ada.join()
     bob.join()
     cy.join()
-    ada_id, cy_id = (p.element.evaluate("el => el.currentUser.id") for p in (ada, cy))
+    ada_id, cy_id = (p.own_user_id() for p in (ada, cy))
     bob.expect_in_room([ada_id, cy_id])
 
     ada.send_chat(HOSTILE)
@@ -158,7 +158,7 @@ def test_a_member_whose_connection_drops_takes_their_seat_again(
     bob = _in_room(videochat_user, names("Bob"), room_name, BLUE)
     ada.join()
     bob.join()
-    ada_id, bob_id = (p.element.evaluate("el => el.currentUser.id") for p in (ada, bob))
+    ada_id, bob_id = (p.own_user_id() for p in (ada, bob))
     ada.expect_remote_video_playing(bob_id)
 
     # Bob's signaling connection drops (the transport closes, as on a network blip);

@@ -109,7 +109,7 @@ def test_a_room_with_members_on_both_processes(videochat_user, names, room_name,
         expect(page.join_button).to_be_enabled()
         page.join()
         expect(page.room).to_be_visible()
-        ids[who] = page.element.evaluate("el => el.currentUser.id")
+        ids[who] = page.own_user_id()
 
     for who, (page, _) in people.items():
         others = [w for w in people if w != who]
